@@ -1,0 +1,7 @@
+"""Lambda: GET /api/v1/health."""
+
+from eduautismo.api.app import create_app, lambda_entry
+from eduautismo.health.routes import router
+
+app = create_app(router, authenticated=False)
+lambda_handler = lambda_entry(app)

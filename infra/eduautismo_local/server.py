@@ -1,0 +1,147 @@
+"""HTTP server of local mode: each request goes, as an HTTP API v2 event, to the Lambda handler that
+template.yaml names for its route, after the JWT is checked locally (as the JWT authorizer would)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections import defaultdict
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from eduautismo.settings import get_settings
+from eduautismo_local.events import LocalLambdaContext, http_api_event
+from eduautismo_local.template_routes import http_routes, load_handler, load_module, match_route
+from eduautismo_local.tokens import verify_token
+
+SWAGGER_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>EduAutismo Planos API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+# One Lambda container handles one event at a time: serialise the calls to each function.
+_function_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+def _envelope(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI documents of every function's resolver, merged into one."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "EduAutismo Planos API", "version": get_settings().app_version},
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearer": []}],
+    }
+    seen_modules = set()
+    for route in http_routes():
+        if route.handler in seen_modules:
+            continue
+        seen_modules.add(route.handler)
+        app = getattr(load_module(route.code_uri, route.handler), "app", None)
+        if app is None:
+            continue
+        document = json.loads(app.get_openapi_json_schema(title="EduAutismo Planos API"))
+        merged["paths"].update(document.get("paths", {}))
+        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
+    return merged
+
+
+class LambdaProxyHandler(BaseHTTPRequestHandler):
+    server_version = "eduautismo-local"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Only method, path and status: never the query string (it may carry names) or tokens.
+        if len(args) >= 2:
+            print(f"{self.command} {urlsplit(self.path).path} -> {args[1]}", flush=True)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        cookies: list[str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        for name, value in (headers or {"content-type": "application/json"}).items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        for cookie in cookies or []:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.command == "GET" and url.path == "/docs":
+            self._send(200, SWAGGER_HTML.encode(), {"content-type": "text/html; charset=utf-8"})
+            return
+        if self.command == "GET" and url.path == "/openapi.json":
+            self._send(200, json.dumps(openapi_document()).encode())
+            return
+        matched = match_route(self.command, url.path)
+        if matched is None:
+            self._send(404, _envelope("not_found", "route not found"))
+            return
+        route, path_parameters = matched
+        claims = None
+        if route.authorized:
+            claims = verify_token(get_settings(), self.headers.get("Authorization"))
+            if claims is None:
+                self._send(401, _envelope("unauthorized", "missing or invalid token"))
+                return
+        event = http_api_event(
+            self.command,
+            url.path,
+            route_key=route.route_key,
+            path_parameters=path_parameters,
+            query=url.query,
+            headers={name: value for name, value in self.headers.items()},
+            body=body,
+            claims=claims,
+            source_ip=self.client_address[0],
+        )
+        handler = load_handler(route.code_uri, route.handler)
+        with _function_locks[route.function]:
+            result = handler(event, LocalLambdaContext(function_name=route.function))
+        self._write_lambda_result(result)
+
+    def _write_lambda_result(self, result: dict[str, Any]) -> None:
+        raw_body = result.get("body") or ""
+        payload = base64.b64decode(raw_body) if result.get("isBase64Encoded") else raw_body.encode()
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["content-type"] = "application/json"
+        self._send(int(result.get("statusCode", 200)), payload, headers, result.get("cookies"))
+
+    def _safe_dispatch(self) -> None:
+        try:
+            self._dispatch()
+        except Exception as exc:  # the Lambda runtime would answer 502; keep the server alive
+            print(f"handler crashed: {type(exc).__name__}", flush=True)
+            self._send(HTTPStatus.BAD_GATEWAY, _envelope("bad_gateway", "function failed"))
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _safe_dispatch
+
+
+def make_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, port), LambdaProxyHandler)
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,74 @@
+"""Every error leaves as the JSON envelope of DESIGN §4: never a stack trace, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from eduautismo.errors import AppError
+from eduautismo.observability import logger
+
+
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or []}},
+    )
+
+
+def _validation_details(errors: Any) -> list[dict[str, Any]]:
+    details = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        # Powertools prefixes the location with "query"/"body"/"path"; the field is what follows.
+        source = location[0] if location and location[0] in ("query", "body", "path", "header") else None
+        field = ".".join(location[1:] if source else location)
+        details.append(
+            {
+                "field": field or source or "",
+                "location": source,
+                "message": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
+        )
+    return details
+
+
+def _is_connection_failure(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError) or bool(exc.connection_invalidated)
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(AppError)
+    def _app_error(exc: AppError) -> Response[Any]:
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _request_invalid(exc: RequestValidationError) -> Response[Any]:
+        return error_response(422, "validation_error", "invalid request", _validation_details(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    def _model_invalid(exc: ValidationError) -> Response[Any]:
+        return error_response(422, "validation_error", "invalid request", _validation_details(exc.errors()))
+
+    @app.exception_handler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response[Any]:
+        if _is_connection_failure(exc):
+            logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+            return error_response(503, "service_unavailable", "database unavailable, try again shortly")
+        logger.exception("database error")
+        return error_response(500, "internal_error", "internal error")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error")
+
+    @app.not_found
+    def _route_not_found(exc: Exception) -> Response[Any]:
+        return error_response(404, "not_found", "route not found")

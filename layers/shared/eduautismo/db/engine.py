@@ -1,0 +1,113 @@
+"""One SQLAlchemy engine per container, created on first use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote_plus
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from eduautismo.settings import Settings, get_settings
+
+
+def _url_from_secret(settings: Settings) -> str:
+    """Build the URL from the RDS-format secret (rotated by Secrets Manager), through RDS Proxy."""
+    from aws_lambda_powertools.utilities import parameters
+
+    secret: dict[str, Any] = json.loads(
+        str(parameters.get_secret(settings.database_secret_arn or "", max_age=300))
+    )
+    host = settings.database_host or secret["host"]
+    port = secret.get("port", 5432)
+    database = secret.get("dbname", settings.database_name)
+    return (
+        f"postgresql+pg8000://{quote_plus(secret['username'])}:{quote_plus(secret['password'])}"
+        f"@{host}:{port}/{database}"
+    )
+
+
+def normalize_database_url(raw: str) -> tuple[URL, dict[str, Any]]:
+    """Force the pg8000 driver and turn a libpq socket directory (?host=/dir) into pg8000's unix_sock."""
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        url = url.set(drivername="postgresql+pg8000")
+    connect_args: dict[str, Any] = {}
+    socket_dir = url.query.get("host")
+    if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+        port = url.port or 5432
+        connect_args["unix_sock"] = f"{socket_dir}/.s.PGSQL.{port}"
+        url = url.difference_update_query(["host"]).set(host=None, port=None)
+    return url, connect_args
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    if settings.database_secret_arn:
+        return _url_from_secret(settings)
+    raise RuntimeError("DATABASE_URL or DATABASE_SECRET_ARN must be set")
+
+
+def build_engine(settings: Settings) -> Engine:
+    url, connect_args = normalize_database_url(database_url(settings))
+    connect_args["timeout"] = settings.database_connect_timeout_seconds
+    if settings.database_ssl:
+        import ssl
+
+        connect_args["ssl_context"] = ssl.create_default_context()
+    engine = create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=settings.db_pool_size,
+        max_overflow=4,
+        pool_pre_ping=True,
+        pool_recycle=300,
+    )
+    statement_timeout = settings.database_statement_timeout_ms
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.close()
+
+    return engine
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return build_engine(get_settings())
+
+
+@lru_cache(maxsize=1)
+def _session_factory() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A unit of work: commits when the block succeeds, rolls back when it raises."""
+    session = _session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def reset_engine() -> None:
+    """Drop the cached engine (tests and the local server switch databases)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    _session_factory.cache_clear()

@@ -1,0 +1,94 @@
+"""Vocabulary and review rules of DESIGN §3, shared by every feature."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    PROFESSIONAL = "professional"
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+# Pending-review order is high -> low; the plans table stores this rank as a generated column.
+PRIORITY_RANK: dict[Priority, int] = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
+class ReviewFrequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class NotificationType(StrEnum):
+    REVIEW_OVERDUE = "review_overdue"
+    REVIEW_DUE_SOON = "review_due_soon"
+    PLAN_CREATED = "plan_created"
+    PLAN_UPDATED = "plan_updated"
+    PLAN_REVIEWED = "plan_reviewed"
+    HIGH_PRIORITY = "high_priority"
+    SYSTEM = "system"
+
+
+class NotificationPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ExportStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+_DAY_INTERVALS = {ReviewFrequency.DAILY: 1, ReviewFrequency.WEEKLY: 7, ReviewFrequency.BIWEEKLY: 14}
+_MONTH_INTERVALS = {ReviewFrequency.MONTHLY: 1, ReviewFrequency.QUARTERLY: 3}
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the last day of a shorter month (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_review_due(
+    frequency: ReviewFrequency, start_date: date, last_reviewed_at: datetime | None, timezone: str
+) -> date:
+    """DESIGN §3: (date of last review in the org's timezone, else start date) + the frequency's interval."""
+    base = last_reviewed_at.astimezone(ZoneInfo(timezone)).date() if last_reviewed_at else start_date
+    if frequency in _DAY_INTERVALS:
+        return base + timedelta(days=_DAY_INTERVALS[frequency])
+    return add_months(base, _MONTH_INTERVALS[frequency])
+
+
+def days_overdue(due: date, today: date) -> int:
+    return max((today - due).days, 0)

