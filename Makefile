@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck cfn-lint check pr bench load clean
+.PHONY: venv run test lint typecheck cfn-lint check pr bench load openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ cfn-lint: venv
 check: lint typecheck cfn-lint
 
 pr: check test  ## everything CI runs
+
+bench: venv  ## DESIGN-scale data set in a private database, every scenario, one table (+ bench-results.json)
+	$(PY) -m benchmarks.run
+
+load: venv  ## the local server under 50 concurrent users for 60 s; fails on any error or lost write
+	$(PY) -m benchmarks.load
+
+openapi: venv  ## regenerate the committed openapi.json from the functions' resolvers
+	$(PY) -m eduautismo_local.openapi > openapi.json
 
 clean:
 	rm -rf $(VENV) .local .aws-sam

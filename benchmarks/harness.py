@@ -35,6 +35,8 @@ class BenchContext:
     dataset: BenchDataset
     redis_url: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # The run's private key prefix (settings.cache_key_prefix): raw baselines read and write under it.
+    cache_key_prefix: str = "eduautismo"
 
 
 @dataclass
@@ -48,6 +50,13 @@ class BenchRow:
     target: str  # human-readable, e.g. "p95 <= 30 ms and <= 3x baseline"
     passed: bool
     notes: str = ""
+    error: bool = False  # the scenario raised: the row carries the error, not a measurement
+
+    @property
+    def verdict(self) -> str:
+        if self.error:
+            return "ERROR"
+        return "PASS" if self.passed else "MISS"
 
     @property
     def ratio(self) -> float | None:

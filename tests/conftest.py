@@ -31,21 +31,6 @@ TABLES = (
 )
 
 
-def _base_environment() -> dict[str, str]:
-    return {
-        "ENVIRONMENT": "test",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "EduAutismo",
-        "POWERTOOLS_DEV": "false",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "sa-east-1",
-        "AWS_REGION": "sa-east-1",
-    }
-
-
 @pytest.fixture(scope="session")
 def service_urls() -> Iterator[dict[str, str]]:
     server_url, embedded = services.server_database_url()
@@ -68,7 +53,7 @@ def migrated_engine(service_urls: dict[str, str]) -> Iterator[Engine]:
     from eduautismo.db.migrate import upgrade
     from eduautismo.runtime import reset_runtime
 
-    os.environ.update(_base_environment())
+    os.environ.update(services.base_environment())
     os.environ["DATABASE_URL"] = service_urls["database"]
     os.environ["REDIS_URL"] = service_urls["redis"]
     os.environ["CACHE_KEY_PREFIX"] = service_urls["cache_prefix"]
@@ -76,21 +61,10 @@ def migrated_engine(service_urls: dict[str, str]) -> Iterator[Engine]:
     engine = get_engine()
     upgrade(engine)
     yield engine
-    _purge_cache(service_urls["cache_prefix"])
-    reset_runtime()
-
-
-def _purge_cache(prefix: str) -> None:
     from eduautismo.cache.client import get_redis
 
-    client = get_redis()
-    if client is None:
-        return
-    try:
-        for key in client.scan_iter(match=f"{prefix}:*", count=500):
-            client.unlink(key)
-    except Exception as exc:  # the suite may have stopped Redis on purpose
-        print(f"cache purge skipped: {type(exc).__name__}")
+    services.purge_cache_prefix(get_redis(), service_urls["cache_prefix"])
+    reset_runtime()
 
 
 @pytest.fixture

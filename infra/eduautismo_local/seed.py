@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, text
 
 from eduautismo.db.bulk import copy_rows
-from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, Role, next_review_due
+from eduautismo.domain import (
+    NotificationPriority,
+    NotificationType,
+    PlanStatus,
+    Priority,
+    ReviewFrequency,
+    Role,
+    next_review_due,
+)
 
 DEMO_TIMEZONE = "America/Sao_Paulo"
 # Fixed ids, so the printed demo tokens belong to seeded users.
@@ -101,6 +109,9 @@ class SeedSize:
     plans: int = 400
     professionals: int = 8
     students: int = 120
+    notifications: int = 0
+    # Of ``notifications``, how many belong to the demo professional (the benchmarks' heavy user).
+    heavy_user_notifications: int = 0
 
 
 @dataclass
@@ -109,6 +120,7 @@ class SeedReport:
     users: int = 0
     students: int = 0
     plans: int = 0
+    notifications: int = 0
 
 
 def _person(rng: random.Random) -> str:
@@ -192,9 +204,13 @@ def seed_demo(
     priorities = list(Priority)
     statuses = [PlanStatus.ACTIVE] * 7 + [PlanStatus.PAUSED, PlanStatus.COMPLETED, PlanStatus.ARCHIVED]
 
+    plans_by_org: dict[uuid.UUID, list[uuid.UUID]] = {org_id: [] for org_id, _n, _t in organizations}
+
     def plan_rows() -> Iterator[tuple[object, ...]]:
         for number in range(size.plans):
             org_id = organizations[number % len(organizations)][0]
+            plan_id = uuid.uuid4()
+            plans_by_org[org_id].append(plan_id)
             frequency = frequencies[number % len(frequencies)]
             start = today - timedelta(days=rng.randint(0, 400))
             reviewed_days_ago = rng.choice((None, rng.randint(0, 120)))
@@ -206,7 +222,7 @@ def seed_demo(
             created = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=rng.randint(9, 20))
             professional = rng.choice(professionals_by_org[org_id])
             yield (
-                uuid.uuid4(),
+                plan_id,
                 org_id,
                 rng.choice(students_by_org[org_id]),
                 professional,
@@ -247,4 +263,87 @@ def seed_demo(
         ),
         plan_rows(),
     )
+    if size.notifications:
+        recipients = [(user_id, org_id) for user_id, org_id, _e, _n, _r in users]
+        report.notifications = _seed_notifications(engine, rng, size, recipients, plans_by_org, now)
     return report
+
+
+NOTIFICATION_TEXTS = {
+    NotificationType.REVIEW_OVERDUE: (
+        "Revisão Atrasada: {days} dias",
+        "Um plano está há {days} dias sem revisão.",
+    ),
+    NotificationType.REVIEW_DUE_SOON: ("Revisão em {days} dias", "Um plano precisa de revisão em breve."),
+    NotificationType.PLAN_CREATED: ("Novo plano atribuído", "Um plano de intervenção foi atribuído a você."),
+    NotificationType.PLAN_UPDATED: ("Plano atualizado", "Um plano sob sua responsabilidade foi alterado."),
+    NotificationType.PLAN_REVIEWED: ("Plano revisado", "Um plano que você criou foi revisado."),
+    NotificationType.HIGH_PRIORITY: ("Plano de alta prioridade", "Um plano passou a ter prioridade alta."),
+    NotificationType.SYSTEM: ("Aviso do sistema", "Manutenção programada para o fim de semana."),
+}
+NOTIFICATION_COLUMNS = (
+    "id",
+    "organization_id",
+    "user_id",
+    "type",
+    "priority",
+    "title",
+    "message",
+    "intervention_plan_id",
+    "is_read",
+    "read_at",
+    "action_url",
+    "dedupe_key",
+    "created_at",
+    "expires_at",
+)
+
+
+def _seed_notifications(
+    engine: Engine,
+    rng: random.Random,
+    size: SeedSize,
+    recipients: list[tuple[uuid.UUID, uuid.UUID]],
+    plans_by_org: dict[uuid.UUID, list[uuid.UUID]],
+    now: datetime,
+) -> int:
+    """``heavy_user_notifications`` for the demo professional, the rest spread over every other user:
+    about 40% read, 5% already expired, created over the last 60 days."""
+    heavy = next(recipient for recipient in recipients if recipient[0] == DEMO_PROFESSIONAL_ID)
+    others = [recipient for recipient in recipients if recipient[0] != DEMO_PROFESSIONAL_ID]
+    heavy_count = min(size.heavy_user_notifications, size.notifications)
+    types = list(NotificationType)
+    priorities = list(NotificationPriority)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for number in range(size.notifications):
+            user_id, org_id = heavy if number < heavy_count else others[number % len(others)]
+            plan_id = rng.choice(plans_by_org[org_id]) if plans_by_org[org_id] else None
+            created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+            is_read = rng.random() < 0.4
+            expires = created + timedelta(days=30) if rng.random() < 0.5 else None
+            if rng.random() < 0.05:
+                expires = now - timedelta(hours=rng.randint(1, 48))
+            kind = rng.choice(types)
+            title, message = NOTIFICATION_TEXTS[kind]
+            days = rng.randint(1, 30)
+            yield (
+                uuid.uuid4(),
+                org_id,
+                user_id,
+                kind.value,
+                rng.choice(priorities).value,
+                title.format(days=days),
+                message.format(days=days),
+                plan_id,
+                is_read,
+                created + timedelta(hours=1) if is_read else None,
+                f"/intervention-plans/{plan_id}" if plan_id else None,
+                f"seed:{number}",
+                created,
+                expires,
+            )
+            if (number + 1) % 50_000 == 0 or number + 1 == size.notifications:
+                _progress("avisos", number + 1, size.notifications)
+
+    return copy_rows(engine, "notifications", NOTIFICATION_COLUMNS, rows())

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from eduautismo.settings import get_settings
 from eduautismo_local.events import LocalLambdaContext, http_api_event
-from eduautismo_local.template_routes import http_routes, load_handler, load_module, match_route
+from eduautismo_local.openapi import openapi_document
+from eduautismo_local.template_routes import load_handler, match_route
 from eduautismo_local.tokens import verify_token
 
 SWAGGER_HTML = """<!doctype html>
@@ -31,32 +32,6 @@ _function_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 def _envelope(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI documents of every function's resolver, merged into one."""
-    merged: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {"title": "EduAutismo Planos API", "version": get_settings().app_version},
-        "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-        "security": [{"bearer": []}],
-    }
-    seen_modules = set()
-    for route in http_routes():
-        if route.handler in seen_modules:
-            continue
-        seen_modules.add(route.handler)
-        app = getattr(load_module(route.code_uri, route.handler), "app", None)
-        if app is None:
-            continue
-        document = json.loads(app.get_openapi_json_schema(title="EduAutismo Planos API"))
-        merged["paths"].update(document.get("paths", {}))
-        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
-    return merged
 
 
 class LambdaProxyHandler(BaseHTTPRequestHandler):
@@ -139,6 +114,13 @@ class LambdaProxyHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.BAD_GATEWAY, _envelope("bad_gateway", "function failed"))
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _safe_dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (HEAD, TRACE, QUERY...) answers like a route missing from the template (404),
+        # as the HTTP API does, instead of the stdlib's HTML 501.
+        if name.startswith("do_"):
+            return self._safe_dispatch
+        raise AttributeError(name)
 
 
 def make_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -60,6 +60,33 @@ def redis_url() -> str:
     return "memory://"
 
 
+def base_environment() -> dict[str, str]:
+    """What the Lambda runtime would set, with fake AWS credentials so nothing reaches a real account."""
+    return {
+        "ENVIRONMENT": "test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EduAutismo",
+        "POWERTOOLS_DEV": "false",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "sa-east-1",
+        "AWS_REGION": "sa-east-1",
+    }
+
+
+def purge_cache_prefix(client: Any, prefix: str) -> None:
+    """Remove every key of a private prefix (SCAN + UNLINK; never FLUSHDB on a shared Redis)."""
+    if client is None:
+        return
+    try:
+        for key in client.scan_iter(match=f"{prefix}:*", count=500):
+            client.unlink(key)
+    except Exception as exc:  # the suite may have stopped Redis on purpose
+        print(f"cache purge skipped: {type(exc).__name__}")
+
+
 def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 

@@ -1,0 +1,392 @@
+"""`make load`: the local server (`eduautismo-local serve`, demo data, a private database) driven over
+loopback by 50 concurrent users for 60 s with a mix of reads and writes on the routes template.yaml declares.
+
+Reports requests, errors and p95; then checks in the database that every write the users made is there.
+Exit status 1 on any error (unexpected status or failed request) or missing write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from benchmarks.harness import percentile
+from eduautismo.db.engine import normalize_database_url
+from eduautismo_local.embedded import free_port
+from eduautismo_local.template_routes import http_routes
+from eduautismo_local.tokens import issue_token
+from tests.support import services
+
+API = "/api/v1"
+STARTUP_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class LoadUser:
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    role: str
+    token: str
+    student_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass
+class Outcome:
+    route: str
+    status: int
+    milliseconds: float
+    ok: bool
+
+
+@dataclass
+class WriteLog:
+    """What each user wrote, to be found in the database afterwards. One user touches only its own plans."""
+
+    created: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # plan id -> responsible professional
+    titles: dict[uuid.UUID, str] = field(default_factory=dict)  # plan id -> last title written
+    reviews: dict[uuid.UUID, int] = field(default_factory=lambda: defaultdict(int))  # plan id -> reviews
+    notifications_read: set[uuid.UUID] = field(default_factory=set)
+
+
+class Client:
+    """One keep-alive connection per virtual user, as a browser tab would hold."""
+
+    def __init__(self, port: int, user: LoadUser) -> None:
+        self.port = port
+        self.user = user
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.user.token}", "Content-Type": "application/json"}
+        payload = None if body is None else json.dumps(body)
+        try:
+            self.connection.request(method, path, body=payload, headers=headers)
+            response = self.connection.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            self.connection.close()  # the server dropped the keep-alive connection: retry on a new one
+            self.connection.request(method, path, body=payload, headers=headers)
+            response = self.connection.getresponse()
+        raw = response.read()
+        content_type = response.getheader("content-type") or ""
+        return response.status, json.loads(raw) if raw and "json" in content_type else raw
+
+
+Operation = Callable[[Client, WriteLog, random.Random], tuple[str, int, bool]]
+
+
+def _health(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+    status, _ = client.call("GET", f"{API}/health")
+    return "GET /health", status, status == 200
+
+
+def _pending_review(client: Client, _log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    query = rng.choice(("limit=20", "limit=50&priority=high", "overdue_only=true", "limit=10&skip=10"))
+    status, body = client.call("GET", f"{API}/intervention-plans/pending-review?{query}")
+    return "GET /intervention-plans/pending-review", status, status == 200 and "items" in body
+
+
+def _create_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    title = f"Plano de carga {uuid.uuid4().hex[:8]}"
+    body = {
+        "student_id": str(rng.choice(client.user.student_ids)),
+        "title": title,
+        "priority": rng.choice(("low", "medium", "high")),
+        "review_frequency": rng.choice(("daily", "weekly", "biweekly", "monthly", "quarterly")),
+    }
+    status, created = client.call("POST", f"{API}/intervention-plans", body)
+    ok = status == 201 and isinstance(created, dict) and created.get("title") == title
+    if ok:
+        plan_id = uuid.UUID(created["id"])
+        log.created[plan_id] = uuid.UUID(created["professional_id"])
+        log.titles[plan_id] = title
+    return "POST /intervention-plans", status, ok
+
+
+def _patch_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    if not log.created:
+        return _create_plan(client, log, rng)
+    plan_id = rng.choice(list(log.created))
+    title = f"Plano revisto {uuid.uuid4().hex[:8]}"
+    status, body = client.call("PATCH", f"{API}/intervention-plans/{plan_id}", {"title": title})
+    ok = status == 200 and isinstance(body, dict) and body.get("title") == title
+    if ok:
+        log.titles[plan_id] = title
+    return "PATCH /intervention-plans/{id}", status, ok
+
+
+def _review_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    if not log.created:
+        return _create_plan(client, log, rng)
+    plan_id = rng.choice(list(log.created))
+    status, _ = client.call(
+        "POST", f"{API}/intervention-plans/{plan_id}/reviews", {"notes": "Revisão de carga"}
+    )
+    ok = status in (200, 201)
+    if ok:
+        log.reviews[plan_id] += 1
+    return "POST /intervention-plans/{id}/reviews", status, ok
+
+
+def _notifications(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+    status, body = client.call("GET", f"{API}/notifications?limit=20")
+    return "GET /notifications", status, status == 200 and "items" in body
+
+
+def _unread_count(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+    status, _ = client.call("GET", f"{API}/notifications/unread-count")
+    return "GET /notifications/unread-count", status, status == 200
+
+
+def _mark_notification_read(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    status, body = client.call("GET", f"{API}/notifications?unread_only=true&limit=5")
+    if status != 200 or not body.get("items"):
+        return "GET /notifications", status, status == 200
+    notification_id = uuid.UUID(rng.choice(body["items"])["id"])
+    status, _ = client.call("PATCH", f"{API}/notifications/{notification_id}", {"is_read": True})
+    ok = status == 200
+    if ok:
+        log.notifications_read.add(notification_id)
+    return "PATCH /notifications/{id}", status, ok
+
+
+def _export_summary(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+    status, _ = client.call("GET", f"{API}/export/pending-review/summary")
+    return "GET /export/pending-review/summary", status, status == 200
+
+
+# (route the operation needs, weight, operation): the mix is mostly reads, as a school's day would be.
+MIX: tuple[tuple[str, int, Operation], ...] = (
+    ("GET /api/v1/health", 1, _health),
+    ("GET /api/v1/intervention-plans/pending-review", 8, _pending_review),
+    ("POST /api/v1/intervention-plans", 3, _create_plan),
+    ("PATCH /api/v1/intervention-plans/{id}", 2, _patch_plan),
+    ("POST /api/v1/intervention-plans/{id}/reviews", 2, _review_plan),
+    ("GET /api/v1/notifications", 4, _notifications),
+    ("GET /api/v1/notifications/unread-count", 4, _unread_count),
+    ("PATCH /api/v1/notifications/{id}", 1, _mark_notification_read),
+    ("GET /api/v1/export/pending-review/summary", 1, _export_summary),
+)
+
+
+def available_mix(route_keys: set[str]) -> list[tuple[int, Operation]]:
+    """The operations whose route template.yaml declares today (features arrive one by one)."""
+    return [(weight, operation) for route, weight, operation in MIX if route in route_keys]
+
+
+def drive(
+    port: int,
+    users: Sequence[LoadUser],
+    mix: Sequence[tuple[int, Operation]],
+    seconds: float,
+) -> tuple[list[Outcome], list[WriteLog], list[str]]:
+    deadline = time.monotonic() + seconds
+    outcomes: list[list[Outcome]] = [[] for _ in users]
+    logs = [WriteLog() for _ in users]
+    failures: list[str] = []
+    weights = [weight for weight, _ in mix]
+    operations = [operation for _, operation in mix]
+
+    def virtual_user(index: int) -> None:
+        rng = random.Random(index)
+        client = Client(port, users[index])
+        while time.monotonic() < deadline:
+            operation = rng.choices(operations, weights)[0]
+            started = time.perf_counter()
+            try:
+                route, status, ok = operation(client, logs[index], rng)
+            except Exception as exc:  # a broken connection or an unreadable body is an error too
+                route, status, ok = operation.__name__, 0, False
+                failures.append(f"{operation.__name__}: {type(exc).__name__}: {exc}")
+                client.connection.close()
+            outcomes[index].append(Outcome(route, status, (time.perf_counter() - started) * 1000, ok))
+
+    threads = [threading.Thread(target=virtual_user, args=(index,)) for index in range(len(users))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [outcome for per_user in outcomes for outcome in per_user], logs, failures
+
+
+def missing_writes(engine: Engine, logs: Sequence[WriteLog]) -> list[str]:
+    """Every acknowledged write, looked up in the database: created plans with their responsible
+    professional and last title, the number of reviews of each plan, notifications marked read."""
+    problems: list[str] = []
+    with engine.connect() as connection:
+        for log in logs:
+            for plan_id, professional_id in log.created.items():
+                row = connection.execute(
+                    text("SELECT professional_id, title FROM intervention_plans WHERE id = :id"),
+                    {"id": plan_id},
+                ).first()
+                if row is None:
+                    problems.append(f"plan {plan_id} missing")
+                elif (row.professional_id, row.title) != (professional_id, log.titles[plan_id]):
+                    problems.append(f"plan {plan_id} differs from the last acknowledged write")
+            for plan_id, expected in log.reviews.items():
+                count = connection.execute(
+                    text("SELECT count(*) FROM plan_reviews WHERE plan_id = :id"), {"id": plan_id}
+                ).scalar_one()
+                if count != expected:
+                    problems.append(f"plan {plan_id}: {count} reviews stored, {expected} acknowledged")
+            for notification_id in log.notifications_read:
+                is_read = connection.execute(
+                    text("SELECT is_read FROM notifications WHERE id = :id"), {"id": notification_id}
+                ).scalar_one_or_none()
+                if is_read is not True:
+                    problems.append(f"notification {notification_id} not read")
+    return problems
+
+
+def load_users(engine: Engine, count: int) -> list[LoadUser]:
+    """``count`` virtual users cycling over every seeded coordinator and professional of both schools."""
+    from eduautismo.settings import get_settings
+
+    settings = get_settings()
+    with engine.connect() as connection:
+        people = connection.execute(
+            text("SELECT id, organization_id, email, name, role FROM users ORDER BY role, email")
+        ).all()
+        students: dict[uuid.UUID, tuple[uuid.UUID, ...]] = defaultdict(tuple)
+        for organization_id, student_id in connection.execute(
+            text("SELECT organization_id, id FROM students")
+        ):
+            students[organization_id] += (student_id,)
+    users = []
+    for index in range(count):
+        person = people[index % len(people)]
+        token = issue_token(
+            settings,
+            sub=person.id,
+            organization_id=person.organization_id,
+            role=person.role,
+            email=person.email,
+            name=person.name,
+        )
+        users.append(
+            LoadUser(person.id, person.organization_id, person.role, token, students[person.organization_id])
+        )
+    return users
+
+
+def _wait_until_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the local server exited with status {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", f"{API}/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the local server did not become healthy")
+
+
+def report(outcomes: Sequence[Outcome], seconds: float) -> list[str]:
+    by_route: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_route[outcome.route].append(outcome)
+    lines = [f"{'route':<42} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8}"]
+    for route, items in sorted(by_route.items()):
+        times = [item.milliseconds for item in items]
+        lines.append(
+            f"{route:<42} {len(items):>8} {sum(not item.ok for item in items):>6} "
+            f"{percentile(times, 50):>8.1f} {percentile(times, 95):>8.1f}"
+        )
+    times = [outcome.milliseconds for outcome in outcomes]
+    errors = sum(not outcome.ok for outcome in outcomes)
+    p50, p95 = percentile(times, 50), percentile(times, 95)
+    lines.append(f"{'total':<42} {len(outcomes):>8} {errors:>6} {p50:>8.1f} {p95:>8.1f}")
+    lines.append(f"throughput {len(outcomes) / seconds:.0f} requests/s")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+
+    server_url, embedded = services.server_database_url()
+    redis_url = services.redis_url()
+    database_url = services.create_private_database(server_url, prefix="eduautismo_load")
+    cache_prefix = f"eduautismo-load-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    environment = {
+        **os.environ,
+        **services.base_environment(),
+        "ENVIRONMENT": "local",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "SEED_DEMO": "1",
+    }
+    os.environ.update({key: environment[key] for key in ("DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX")})
+    url, connect_args = normalize_database_url(database_url)
+    engine = create_engine(url, connect_args=connect_args)
+    with tempfile.TemporaryDirectory(prefix="eduautismo-load-") as data_dir:
+        server_log = Path(data_dir) / "server.log"
+        environment["DATA_DIR"] = data_dir
+        with server_log.open("wb") as log_file:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "eduautismo_local.cli", "serve", "--port", str(port)],
+                env=environment,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_healthy(port, server)
+            mix = available_mix({route.route_key for route in http_routes()})
+            users = load_users(engine, args.users)
+            print(
+                f"{len(users)} users, {len(mix)} operations, {args.seconds:.0f}s", file=sys.stderr, flush=True
+            )
+            outcomes, logs, failures = drive(port, users, mix, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        problems = missing_writes(engine, logs)
+        errors = [outcome for outcome in outcomes if not outcome.ok]
+        print("\n".join(report(outcomes, args.seconds)))
+        writes = sum(
+            len(log.created) + sum(log.reviews.values()) + len(log.notifications_read) for log in logs
+        )
+        print(f"acknowledged writes checked in the database: {writes}, missing or different: {len(problems)}")
+        for line in (failures + problems)[:20]:
+            print(f"  {line}")
+        if errors:
+            statuses = sorted({(outcome.route, outcome.status) for outcome in errors})
+            print(f"errors by route and status: {statuses}")
+            print(server_log.read_text(errors="replace")[-3000:])
+    engine.dispose()
+    from eduautismo.cache.client import build_redis
+    from eduautismo.settings import get_settings
+
+    services.purge_cache_prefix(build_redis(get_settings()), cache_prefix)
+    services.drop_database(server_url, database_url)
+    if embedded is not None:
+        embedded.cleanup()
+    return 1 if errors or problems or not outcomes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

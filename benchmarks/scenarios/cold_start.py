@@ -1,0 +1,168 @@
+"""Cold start: how long a fresh interpreter takes to import each function's handler module (template.yaml).
+
+Measured as Lambda runs it: LAMBDA_TASK_ROOT set and tracing on (template.yaml: Tracing Active), so the
+Powertools Tracer patches what X-Ray supports at import. The API functions that are not exports must stay
+light: <= 400 ms, without openpyxl and without boto3 (the S3 client). botocore is reported, with who
+imported it. Export and scheduled functions are reported only. The raw baseline is the Powertools resolver
+alone, the floor every function pays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.harness import BenchContext, BenchRow, percentile
+from eduautismo_local.template_routes import PROJECT_ROOT, functions, load_template
+
+BUDGET_MS = 400.0
+RUNS = 5
+FORBIDDEN_MODULES = ("openpyxl", "boto3")
+REPORTED_MODULES = (*FORBIDDEN_MODULES, "botocore")
+BASELINE_MODULE = "aws_lambda_powertools.event_handler"
+EXPORT_PATH_PREFIX = "/api/v1/export"
+
+_PROBE = """
+import json, sys, time
+started = time.perf_counter()
+import {module}
+elapsed = (time.perf_counter() - started) * 1000
+print(json.dumps({{"ms": elapsed, "loaded": [m for m in {reported!r} if m in sys.modules]}}))
+"""
+
+
+@dataclass(frozen=True)
+class HandlerModule:
+    function: str
+    code_dir: Path
+    module: str
+    light: bool  # an API function outside exports: the budget applies
+
+
+def handler_modules() -> list[HandlerModule]:
+    modules = []
+    for name, properties in sorted(functions(load_template()).items()):
+        events = (properties.get("Events") or {}).values()
+        paths = [event["Properties"]["Path"] for event in events if event["Type"] == "HttpApi"]
+        modules.append(
+            HandlerModule(
+                function=name,
+                code_dir=(PROJECT_ROOT / properties["CodeUri"]).resolve(),
+                module=properties["Handler"].rsplit(".", 1)[0],
+                light=bool(paths) and not any(path.startswith(EXPORT_PATH_PREFIX) for path in paths),
+            )
+        )
+    return modules
+
+
+def _fresh_interpreter(code: str, code_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    # Bytecode is cached as in a deployed package (the sandbox may set PYTHONDONTWRITEBYTECODE).
+    unset = ("PYTHONDONTWRITEBYTECODE", "POWERTOOLS_TRACE_DISABLED")
+    environment = {name: value for name, value in os.environ.items() if name not in unset}
+    environment.update({"PYTHONPATH": str(code_dir), "LAMBDA_TASK_ROOT": str(code_dir)})
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        cwd=code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def import_once(module: str, code_dir: Path) -> tuple[float, list[str]]:
+    completed = _fresh_interpreter(_PROBE.format(module=module, reported=REPORTED_MODULES), code_dir)
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    return float(measured["ms"]), list(measured["loaded"])
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    depth: int
+    name: str
+    cumulative_ms: float
+
+
+def import_tree(module: str, code_dir: Path) -> list[ImportLine]:
+    """`python -X importtime` output, in its order: a module's imports come before it, one level deeper."""
+    completed = _fresh_interpreter(f"import {module}", code_dir, "-X", "importtime")
+    lines = []
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        _self, cumulative, name = line.split(":", 1)[1].split("|")
+        if cumulative.strip().isdigit():
+            depth = (len(name) - len(name.lstrip()) - 1) // 2
+            lines.append(ImportLine(depth, name.strip(), int(cumulative) / 1000))
+    return lines
+
+
+def heaviest_packages(tree: list[ImportLine], module: str, count: int = 3) -> list[tuple[str, float]]:
+    """Third-party packages by the cumulative time of their outermost import."""
+    costs: dict[str, float] = {}
+    for line in tree:
+        package = line.name.split(".")[0]
+        if package not in (module, "eduautismo"):
+            costs[package] = max(costs.get(package, 0.0), line.cumulative_ms)
+    return sorted(costs.items(), key=lambda item: item[1], reverse=True)[:count]
+
+
+def importer_chain(tree: list[ImportLine], package: str) -> list[str]:
+    """Who imported ``package`` first: its parent, the parent's parent, ... up to the handler module."""
+    start = next((i for i, line in enumerate(tree) if line.name.split(".")[0] == package), None)
+    if start is None:
+        return []
+    chain, depth = [], tree[start].depth
+    for line in tree[start + 1 :]:
+        if line.depth < depth:
+            chain.append(line.name)
+            depth = line.depth
+    return chain
+
+
+def _samples(module: str, code_dir: Path) -> tuple[list[float], set[str]]:
+    import_once(module, code_dir)  # warm the bytecode cache: Lambda ships compiled files too
+    samples, loaded = [], set()
+    for _ in range(RUNS):
+        elapsed, modules = import_once(module, code_dir)
+        samples.append(elapsed)
+        loaded.update(modules)
+    return samples, loaded
+
+
+def _notes(loaded: set[str], tree: list[ImportLine], module: str) -> str:
+    parts = []
+    for package in sorted(loaded):
+        chain = importer_chain(tree, package)
+        via = next((name for name in chain if name.split(".")[0] != package), "?")
+        parts.append(f"{package} (via {via})")
+    top = ", ".join(f"{name} {ms:.0f} ms" for name, ms in heaviest_packages(tree, module))
+    return f"loads {', '.join(parts) or 'none of ' + '/'.join(REPORTED_MODULES)}; heaviest: {top}"
+
+
+def run(ctx: BenchContext) -> list[BenchRow]:
+    baseline_samples, _ = _samples(BASELINE_MODULE, PROJECT_ROOT)
+    baseline_p95 = percentile(baseline_samples, 95)
+    rows = []
+    for handler in handler_modules():
+        samples, loaded = _samples(handler.module, handler.code_dir)
+        p95 = percentile(samples, 95)
+        forbidden = loaded.intersection(FORBIDDEN_MODULES)
+        rows.append(
+            BenchRow(
+                scenario=f"cold start {handler.function}",
+                p50_ms=percentile(samples, 50),
+                p95_ms=p95,
+                throughput_rps=None,
+                baseline="import Powertools resolver",
+                baseline_p95_ms=baseline_p95,
+                target=f"import <= {BUDGET_MS:.0f} ms, no openpyxl/boto3" if handler.light else "reported",
+                passed=not handler.light or (p95 <= BUDGET_MS and not forbidden),
+                notes=_notes(loaded, import_tree(handler.module, handler.code_dir), handler.module),
+            )
+        )
+    return rows

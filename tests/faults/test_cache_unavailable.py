@@ -1,0 +1,35 @@
+"""Redis stopped or unreachable: requests are served from the database, within the short cache timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from eduautismo_local.embedded import free_port
+from tests.support.api import call_api
+from tests.support.faults import black_hole
+
+
+@pytest.fixture(params=["stopped", "black_hole"])
+def broken_redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Stopped: nothing listens on the port (connection refused). Black hole: the connection is accepted
+    and no reply ever comes, so only the command timeout ends the call."""
+    if request.param == "stopped":
+        yield f"redis://127.0.0.1:{free_port()}/0"
+    else:
+        with black_hole() as port:
+            yield f"redis://127.0.0.1:{port}/0"
+
+
+def test_health_is_200_and_reports_the_cache_down(
+    db: Engine, override_settings: Callable[..., None], broken_redis_url: str
+) -> None:
+    # Given Redis stopped or unreachable
+    override_settings(redis_url=broken_redis_url)
+    # When the health is asked
+    response = call_api("GET", "/api/v1/health")
+    # Then the API is up, served by the database, and says the cache is down
+    assert response.status == 200
+    assert response.json == {**response.json, "status": "degraded", "database": "ok", "cache": "down"}
