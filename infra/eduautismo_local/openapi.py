@@ -40,8 +40,9 @@ def _document_errors(operation: dict[str, Any], authorized: bool) -> None:
         responses["422"] = _error_response("Invalid input")
     if authorized:
         operation["security"] = [{"bearer": []}]
-        # 401/403/404/409/429/503 all carry the envelope; the resolver does not list them one by one.
-        responses.setdefault("default", _error_response("Error"))
+        # 401/403/404/409/415/429/503 all carry the envelope; the resolver does not list them one by one.
+        responses.setdefault("4XX", _error_response("Client error"))
+        responses.setdefault("5XX", _error_response("Dependency unavailable"))
     else:
         operation["security"] = []
 

@@ -41,14 +41,14 @@ def test_database_gone_answers_503_then_recovers_without_restart(
     assert call_api("GET", "/api/v1/health").status == 200
 
 
-def test_database_black_hole_answers_503_within_the_connect_timeout(
+def test_database_black_hole_answers_503_within_the_socket_timeout(
     db: Engine, override_settings: Callable[..., None]
 ) -> None:
-    # Given a PostgreSQL address that accepts connections and never answers, and a short connect timeout
+    # Given a PostgreSQL address that accepts connections and never answers, and a short socket timeout
     with black_hole() as port:
         override_settings(
             database_url=f"postgresql://postgres@127.0.0.1:{port}/eduautismo",
-            database_connect_timeout_seconds="0.5",
+            database_socket_timeout_seconds="0.5",
         )
         # When the API is called
         response = call_api("GET", "/api/v1/health")

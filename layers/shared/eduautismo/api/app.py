@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +53,36 @@ def create_app(*routers: APIGatewayHttpRouter, authenticated: bool = True) -> AP
     return app
 
 
+def _envelope_result(status: int, code: str, message: str, details: list[Any]) -> dict[str, Any]:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The error answer for a body Powertools cannot read safely, else None. Powertools parses form and
+    multipart bodies itself (a multipart header without a boundary raises a plain ValueError) and decodes
+    base64 bodies as UTF-8 (invalid bytes raise UnicodeDecodeError): both would end as 500s."""
+    raw = event.get("body")
+    if not raw:
+        return None
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip().lower()
+    if content_type and not content_type.startswith("application/json"):
+        return _envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
+    try:
+        if event.get("isBase64Encoded"):
+            base64.b64decode(str(raw), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        detail = {
+            "field": "body",
+            "location": "body",
+            "message": "body is not UTF-8 JSON",
+            "type": "json_invalid",
+        }
+        return _envelope_result(422, "validation_error", "invalid request", [detail])
+    return None
+
+
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics."""
 
@@ -57,6 +90,9 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refusal = refuse_unreadable_body(event)
+        if refusal is not None:
+            return refusal
         return app.resolve(event, context)
 
     return handler  # type: ignore[no-any-return]  # Powertools decorators are untyped

@@ -1,0 +1,51 @@
+"""Bodies Powertools cannot read safely (found by fuzzing) are refused with the envelope, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from eduautismo_local.events import LocalLambdaContext, http_api_event
+from eduautismo_local.template_routes import load_handler, match_route
+from tests.support.api import lambda_result_to_response
+
+
+def _call_with_body(body: bytes | str, content_type: str) -> tuple[int, dict[str, object]]:
+    matched = match_route("GET", "/api/v1/health")
+    assert matched is not None
+    route, _ = matched
+    event = http_api_event(
+        "GET", "/api/v1/health", route_key=route.route_key, headers={"content-type": content_type}, body=body
+    )
+    handler = load_handler(route.code_uri, route.handler)
+    response = lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))
+    return response.status, response.json
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/xml"],
+)
+def test_a_body_that_is_not_json_is_415(db: Engine, content_type: str) -> None:
+    # Given a body sent as something other than JSON (a multipart header even without its boundary)
+    # When it reaches a function
+    status, body = _call_with_body('{"a": 1}', content_type)
+    # Then the function refuses it with the envelope
+    assert (status, body["error"]["code"]) == (415, "unsupported_media_type")  # type: ignore[index]
+
+
+def test_a_body_that_is_not_utf8_is_422(db: Engine) -> None:
+    # Given bytes that are not UTF-8 (the HTTP API passes them base64-encoded)
+    # When they reach a function as a JSON body
+    status, body = _call_with_body(b"\x9b\xff{", "application/json")
+    # Then the function answers a validation error naming the body
+    assert status == 422
+    assert body["error"]["details"][0]["field"] == "body"  # type: ignore[index]
+
+
+def test_a_json_body_still_reaches_the_route(db: Engine) -> None:
+    # Given a JSON body on a route that ignores it
+    # When it is sent with a JSON content type (with a charset)
+    status, _ = _call_with_body('{"a": 1}', "application/json; charset=utf-8")
+    # Then the route answers as usual
+    assert status == 200
