@@ -174,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = {
         "finished_at": datetime.now(UTC).isoformat(),
+        # Other processes on the machine slow every figure: the 1-minute load average says how much.
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "scale": args.scale,
         "dataset": {"plans": dataset.plans, "notifications": dataset.notifications},
         "seed_seconds": round(seed_seconds, 1),
@@ -182,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(table_lines(rows)))
     print(
         f"\n{dataset.plans} plans, {dataset.notifications} notifications seeded in {seed_seconds:.0f}s; "
-        f"whole run {summary['total_seconds']:.0f}s"
+        f"whole run {summary['total_seconds']:.0f}s; load average {summary['load_average_1m']} "
+        f"on {summary['cpus']} CPUs"
     )
     args.output.write_text(json.dumps(results_document(rows, summary), indent=2, default=str) + "\n")
     return 1 if any(row.error for row in rows) else 0
