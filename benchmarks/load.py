@@ -119,10 +119,23 @@ def _create_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str
     return "POST /intervention-plans", status, ok
 
 
-def _patch_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
-    if not log.created:
-        return _create_plan(client, log, rng)
-    plan_id = rng.choice(list(log.created))
+PlanOperation = Callable[[Client, WriteLog, uuid.UUID], tuple[str, int, bool]]
+
+
+def _on_an_own_plan(operation: PlanOperation) -> Operation:
+    """Act on a plan this user created during the run; the first time, create one instead."""
+
+    def act(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+        if not log.created:
+            return _create_plan(client, log, rng)
+        return operation(client, log, rng.choice(list(log.created)))
+
+    act.__name__ = operation.__name__
+    return act
+
+
+@_on_an_own_plan
+def _patch_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
     title = f"Plano revisto {uuid.uuid4().hex[:8]}"
     status, body = client.call("PATCH", f"{API}/intervention-plans/{plan_id}", {"title": title})
     ok = status == 200 and isinstance(body, dict) and body.get("title") == title
@@ -131,10 +144,8 @@ def _patch_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str,
     return "PATCH /intervention-plans/{id}", status, ok
 
 
-def _review_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
-    if not log.created:
-        return _create_plan(client, log, rng)
-    plan_id = rng.choice(list(log.created))
+@_on_an_own_plan
+def _review_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
     status, _ = client.call(
         "POST", f"{API}/intervention-plans/{plan_id}/reviews", {"notes": "Revisão de carga"}
     )
