@@ -136,7 +136,6 @@ def test_a_failed_migration_answers_failed_without_connection_details(
     # Given a database that refuses connections (credentials in the URL)
     override_settings(
         database_url="postgresql://migrator:s3cret-pass@127.0.0.1:1/eduautismo",
-        database_connect_timeout_seconds="1",
     )
     # When CloudFormation updates the resource
     _invoke(_event("Update", cloudformation.url, physical_id="eduautismo-schema-migrations"))

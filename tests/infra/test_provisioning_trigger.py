@@ -133,9 +133,7 @@ def test_an_unreachable_database_defers_provisioning_to_the_first_request(
     override_settings: Callable[..., None],
 ) -> None:
     # Given a database that does not answer
-    override_settings(
-        database_url="postgresql://nobody@127.0.0.1:1/eduautismo", database_connect_timeout_seconds="1"
-    )
+    override_settings(database_url="postgresql://nobody@127.0.0.1:1/eduautismo")
     event = _confirmation(
         {"sub": str(uuid.uuid4()), "email": "b@escola.example", "custom:organization_id": str(uuid.uuid4())}
     )
