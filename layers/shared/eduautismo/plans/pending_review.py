@@ -129,11 +129,11 @@ def pending_review_query(
     principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow, include_student: bool
 ) -> Select[Any]:
     """The main query, ordered, without offset/limit (callers page it or stream it)."""
-    statement: Any = (
-        select(InterventionPlan, Student.full_name).join(Student, Student.id == InterventionPlan.student_id)
-        if include_student
-        else select(InterventionPlan)
-    )
+    statement: Select[Any] = select(InterventionPlan)
+    if include_student:
+        statement = statement.add_columns(Student.full_name).join(
+            Student, Student.id == InterventionPlan.student_id
+        )
     return statement.where(_conditions(principal, filters, window)).order_by(*ORDER)
 
 
