@@ -137,13 +137,16 @@ def pending_review_query(
     return statement.where(_conditions(principal, filters, window)).order_by(*ORDER)
 
 
+def pending_review_count_query(
+    principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow
+) -> Select[int]:
+    return select(func.count()).select_from(InterventionPlan).where(_conditions(principal, filters, window))
+
+
 def count_pending_review(
     session: Session, principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow
 ) -> int:
-    statement = (
-        select(func.count()).select_from(InterventionPlan).where(_conditions(principal, filters, window))
-    )
-    return int(session.scalar(statement) or 0)
+    return int(session.scalar(pending_review_count_query(principal, filters, window)) or 0)
 
 
 def _rows_to_items(rows: Any, window: PendingReviewWindow, include_student: bool) -> list[PlanOut]:
