@@ -23,7 +23,7 @@ from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import metrics
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
+from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters, PendingReviewWindow
 from tests.plans.conftest import PLANS, item_ids, pending
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
@@ -326,9 +326,7 @@ def test_fifty_concurrent_misses_query_the_database_at_most_twice(
                 principal,
                 PendingReviewFilters(),
                 window,
-                skip=0,
-                limit=50,
-                include_student=False,
+                PageRequest(),
                 use_cache=True,
             )
         )

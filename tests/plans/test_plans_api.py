@@ -20,6 +20,13 @@ from tests.support.api import call_api
 from tests.support.factories import Factory
 
 NOON_SAO_PAULO = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+# Fields the server owns: a body that sets them is refused, never applied.
+SERVER_OWNED = [
+    ("organization_id", str(uuid.uuid4())),
+    ("created_by_id", str(uuid.uuid4())),
+    ("next_review_due", "2030-01-01"),
+    ("last_reviewed_at", "2026-01-01T10:00:00Z"),
+]
 
 
 def _count(db: Engine, model: Any) -> int:
@@ -208,17 +215,7 @@ def test_a_student_of_another_organization_cannot_get_a_plan(factory: Factory, d
     assert _count(db, InterventionPlan) == 0
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("organization_id", str(uuid.uuid4())),
-        ("created_by_id", str(uuid.uuid4())),
-        ("next_review_due", "2030-01-01"),
-        ("last_reviewed_at", "2026-01-01T10:00:00Z"),
-        ("id", str(uuid.uuid4())),
-        ("priority_rank", 0),
-    ],
-)
+@pytest.mark.parametrize(("field", "value"), [*SERVER_OWNED, ("id", str(uuid.uuid4())), ("priority_rank", 0)])
 def test_mass_assignment_on_create_is_refused(factory: Factory, db: Engine, field: str, value: Any) -> None:
     # Given a coordinator and a student
     org = factory.organization()
@@ -235,10 +232,7 @@ def test_mass_assignment_on_create_is_refused(factory: Factory, db: Engine, fiel
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("organization_id", str(uuid.uuid4())),
-        ("created_by_id", str(uuid.uuid4())),
-        ("next_review_due", "2030-01-01"),
-        ("last_reviewed_at", "2026-01-01T10:00:00Z"),
+        *SERVER_OWNED,
         ("student_id", str(uuid.uuid4())),
         ("title", None),
         ("title", ""),

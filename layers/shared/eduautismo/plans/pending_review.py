@@ -67,6 +67,15 @@ class PendingReviewFilters(BaseModel):
 
 
 @dataclass(frozen=True)
+class PageRequest:
+    """Which slice of the list, and whether each item names its student."""
+
+    skip: int = 0
+    limit: int = DEFAULT_LIMIT
+    include_student: bool = False
+
+
+@dataclass(frozen=True)
 class PendingReviewWindow:
     """The organization's "today" and the dates derived from it."""
 
@@ -160,16 +169,14 @@ def pending_review_page(
     principal: Principal,
     filters: PendingReviewFilters,
     window: PendingReviewWindow,
-    *,
-    skip: int,
-    limit: int,
-    include_student: bool,
+    page: PageRequest,
 ) -> dict[str, Any]:
     """One page as the API answers it: ``{items, total, skip, limit, has_more}``."""
-    statement = pending_review_query(principal, filters, window, include_student).offset(skip).limit(limit)
-    items = _rows_to_items(session.execute(statement), window, include_student)
+    statement = pending_review_query(principal, filters, window, page.include_student)
+    rows = session.execute(statement.offset(page.skip).limit(page.limit))
+    items = _rows_to_items(rows, window, page.include_student)
     total = count_pending_review(session, principal, filters, window)
-    return page_json([item.as_json() for item in items], total, skip, limit)
+    return page_json([item.as_json() for item in items], total, page.skip, page.limit)
 
 
 def iter_pending_review(

@@ -19,6 +19,7 @@ from eduautismo.plans import service
 from eduautismo.plans.pending_review import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    PageRequest,
     PendingReviewFilters,
     PendingReviewWindow,
 )
@@ -104,9 +105,7 @@ def list_pending_review(
         current_principal(router),
         filters,
         _window(),
-        skip=skip,
-        limit=limit,
-        include_student=include_student,
+        PageRequest(skip, limit, include_student),
         use_cache=use_cache,
     )
     return _json(200, payload, {"X-Cache": status.value})

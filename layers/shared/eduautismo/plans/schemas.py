@@ -132,23 +132,18 @@ class PlanOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     plan_id: uuid.UUID
     reviewer_id: uuid.UUID
     reviewed_at: datetime
     notes: str | None
-    plan: dict[str, Any] = Field(description="The plan after the review, with its new next_review_due")
 
-    @classmethod
-    def build(cls, review: PlanReview, plan: PlanOut) -> ReviewOut:
-        return cls(
-            id=review.id,
-            plan_id=review.plan_id,
-            reviewer_id=review.reviewer_id,
-            reviewed_at=review.reviewed_at,
-            notes=review.notes,
-            plan=plan.as_json(),
-        )
+
+def review_out(review: PlanReview, plan: PlanOut) -> dict[str, Any]:
+    """The recorded review, with the plan as it is after the review (its new ``next_review_due``)."""
+    return {**ReviewOut.model_validate(review).model_dump(mode="json"), "plan": plan.as_json()}
 
 
 def student_out(student: Student) -> dict[str, Any]:

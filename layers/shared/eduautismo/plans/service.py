@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
 from eduautismo.plans import repository
 from eduautismo.plans.pending_review import (
+    PageRequest,
     PendingReviewFilters,
     PendingReviewWindow,
     authorize_filters,
@@ -37,9 +39,9 @@ from eduautismo.plans.schemas import (
     PlanOut,
     PlanUpdate,
     ReviewCreate,
-    ReviewOut,
     StudentCreate,
     page_json,
+    review_out,
     student_out,
 )
 from eduautismo.settings import get_settings
@@ -204,7 +206,7 @@ def review_plan(
     session.flush()
     session.refresh(plan)
     today = local_today(reviewed_at, window.timezone)
-    return ReviewOut.build(review, PlanOut.build(plan, today)).model_dump(mode="json")
+    return review_out(review, PlanOut.build(plan, today))
 
 
 # ---- pending review ----
@@ -224,11 +226,11 @@ def pending_review_cache_key(
     filters: PendingReviewFilters,
     today: date,
     generation: int,
-    page: dict[str, Any],
+    page: PageRequest,
 ) -> str:
     """Organization + generation + caller scope + local date + every parameter that shapes the page."""
     scope = "coordinator" if principal.is_coordinator else f"professional:{principal.user_id}"
-    digest = hashlib.sha256(dumps([filters.cache_fingerprint(), page]).encode()).hexdigest()[:40]
+    digest = hashlib.sha256(dumps([filters.cache_fingerprint(), asdict(page)]).encode()).hexdigest()[:40]
     return f"{pending_review_namespace(principal.organization_id)}:g{generation}:{scope}:{today}:{digest}"
 
 
@@ -238,10 +240,8 @@ def pending_review(
     principal: Principal,
     filters: PendingReviewFilters,
     window: PendingReviewWindow,
+    page: PageRequest,
     *,
-    skip: int,
-    limit: int,
-    include_student: bool,
     use_cache: bool,
 ) -> tuple[str, CacheStatus]:
     """The page as a JSON string, and whether it came from the cache."""
@@ -249,21 +249,12 @@ def pending_review(
 
     def build() -> str:
         with session_scope() as session:
-            page = pending_review_page(
-                session, principal, filters, window, skip=skip, limit=limit, include_student=include_student
-            )
-        return dumps(page)
+            return dumps(pending_review_page(session, principal, filters, window, page))
 
     generation = cache.generation(pending_review_namespace(principal.organization_id)) if use_cache else None
     if generation is None:
         return build(), CacheStatus.BYPASS
-    key = pending_review_cache_key(
-        principal,
-        filters,
-        window.today,
-        generation,
-        {"skip": skip, "limit": limit, "include_student": include_student},
-    )
+    key = pending_review_cache_key(principal, filters, window.today, generation, page)
     settings = get_settings()
     ttl = with_jitter(settings.pending_review_cache_ttl, settings.cache_ttl_jitter_ratio)
     return cache.read_through(key, build, ttl)
