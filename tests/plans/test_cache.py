@@ -278,6 +278,20 @@ def test_redis_down_or_unreachable_answers_from_the_database(
     assert get_breaker().is_open
 
 
+def test_without_a_configured_redis_the_list_bypasses_the_cache(
+    factory: Factory, set_now: Callable[[datetime], FixedClock], override_settings: Callable[..., None]
+) -> None:
+    # Given no REDIS_URL
+    _, professional, _ = _team(factory)
+    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
+    set_now(NOW)
+    override_settings(redis_url="")
+    # When the list is read / Then it comes from the database
+    response = pending(professional)
+    assert response.header("X-Cache") == "BYPASS"
+    assert item_ids(response) == [str(plan.id)]
+
+
 def test_the_open_breaker_skips_redis_until_it_cools_down(
     factory: Factory,
     set_now: Callable[[datetime], FixedClock],

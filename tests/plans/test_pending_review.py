@@ -193,18 +193,32 @@ def test_the_streaming_iterator_lists_what_the_pages_list(
     # Given generated plans
     caseload = _generate(factory, 40, seed=11)
     set_now(NOW)
-    coordinator = caseload.coordinator
-    principal = Principal(coordinator.user_id, coordinator.organization_id, "", "", Role.COORDINATOR)
     window = PendingReviewWindow(TODAY, "America/Sao_Paulo")
-    # When the exports' iterator streams in small batches
-    with Session(db) as session:
-        streamed = [
-            str(item.id)
-            for item in iter_pending_review(session, principal, PendingReviewFilters(), window, batch_size=3)
-        ]
-    # Then it yields the oracle's list, like the pages do
-    assert streamed == oracle(caseload.plans, coordinator, {}, TODAY)
-    assert streamed == _all_pages(coordinator, {}, 200, False)[0]
+    professional = caseload.professionals[0]
+    cases = [
+        (caseload.coordinator, {}),
+        (professional, {"priority": "high"}),
+        (caseload.coordinator, {"overdue_only": True}),
+    ]
+    for caller, query in cases:
+        principal = Principal(caller.user_id, caller.organization_id, "", "", caller.role)
+        # When the exports' iterator streams in small batches, with the student
+        with Session(db) as session:
+            streamed = list(
+                iter_pending_review(
+                    session,
+                    principal,
+                    PendingReviewFilters(**query),
+                    window,
+                    include_student=True,
+                    batch_size=3,
+                )
+            )
+        # Then it yields the oracle's list in the caller's scope, like the pages do, each with its student
+        ids = [str(item.id) for item in streamed]
+        assert ids == oracle(caseload.plans, caller, query, TODAY)
+        assert ids == _all_pages(caller, query, 200, False)[0]
+        assert all(item.student is not None and item.student.id == item.student_id for item in streamed)
 
 
 def test_due_soon_window_and_overdue_boundaries(
