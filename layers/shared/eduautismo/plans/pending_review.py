@@ -3,13 +3,15 @@
 Public API reused by the exports feature, so that a CSV/XLSX export lists exactly the plans the
 pending-review page lists for the same caller and filters:
 
-- ``PendingReviewFilters``: the validated filters (no pagination, no cache switch).
-- ``authorize_filters(principal, filters)``: 403 when a professional asks for someone else's plans.
-- ``iter_pending_review(session, principal, filters, today, ...)``: every matching row in the contract's
-  order, read in keyset batches (bounded memory at any size).
+- ``PendingReviewFilters``: the validated filters (no pagination, no cache switch); ``PageRequest``:
+  skip/limit/include_student.
+- ``PendingReviewWindow(today, timezone)``: build it with ``plans.service.organization_window(...)``:
+  ``today`` is always the organization's local date, never the server's.
+- ``authorize_filters(principal, filters)``: 403 when a professional asks for someone else's plans
+  (every function below calls it too).
+- ``iter_pending_review(session, principal, filters, window, include_student=, batch_size=)``: every
+  matching plan (``PlanOut``) in the page order, read in keyset batches (bounded memory at any size).
 - ``count_pending_review`` / ``pending_review_page``: the total and one page.
-
-``today`` is always the organization's local date (``organization_today``), never the server's.
 """
 
 from __future__ import annotations
