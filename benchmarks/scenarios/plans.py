@@ -52,8 +52,10 @@ THROUGHPUT_REQUESTS = 3_000
 def _runtime(ctx: BenchContext) -> Iterator[str]:
     """Point settings, engine and Redis at the benchmark's services with a private key prefix."""
     prefix = f"bench-plans-{uuid.uuid4().hex[:8]}"
+    # The runner's own DATABASE_URL wins (it may reach the server by socket); else ctx.engine's URL.
+    database_url = os.environ.get("DATABASE_URL") or ctx.engine.url.render_as_string(hide_password=False)
     environment = {
-        "DATABASE_URL": ctx.engine.url.render_as_string(hide_password=False),
+        "DATABASE_URL": database_url,
         "REDIS_URL": ctx.redis_url,
         "CACHE_KEY_PREFIX": prefix,
         "POWERTOOLS_TRACE_DISABLED": "true",
