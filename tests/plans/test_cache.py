@@ -292,6 +292,23 @@ def test_without_a_configured_redis_the_list_bypasses_the_cache(
     assert item_ids(response) == [str(plan.id)]
 
 
+def test_local_modes_in_process_redis_caches_and_invalidates(
+    factory: Factory, set_now: Callable[[datetime], FixedClock], override_settings: Callable[..., None]
+) -> None:
+    # Given local mode's in-process Redis stand-in (memory://)
+    _, professional, _ = _team(factory)
+    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
+    set_now(NOW)
+    override_settings(redis_url="memory://")
+    # When the list is read twice, the plan is reviewed, and the list is read again
+    first, second = pending(professional), pending(professional)
+    call_api("POST", f"{PLANS}/{plan.id}/reviews", claims=professional.claims, json_body={})
+    after = pending(professional)
+    # Then it caches and invalidates like Redis does
+    assert [r.header("X-Cache") for r in (first, second, after)] == ["MISS", "HIT", "MISS"]
+    assert after.json["items"][0]["last_reviewed_at"] is not None
+
+
 def test_the_open_breaker_skips_redis_until_it_cools_down(
     factory: Factory,
     set_now: Callable[[datetime], FixedClock],
