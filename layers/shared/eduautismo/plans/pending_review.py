@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,23 @@ class PendingReviewFilters(BaseModel):
 
     def cache_fingerprint(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+class PendingReviewQuery(PendingReviewFilters):
+    """The query string of ``GET /intervention-plans/pending-review``: filters, page and cache switch."""
+
+    skip: int = Field(default=0, ge=0, description="Offset of the page")
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)")
+    include_student: bool = Field(default=False, description="Add student {id, full_name} to each item")
+    use_cache: bool = Field(default=True, description="false reads the database (X-Cache: BYPASS)")
+
+    def filters(self) -> PendingReviewFilters:
+        return PendingReviewFilters.model_validate(
+            self.model_dump(include=set(PendingReviewFilters.model_fields))
+        )
+
+    def page(self) -> PageRequest:
+        return PageRequest(self.skip, self.limit, self.include_student)
 
 
 @dataclass(frozen=True)

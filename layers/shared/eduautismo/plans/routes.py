@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,13 +13,11 @@ from eduautismo.api.app import current_principal
 from eduautismo.cache.manager import get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import session_scope
-from eduautismo.domain import Priority, ReviewFrequency
 from eduautismo.plans import service
 from eduautismo.plans.pending_review import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    PageRequest,
-    PendingReviewFilters,
+    PendingReviewQuery,
     PendingReviewWindow,
 )
 from eduautismo.plans.schemas import PlanCreate, PlanUpdate, ReviewCreate, StudentCreate
@@ -77,36 +74,15 @@ def create_plan(body: PlanCreate) -> Response[Any]:
 
 
 @router.get("/intervention-plans/pending-review", summary="Plans due for review", tags=["plans"])
-def list_pending_review(
-    skip: Skip = 0,
-    limit: Limit = DEFAULT_LIMIT,
-    priority: Annotated[Priority | None, Query()] = None,
-    professional_id: Annotated[uuid.UUID | None, Query()] = None,
-    student_id: Annotated[uuid.UUID | None, Query()] = None,
-    review_frequency: Annotated[ReviewFrequency | None, Query()] = None,
-    date_from: Annotated[date | None, Query(description="Created on or after (org timezone)")] = None,
-    date_to: Annotated[date | None, Query(description="Created on or before (org timezone)")] = None,
-    overdue_only: Annotated[bool, Query()] = False,
-    include_student: Annotated[bool, Query()] = False,
-    use_cache: Annotated[bool, Query()] = True,
-) -> Response[Any]:
-    filters = PendingReviewFilters(
-        priority=priority,
-        professional_id=professional_id,
-        student_id=student_id,
-        review_frequency=review_frequency,
-        date_from=date_from,
-        date_to=date_to,
-        overdue_only=overdue_only,
-    )
+def list_pending_review(query: Annotated[PendingReviewQuery, Query()]) -> Response[Any]:
     payload, status = service.pending_review(
         session_scope,
         get_cache_manager(),
         current_principal(router),
-        filters,
+        query.filters(),
         _window(),
-        PageRequest(skip, limit, include_student),
-        use_cache=use_cache,
+        query.page(),
+        use_cache=query.use_cache,
     )
     return _json(200, payload, {"X-Cache": status.value})
 
