@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from eduautismo.db.fast_types import register_fast_decoders
 from eduautismo.settings import Settings, get_settings
 
 
@@ -88,6 +89,7 @@ def build_engine(settings: Settings) -> Engine:
         cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
+        register_fast_decoders(dbapi_connection)
 
     return engine
 
