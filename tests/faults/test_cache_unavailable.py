@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
+from eduautismo.domain import Role
 from eduautismo_local.embedded import free_port
 from tests.support.api import call_api
+from tests.support.factories import Factory
 from tests.support.faults import black_hole
 
 
@@ -33,3 +36,19 @@ def test_health_is_200_and_reports_the_cache_down(
     # Then the API is up, served by the database, and says the cache is down
     assert response.status == 200
     assert response.json == {**response.json, "status": "degraded", "database": "ok", "cache": "down"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/intervention-plans/pending-review"])
+def test_authenticated_reads_are_200_from_the_database(
+    factory: Factory, override_settings: Callable[..., None], broken_redis_url: str, path: str
+) -> None:
+    # Given a professional with a plan due for review, and Redis stopped or unreachable
+    organization = factory.organization()
+    professional = factory.user(organization, Role.PROFESSIONAL)
+    factory.plan(professional, review_frequency="daily", start_date=date.today() - timedelta(days=10))
+    override_settings(redis_url=broken_redis_url)
+    # When the professional reads
+    response = call_api("GET", path, claims=professional.claims)
+    # Then the answer comes from the database
+    assert response.status == 200
+    assert response.header("X-Cache") in (None, "BYPASS")

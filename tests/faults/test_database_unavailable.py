@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from eduautismo.domain import Role
 from tests.support.api import call_api
+from tests.support.factories import Factory
 from tests.support.faults import TcpProxy, black_hole
+
+PENDING_REVIEW = "/api/v1/intervention-plans/pending-review"
 
 
 @pytest.fixture
@@ -24,21 +28,26 @@ def database_proxy(service_urls: dict[str, str]) -> Iterator[tuple[TcpProxy, str
 
 
 def test_database_gone_answers_503_then_recovers_without_restart(
-    db: Engine, override_settings: Callable[..., None], database_proxy: tuple[TcpProxy, str]
+    factory: Factory, override_settings: Callable[..., None], database_proxy: tuple[TcpProxy, str]
 ) -> None:
     proxy, url = database_proxy
     # Given the API reaching PostgreSQL through the proxy, and answering
+    professional = factory.user(factory.organization(), Role.PROFESSIONAL)
     override_settings(database_url=url)
     assert call_api("GET", "/api/v1/health").status == 200
+    assert call_api("GET", PENDING_REVIEW, claims=professional.claims).status == 200
     # When PostgreSQL becomes unreachable (open connections cut, new ones refused)
     proxy.stop()
-    down = call_api("GET", "/api/v1/health")
-    # Then the API answers 503 and says the database is down
-    assert (down.status, down.json["database"]) == (503, "down")
+    health = call_api("GET", "/api/v1/health")
+    listed = call_api("GET", PENDING_REVIEW, claims=professional.claims, query={"use_cache": "false"})
+    # Then health says the database is down and an authenticated route answers the 503 envelope
+    assert (health.status, health.json["database"]) == (503, "down")
+    assert (listed.status, listed.json["error"]["code"]) == (503, "service_unavailable")
     # When PostgreSQL is back, in the same process (no restart, no reset of the engine)
     proxy.start()
     # Then requests succeed again
     assert call_api("GET", "/api/v1/health").status == 200
+    assert call_api("GET", PENDING_REVIEW, claims=professional.claims).status == 200
 
 
 def test_database_black_hole_answers_503_within_the_socket_timeout(

@@ -8,6 +8,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
+# Largest `skip` a list accepts: far beyond any real list, and inside PostgreSQL's bigint OFFSET
+# (a larger value would reach the database and fail there as a 500).
+MAX_PAGE_OFFSET = 1_000_000
 
 
 class Role(StrEnum):

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Student
-from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
+from eduautismo.domain import MAX_PAGE_OFFSET, PlanStatus, Priority, ReviewFrequency
 from eduautismo.errors import Forbidden
 from eduautismo.identity.principal import Principal
 from eduautismo.plans.schemas import PlanOut, page_json
@@ -71,7 +71,7 @@ class PendingReviewFilters(BaseModel):
 class PendingReviewQuery(PendingReviewFilters):
     """The query string of ``GET /intervention-plans/pending-review``: filters, page and cache switch."""
 
-    skip: int = Field(default=0, ge=0, description="Offset of the page")
+    skip: int = Field(default=0, ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)")
     include_student: bool = Field(default=False, description="Add student {id, full_name} to each item")
     use_cache: bool = Field(default=True, description="false reads the database (X-Cache: BYPASS)")

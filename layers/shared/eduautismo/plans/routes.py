@@ -13,6 +13,7 @@ from eduautismo.api.app import current_principal
 from eduautismo.cache.manager import get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import session_scope
+from eduautismo.domain import MAX_PAGE_OFFSET
 from eduautismo.plans import service
 from eduautismo.plans.pending_review import (
     DEFAULT_LIMIT,
@@ -27,7 +28,7 @@ router = APIGatewayHttpRouter()
 # The clock adapter: "today" is the organization's local date at this instant (tests substitute it).
 clock: Clock = SystemClock()
 
-Skip = Annotated[int, Query(ge=0, description="Offset of the page")]
+Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200)")]
 
 

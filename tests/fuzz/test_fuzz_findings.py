@@ -1,13 +1,16 @@
-"""Bodies Powertools cannot read safely (found by fuzzing) are refused with the envelope, never a 500."""
+"""What fuzzing found, kept as regressions: bodies Powertools cannot read safely and offsets beyond
+PostgreSQL's bigint are refused with the envelope, never a 500."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
 
+from eduautismo.domain import Role
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.template_routes import load_handler, match_route
-from tests.support.api import lambda_result_to_response
+from tests.support.api import call_api, lambda_result_to_response
+from tests.support.factories import Factory
 
 
 def _call_with_body(body: bytes | str, content_type: str) -> tuple[int, dict[str, object]]:
@@ -49,3 +52,14 @@ def test_a_json_body_still_reaches_the_route(db: Engine) -> None:
     status, _ = _call_with_body('{"a": 1}', "application/json; charset=utf-8")
     # Then the route answers as usual
     assert status == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/intervention-plans/pending-review", "/api/v1/students"])
+def test_an_offset_beyond_any_list_is_422_not_a_database_error(factory: Factory, path: str) -> None:
+    # Given a coordinator
+    coordinator = factory.user(factory.organization(), Role.COORDINATOR)
+    # When a list is asked with an offset larger than PostgreSQL's bigint
+    response = call_api("GET", path, claims=coordinator.claims, query={"skip": str(10**20)})
+    # Then the API refuses it as bad input, naming the field
+    assert response.status == 422
+    assert response.json["error"]["details"][0]["field"] == "skip"
