@@ -47,8 +47,9 @@ def seed_scale(engine: Engine, size: ScaleSize) -> BenchDataset:
     """Seed into an empty migrated database, refresh the planner's statistics, describe the result."""
     report = seed_demo(engine, size.seed_size())
     main_organization = DEMO_ORGANIZATIONS[0][0]
-    with engine.connect() as connection:
+    with engine.begin() as connection:  # committed: statistics written inside a rolled-back block vanish
         connection.execute(text("ANALYZE"))
+    with engine.connect() as connection:
         users = [
             _actor(row)  # type: ignore[arg-type]
             for row in connection.execute(
