@@ -3,6 +3,8 @@ PostgreSQL's bigint are refused with the envelope, never a 500."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import Engine
 
@@ -63,3 +65,20 @@ def test_an_offset_beyond_any_list_is_422_not_a_database_error(factory: Factory,
     # Then the API refuses it as bad input, naming the field
     assert response.status == 422
     assert response.json["error"]["details"][0]["field"] == "skip"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"full_name": "Ana\x00"}, "full_name"),
+        ({"notes": ["ok", "a\x00b"]}, "notes.1"),
+        ({"a\x00": 1}, "body"),
+    ],
+)
+def test_a_nul_character_in_body_text_is_422_naming_the_field(db: Engine, body: object, field: str) -> None:
+    # Given JSON text with a NUL character (PostgreSQL text cannot store it)
+    # When it reaches a function
+    status, answer = _call_with_body(json.dumps(body), "application/json")
+    # Then the function refuses it as bad input, naming where it was
+    assert status == 422
+    assert answer["error"]["details"][0]["field"] == field  # type: ignore[index]
