@@ -74,8 +74,11 @@ EXPIRES_AFTER_DAYS: dict[NotificationType, int] = {
 }
 
 
+ACTION_URL_PREFIX = "/intervention-plans/"
+
+
 def action_url(plan_id: object) -> str:
-    return f"/intervention-plans/{plan_id}"
+    return f"{ACTION_URL_PREFIX}{plan_id}"
 
 
 def days_text(days: int) -> str:
@@ -94,10 +97,11 @@ def render(template: str, *, plan_title: str, days: int = 0, due_date: date | No
     return text
 
 
-def sql_render(template_param: str, *, plan_title: str, days: str, due_date: str) -> str:
-    """A SQL expression rendering the bound template ``:template_param`` like `render` does.
+def sql_render(template: str, *, plan_title: str, days: str, due_date: str) -> str:
+    """A SQL expression rendering the text ``template`` (SQL) exactly like `render` does.
 
-    ``plan_title``, ``days`` (an integer expression) and ``due_date`` (a date expression) are SQL.
+    ``plan_title`` (text), ``days`` (integer) and ``due_date`` (date) are SQL expressions; the singular and
+    plural day phrases come in as the binds of `SQL_TEXT_PARAMS`.
     """
     values = {
         "{days}": (
@@ -107,13 +111,13 @@ def sql_render(template_param: str, *, plan_title: str, days: str, due_date: str
         "{due_date}": f"to_char({due_date}, '{DUE_DATE_SQL_FORMAT}')",
         "{plan_title}": plan_title,
     }
-    expression = f"CAST(:{template_param} AS text)"
+    expression = template
     for placeholder in PLACEHOLDERS:
         expression = f"replace({expression}, '{placeholder}', {values[placeholder]})"
     return expression
 
 
-SQL_TEXT_PARAMS = {"days_one": DAYS_ONE, "days_many": DAYS_MANY}
+SQL_TEXT_PARAMS = {"days_one": DAYS_ONE, "days_many": DAYS_MANY, "action_url_prefix": ACTION_URL_PREFIX}
 
 
 def dedupe_key(notification_type: NotificationType, plan_id: object, occasion: object) -> str:
@@ -125,6 +129,6 @@ def expires_after(notification_type: NotificationType) -> timedelta:
     return timedelta(days=EXPIRES_AFTER_DAYS[notification_type])
 
 
-def sql_dedupe_key(type_param: str, plan_id: str, occasion: str) -> str:
-    """The SQL twin of `dedupe_key` (uuid::text and date::text print as str(UUID) and date.isoformat())."""
-    return f"CAST(:{type_param} AS text) || ':' || CAST({plan_id} AS text) || ':' || CAST({occasion} AS text)"
+def sql_dedupe_key(notification_type: str, plan_id: str, occasion: str) -> str:
+    """The SQL twin of `dedupe_key` over SQL expressions (uuid and date print as str(UUID), isoformat())."""
+    return f"{notification_type} || ':' || CAST({plan_id} AS text) || ':' || CAST({occasion} AS text)"
