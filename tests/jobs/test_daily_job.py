@@ -159,6 +159,20 @@ def test_the_same_event_twice_creates_nothing_the_second_time(factory: Factory) 
     assert count_notifications(factory.engine) == 5
 
 
+def test_plans_are_reminded_in_bounded_batches(factory: Factory, override_settings: Any) -> None:
+    # Given batches of two plans and five plans to remind (an exact multiple would end on an empty batch)
+    override_settings(daily_job_plan_batch_size="2")
+    professional, _, _ = _school(factory)
+    for _ in range(5):
+        _plan_due(factory, professional, TODAY - timedelta(days=1))
+    _plan_due(factory, professional, TODAY + timedelta(days=30))
+    # When the job runs
+    summary = _run(factory.engine)
+    # Then every due plan was scanned once and reminded once
+    assert summary["plans_scanned"] == 5 and summary["created_by_type"]["review_overdue"] == 5
+    assert len(_received(factory.engine, professional)) == 5
+
+
 def test_two_concurrent_runs_create_each_notification_once(factory: Factory) -> None:
     # Given forty plans to remind, many of them escalated to two coordinators
     professional, _, _ = _school(factory)

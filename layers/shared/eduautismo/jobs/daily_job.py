@@ -1,16 +1,17 @@
 """The daily job (DESIGN §6): review reminders, escalation to coordinators, and cleanup.
 
 "Now" is the scheduled event's time, never the wall clock, so a retried or replayed event computes the same
-reminders. Reminders are one set-based INSERT ... SELECT per organization (in its own timezone and
-transaction); the unique (user_id, dedupe_key) with ON CONFLICT DO NOTHING makes reruns, duplicate deliveries
-and concurrent runs create nothing twice, and a run that dies midway is completed by the next one. No plan
-is loaded into Python.
+reminders. Reminders are set-based INSERT ... SELECT statements per organization (in its own timezone), each
+over a bounded batch of plans in id order and in its own transaction; the unique (user_id, dedupe_key) with
+ON CONFLICT DO NOTHING makes reruns, duplicate deliveries and concurrent runs create nothing twice, and a run
+that dies midway is completed by the next one. No plan is loaded into Python.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +49,9 @@ WITH due AS MATERIALIZED (
     WHERE p.organization_id = :organization_id
       AND p.status = :active
       AND p.next_review_due <= CAST(:today AS date) + CAST(:due_soon_days AS integer)
+      AND (CAST(:after_plan_id AS uuid) IS NULL OR p.id > CAST(:after_plan_id AS uuid))
+    ORDER BY p.id
+    LIMIT :batch_size
 ),
 coordinators AS (
     SELECT u.id FROM users u WHERE u.organization_id = :organization_id AND u.role = :coordinator
@@ -83,9 +87,11 @@ inserted AS (
     ON CONFLICT (user_id, dedupe_key) DO NOTHING
     RETURNING type
 )
-SELECT :plans_scanned AS counter, count(*) AS amount FROM due
+SELECT :plans_scanned AS counter, count(*) AS amount,
+       (SELECT plan_id FROM due ORDER BY plan_id DESC LIMIT 1) AS last_plan_id
+FROM due
 UNION ALL
-SELECT type, count(*) FROM inserted GROUP BY type
+SELECT type, count(*), NULL FROM inserted GROUP BY type
 """  # noqa: S608
 
 _DELETE_BATCH_SQL = """
@@ -154,17 +160,30 @@ def _static_parameters(settings: Settings) -> dict[str, Any]:
 
 def remind_organization(
     engine: Engine, organization_id: uuid.UUID, today: date, now: datetime, settings: Settings
-) -> dict[str, int]:
+) -> Counter[str]:
     """Reminders of one organization for its local ``today``: counts of plans scanned and rows created."""
+    batch_size = settings.daily_job_plan_batch_size
     parameters = {
         **_static_parameters(settings),
         "organization_id": organization_id,
         "today": today,
         "now": now,
+        "batch_size": batch_size,
     }
-    with engine.begin() as connection:
-        rows = connection.execute(text(_REMINDERS_SQL), parameters).all()
-    return {str(counter): int(amount) for counter, amount in rows}
+    counts: Counter[str] = Counter()
+    after_plan_id: uuid.UUID | None = None
+    while True:
+        with engine.begin() as connection:
+            rows = connection.execute(
+                text(_REMINDERS_SQL), {**parameters, "after_plan_id": after_plan_id}
+            ).all()
+        scanned = 0
+        for counter, amount, last_plan_id in rows:
+            counts[str(counter)] += int(amount)
+            if counter == PLANS_SCANNED:
+                scanned, after_plan_id = int(amount), last_plan_id
+        if scanned < batch_size:
+            return counts
 
 
 def _delete_in_batches(engine: Engine, condition: str, parameters: dict[str, Any], batch_size: int) -> int:
