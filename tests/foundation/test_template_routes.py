@@ -21,7 +21,7 @@ def test_template_routes_equal_the_routes_each_function_registers() -> None:
     # When each function's resolver is imported
     for function, (code_uri, handler) in sources.items():
         app = load_module(code_uri, handler).app
-        # Powertools writes a path parameter as <name>, API Gateway as {name}.
+        # Powertools spells a path parameter <name>; API Gateway spells it {name}.
         registered = {re.sub(r"<(\w+)>", r"{\1}", key) for key in app._route_keys}
         # Then it registers exactly those routes
         assert registered == declared[function], function

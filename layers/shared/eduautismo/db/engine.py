@@ -13,16 +13,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from eduautismo.db.fast_types import register_fast_decoders
 from eduautismo.settings import Settings, get_settings
 
 
-def _url_from_secret(settings: Settings) -> str:
-    """Build the URL from the RDS-format secret (rotated by Secrets Manager), through RDS Proxy."""
+def _database_secret(settings: Settings) -> dict[str, Any]:
+    """The RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
     from aws_lambda_powertools.utilities import parameters
 
-    secret: dict[str, Any] = json.loads(
-        str(parameters.get_secret(settings.database_secret_arn or "", max_age=300))
-    )
+    return json.loads(str(parameters.get_secret(settings.database_secret_arn or "", max_age=300)))  # type: ignore[no-any-return]
+
+
+def _url_from_secret(settings: Settings) -> str:
+    """Build the URL from the secret, through RDS Proxy (DATABASE_HOST) when it is set."""
+    secret = _database_secret(settings)
     host = settings.database_host or secret["host"]
     port = secret.get("port", 5432)
     database = secret.get("dbname", settings.database_name)
@@ -70,6 +74,14 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=300,
     )
     statement_timeout = settings.database_statement_timeout_ms
+    if not settings.database_url and settings.database_secret_arn:
+
+        @event.listens_for(engine, "do_connect")
+        def _current_credentials(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+            # Every new connection reads the secret (cached briefly): after a rotation the pool's next
+            # connections use the new password instead of the one the engine was built with.
+            secret = _database_secret(settings)
+            cparams["user"], cparams["password"] = secret["username"], secret["password"]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -77,6 +89,7 @@ def build_engine(settings: Settings) -> Engine:
         cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
+        register_fast_decoders(dbapi_connection)
 
     return engine
 
