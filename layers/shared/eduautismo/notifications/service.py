@@ -21,6 +21,15 @@ from eduautismo.notifications import texts
 OVERDUE_URGENT_AFTER_DAYS = 7
 
 
+# Seed §2.2: the fixed priority and the text of each notification a plan write causes.
+_PLAN_EVENTS: dict[NotificationType, tuple[NotificationPriority, texts.Template]] = {
+    NotificationType.PLAN_CREATED: (NotificationPriority.MEDIUM, texts.PLAN_CREATED),
+    NotificationType.PLAN_UPDATED: (NotificationPriority.LOW, texts.PLAN_UPDATED),
+    NotificationType.PLAN_REVIEWED: (NotificationPriority.MEDIUM, texts.PLAN_REVIEWED),
+    NotificationType.HIGH_PRIORITY: (NotificationPriority.URGENT, texts.HIGH_PRIORITY),
+}
+
+
 @dataclass(frozen=True)
 class NotificationCreate:
     organization_id: uuid.UUID
@@ -159,45 +168,33 @@ class NotificationService:
             days=days_overdue,
         )
 
+    def _notify_plan_event(
+        self,
+        user_id: uuid.UUID,
+        plan: InterventionPlan,
+        notification_type: NotificationType,
+        occasion: object,
+    ) -> Notification:
+        priority, template = _PLAN_EVENTS[notification_type]
+        return self._notify_about_plan(user_id, plan, notification_type, priority, template, occasion)
+
     def notify_plan_created(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
-        return self._notify_about_plan(
-            user_id,
-            plan,
-            NotificationType.PLAN_CREATED,
-            NotificationPriority.MEDIUM,
-            texts.PLAN_CREATED,
-            "created",
-        )
+        return self._notify_plan_event(user_id, plan, NotificationType.PLAN_CREATED, "created")
 
     def notify_plan_updated(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
-        return self._notify_about_plan(
-            user_id,
-            plan,
-            NotificationType.PLAN_UPDATED,
-            NotificationPriority.LOW,
-            texts.PLAN_UPDATED,
-            _instant_key(plan.updated_at),
+        """One per write: keyed by the write's updated_at."""
+        return self._notify_plan_event(
+            user_id, plan, NotificationType.PLAN_UPDATED, _instant_key(plan.updated_at)
         )
 
     def notify_plan_reviewed(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
-        return self._notify_about_plan(
-            user_id,
-            plan,
-            NotificationType.PLAN_REVIEWED,
-            NotificationPriority.MEDIUM,
-            texts.PLAN_REVIEWED,
-            _instant_key(plan.last_reviewed_at),
-        )
+        key = _instant_key(plan.last_reviewed_at)
+        return self._notify_plan_event(user_id, plan, NotificationType.PLAN_REVIEWED, key)
 
     def notify_high_priority(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
-        return self._notify_about_plan(
-            user_id,
-            plan,
-            NotificationType.HIGH_PRIORITY,
-            NotificationPriority.URGENT,
-            texts.HIGH_PRIORITY,
-            _instant_key(plan.updated_at),
-        )
+        """Keyed by the write that made the plan high: raised again later, it notifies again."""
+        key = _instant_key(plan.updated_at)
+        return self._notify_plan_event(user_id, plan, NotificationType.HIGH_PRIORITY, key)
 
     # ---- a user's inbox ----
 
