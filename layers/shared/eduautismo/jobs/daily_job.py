@@ -83,6 +83,11 @@ inserted AS (
            :now, CAST(:now AS timestamptz) + make_interval(days => c.expiry_days)
     FROM candidates c
     CROSS JOIN LATERAL (SELECT {_DEDUPE_KEY}) AS keyed(dedupe_key)
+    -- Rows that already exist are skipped before their text is built (a rerun costs index probes only);
+    -- ON CONFLICT still settles the race with a concurrent run.
+    WHERE NOT EXISTS (
+        SELECT 1 FROM notifications n WHERE n.user_id = c.user_id AND n.dedupe_key = keyed.dedupe_key
+    )
     ORDER BY c.user_id, keyed.dedupe_key
     ON CONFLICT (user_id, dedupe_key) DO NOTHING
     RETURNING type
