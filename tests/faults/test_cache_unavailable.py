@@ -38,7 +38,9 @@ def test_health_is_200_and_reports_the_cache_down(
     assert response.json == {**response.json, "status": "degraded", "database": "ok", "cache": "down"}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/intervention-plans/pending-review"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/intervention-plans/pending-review", "/api/v1/notifications/unread-count"]
+)
 def test_authenticated_reads_are_200_from_the_database(
     factory: Factory, override_settings: Callable[..., None], broken_redis_url: str, path: str
 ) -> None:

@@ -56,7 +56,9 @@ def test_a_json_body_still_reaches_the_route(db: Engine) -> None:
     assert status == 200
 
 
-@pytest.mark.parametrize("path", ["/api/v1/intervention-plans/pending-review", "/api/v1/students"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/intervention-plans/pending-review", "/api/v1/students", "/api/v1/notifications"]
+)
 def test_an_offset_beyond_any_list_is_422_not_a_database_error(factory: Factory, path: str) -> None:
     # Given a coordinator
     coordinator = factory.user(factory.organization(), Role.COORDINATOR)

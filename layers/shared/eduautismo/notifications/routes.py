@@ -15,7 +15,7 @@ from eduautismo.api.app import current_principal
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import session_scope
 from eduautismo.db.models import Notification
-from eduautismo.domain import NotificationPriority, NotificationType
+from eduautismo.domain import MAX_PAGE_OFFSET, NotificationPriority, NotificationType
 from eduautismo.notifications.service import NotificationFilters, NotificationService
 
 router = APIGatewayHttpRouter()
@@ -54,7 +54,7 @@ def list_notifications(
     unread_only: bool = False,
     priority: NotificationPriority | None = None,
     type: NotificationType | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     principal = current_principal(router)
