@@ -361,6 +361,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update({key: environment[key] for key in ("DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX")})
     url, connect_args = normalize_database_url(database_url)
     engine = create_engine(url, connect_args=connect_args)
+    try:
+        return _run(engine, environment, port, args.users, args.seconds)
+    finally:
+        from eduautismo.cache.client import build_redis
+        from eduautismo.settings import get_settings
+
+        engine.dispose()
+        services.purge_cache_prefix(build_redis(get_settings()), cache_prefix)
+        services.drop_database(server_url, database_url)
+        if embedded is not None:
+            embedded.cleanup()
+
+
+def _run(engine: Engine, environment: dict[str, str], port: int, user_count: int, seconds: float) -> int:
+    """Serve, drive, check; the exit status of `make load`."""
     with tempfile.TemporaryDirectory(prefix="eduautismo-load-") as data_dir:
         server_log = Path(data_dir) / "server.log"
         environment["DATA_DIR"] = data_dir
@@ -374,17 +389,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             _wait_until_healthy(port, server)
             mix = available_mix({route.route_key for route in http_routes()})
-            users = load_users(engine, args.users)
-            print(
-                f"{len(users)} users, {len(mix)} operations, {args.seconds:.0f}s", file=sys.stderr, flush=True
-            )
-            outcomes, logs, failures = drive(port, users, mix, args.seconds)
+            users = load_users(engine, user_count)
+            print(f"{len(users)} users, {len(mix)} operations, {seconds:.0f}s", file=sys.stderr, flush=True)
+            outcomes, logs, failures = drive(port, users, mix, seconds)
         finally:
             server.terminate()
             server.wait(timeout=30)
         problems = missing_writes(engine, logs)
         errors = [outcome for outcome in outcomes if not outcome.ok]
-        print("\n".join(report(outcomes, args.seconds)))
+        print("\n".join(report(outcomes, seconds)))
         writes = sum(
             len(log.created) + sum(log.reviews.values()) + len(log.notifications_read) for log in logs
         )
@@ -395,14 +408,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             statuses = sorted({(outcome.route, outcome.status) for outcome in errors})
             print(f"errors by route and status: {statuses}")
             print(server_log.read_text(errors="replace")[-3000:])
-    engine.dispose()
-    from eduautismo.cache.client import build_redis
-    from eduautismo.settings import get_settings
-
-    services.purge_cache_prefix(build_redis(get_settings()), cache_prefix)
-    services.drop_database(server_url, database_url)
-    if embedded is not None:
-        embedded.cleanup()
     return 1 if errors or problems or not outcomes else 0
 
 
