@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import uuid
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Local noise with no meaning here: no EMF metrics on some requests, no XDG runtime dir as root.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         serve(args.port)

@@ -18,7 +18,7 @@ def test_health_reports_database_and_cache_without_a_token(db: Engine) -> None:
 def test_health_is_503_when_the_database_is_down(db: Engine, override_settings: Callable[..., None]) -> None:
     # Given a database URL where nothing listens
     override_settings(
-        database_url="postgresql://postgres@127.0.0.1:1/none", database_connect_timeout_seconds="1"
+        database_url="postgresql://postgres@127.0.0.1:1/none", database_socket_timeout_seconds="1"
     )
     # When health is asked
     response = call_api("GET", "/api/v1/health")

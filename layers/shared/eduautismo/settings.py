@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     database_host: str | None = None
     database_name: str = "eduautismo"
     database_ssl: bool = False
-    database_connect_timeout_seconds: float = 5.0
+    # pg8000 applies one socket timeout to connecting and to every read: keep it above statement_timeout.
+    database_socket_timeout_seconds: float = 30.0
     database_statement_timeout_ms: int = 15_000
     db_pool_size: int = 2
 

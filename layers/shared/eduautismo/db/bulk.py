@@ -19,7 +19,7 @@ def copy_rows(
     table: str,
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
-    batch_size: int = 50_000,
+    batch_size: int = 10_000,
 ) -> int:
     """COPY ``rows`` into ``table``; NULL is written as ``\\N``. Returns the number of rows copied."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
@@ -27,6 +27,7 @@ def copy_rows(
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
+        cursor.execute("SET LOCAL statement_timeout = 0")  # bulk loads may outlast the API's limit
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         pending = 0

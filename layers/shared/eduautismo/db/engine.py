@@ -56,7 +56,7 @@ def database_url(settings: Settings) -> str:
 
 def build_engine(settings: Settings) -> Engine:
     url, connect_args = normalize_database_url(database_url(settings))
-    connect_args["timeout"] = settings.database_connect_timeout_seconds
+    connect_args["timeout"] = settings.database_socket_timeout_seconds
     if settings.database_ssl:
         import ssl
 
