@@ -30,7 +30,8 @@ BASE_HEADERS = (
 STUDENT_HEADER = "Aluno"
 PRIORITY_COLUMN = 0
 
-Cell = str | int
+# None is an empty cell (csv writes it as an empty field).
+Cell = str | int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,8 @@ class RowFormatter:
         self.zone = ZoneInfo(timezone)
         self.include_student = include_student
 
-    def _local_date(self, instant: datetime | None) -> str:
-        return instant.astimezone(self.zone).strftime("%d/%m/%Y") if instant else ""
+    def _local_date(self, instant: datetime | None) -> str | None:
+        return instant.astimezone(self.zone).strftime("%d/%m/%Y") if instant else None
 
     def cells(self, row: ExportRow) -> list[Cell]:
         cells: list[Cell] = [
@@ -80,5 +81,5 @@ class RowFormatter:
             self._local_date(row.created_at),
         ]
         if self.include_student:
-            cells.append(safe_text(row.student_name or ""))
+            cells.append(safe_text(row.student_name) if row.student_name else None)
         return cells

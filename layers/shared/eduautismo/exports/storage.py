@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -72,7 +73,7 @@ class ExportStorage:
         }
         try:
             self.client.upload_file(str(path), self._bucket(), key, ExtraArgs=extra)
-        except (BotoCoreError, ClientError) as exc:
+        except (Boto3Error, BotoCoreError, ClientError) as exc:  # Boto3Error: the transfer's own wrapper
             logger.warning("export upload failed", extra={"error_type": type(exc).__name__})
             raise DependencyUnavailable("export storage unavailable, try again shortly") from exc
         return key

@@ -70,7 +70,8 @@ def _fitted_widths(header: list[str], sample: list[list[Cell]]) -> list[float]:
     widths = [len(title) for title in header]
     for cells in sample:
         for index, value in enumerate(cells):
-            widths[index] = max(widths[index], len(str(value)))
+            if value is not None:
+                widths[index] = max(widths[index], len(str(value)))
     return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
 
 
