@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
+from pg8000 import converters as pg8000_converters
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +56,32 @@ def database_url(settings: Settings) -> str:
     raise RuntimeError("DATABASE_URL or DATABASE_SECRET_ARN must be set")
 
 
+# PostgreSQL type OIDs of the columns whose text form pg8000 parses with datetime.strptime.
+_DATE_OID = 1082
+_TIMESTAMPTZ_OID = 1184
+
+
+def _fast_date(text: str) -> Any:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # infinity, years beyond Python's range: pg8000's own handling
+        return pg8000_converters.date_in(text)
+
+
+def _fast_timestamptz(text: str) -> Any:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return pg8000_converters.timestamptz_in(text)
+
+
+def register_fast_converters(dbapi_connection: Any) -> None:
+    """pg8000 parses dates and timestamps with strptime, which dominates reading large results (an
+    export of 100,000 plans); fromisoformat reads the same text several times faster, same values."""
+    dbapi_connection.register_in_adapter(_DATE_OID, _fast_date)
+    dbapi_connection.register_in_adapter(_TIMESTAMPTZ_OID, _fast_timestamptz)
+
+
 def build_engine(settings: Settings) -> Engine:
     url, connect_args = normalize_database_url(database_url(settings))
     connect_args["timeout"] = settings.database_socket_timeout_seconds
@@ -77,6 +105,7 @@ def build_engine(settings: Settings) -> Engine:
         cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
+        register_fast_converters(dbapi_connection)
 
     return engine
 
