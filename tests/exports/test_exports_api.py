@@ -11,8 +11,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.writers import DATA_SHEET_TITLE
 from tests.exports.conftest import BUCKET, export, jobs_of, read_csv, read_summary, stored_bytes
@@ -267,3 +270,45 @@ def test_job_of_another_user_or_unknown_is_404(factory: Factory, db: Engine, s3:
     own = call_api("GET", f"/api/v1/export/jobs/{job_id}", claims=coordinator.claims)
     assert own.status == 200 and own.json["status"] == "succeeded"
     assert call_api("GET", "/api/v1/export/jobs/not-a-uuid", claims=coordinator.claims).status == 422
+
+
+def test_presigned_links_and_names_never_reach_the_logs(
+    factory: Factory, db: Engine, s3: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a plan whose student and professional have names
+    coordinator, ana, _ = _team(factory)
+    _overdue_plan(factory, ana, student_id=factory.student(ana.organization_id, "Joana Pereira"))
+    # When exports run, inline and by link
+    links = [export(coordinator, "csv", include_student=True).json["download_url"]]
+    links.append(export(coordinator, "excel", include_student=True).json["download_url"])
+    # Then nothing logged holds a link, a signature or a name
+    output = "\n".join(str(record.__dict__) for record in caplog.records)
+    assert "export stored" in output  # the logs were captured, with their extra keys
+    for secret in (*links, "X-Amz-Signature", "Joana Pereira", "Ana Souza"):
+        assert secret not in output
+
+
+def test_job_whose_worker_never_finished_is_reported_failed(factory: Factory, db: Engine, s3: Any) -> None:
+    # Given a job still "running" long after any worker could have finished it (killed by a timeout)
+    coordinator, _, _ = _team(factory)
+    job_id = uuid.uuid4()
+    with Session(db) as session:
+        session.add(
+            ExportJob(
+                id=job_id,
+                organization_id=coordinator.organization_id,
+                user_id=coordinator.user_id,
+                format="xlsx",
+                filters={"filters": {}, "include_student": False, "delimiter": ","},
+                status=ExportStatus.RUNNING.value,
+                created_at=datetime.now(UTC) - timedelta(hours=3),
+            )
+        )
+        session.commit()
+    # When the requester asks for its status
+    response = call_api("GET", f"/api/v1/export/jobs/{job_id}", claims=coordinator.claims)
+    # Then it is failed, and stays so
+    assert response.status == 200
+    assert response.json["status"] == "failed"
+    assert response.json["error"] == "the export worker did not finish"
+    assert jobs_of(db, coordinator)[-1].status == ExportStatus.FAILED.value

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,9 @@ from eduautismo.settings import get_settings
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 JOB_STATUS_PATH = "/api/v1/export/jobs/{job_id}"
+# A worker killed by its timeout or memory limit cannot mark its job failed. Past Lambda's asynchronous
+# queue (MaximumEventAgeInSeconds 3600) plus the worker's timeout (900 s), an unfinished job never will.
+STALE_JOB_AFTER = timedelta(seconds=3600 + 900 + 300)
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,11 @@ class ExportService:
             job = audit.requester_job(session, job_id, principal.user_id, principal.organization_id)
             if job is None:
                 raise NotFound("export job")
+            now = self.clock.now()
+            unfinished = job.status in (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
+            if unfinished and now - job.created_at > STALE_JOB_AFTER:
+                audit.mark_failed(session, job.id, "the export worker did not finish", now)
+                session.refresh(job)
         body: dict[str, Any] = {
             "job_id": str(job.id),
             "status": job.status,
