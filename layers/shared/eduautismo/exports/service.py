@@ -175,7 +175,7 @@ class ExportService:
             audit.enforce_daily_quota(
                 session, principal.user_id, now, window.timezone, settings.exports_per_user_per_day
             )
-            total = sum(PendingRows(session, principal, request.filters, window).count_by_priority().values())
+            total = PendingRows(session, principal, request.filters, window).count()
             if total > MAX_EXPORT_ROWS:
                 raise InvalidInput.for_field(
                     "filters",

@@ -55,6 +55,9 @@ class PendingRows:
         self.filters = filters
         self.window = window
 
+    def count(self) -> int:
+        return count_pending_review(self.session, self.principal, self.filters, self.window)
+
     def count_by_priority(self) -> dict[Priority, int]:
         wanted = [self.filters.priority] if self.filters.priority else list(Priority)
         counts = dict.fromkeys(Priority, 0)
