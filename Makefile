@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov and aws-sam-translator pin older boto3/pydantic than the application: their own virtualenv.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv run test lint typecheck cfn-lint check pr bench load clean
+.PHONY: venv tools run test lint typecheck cfn-lint checkov translate check package pr bench load clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +17,14 @@ $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(TOOLS_STAMP): requirements-tools.txt
+	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
+tools: $(TOOLS_STAMP)
 
 run: venv  ## the whole API locally on the embedded stack
 	$(VENV)/bin/eduautismo-local serve
@@ -27,12 +39,22 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy layers/shared/eduautismo
 
-cfn-lint: venv
-	$(VENV)/bin/cfn-lint template.yaml
+cfn-lint: venv  ## every template, with the serverless rules; no errors, no warnings
+	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- $(TEMPLATES)
 
-check: lint typecheck cfn-lint
+checkov: tools  ## no failed check; skips only in a resource's Metadata, with a reason
+	$(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		$(addprefix -f ,$(TEMPLATES))
+
+translate: tools  ## template.yaml translates with aws-sam-translator; functions and routes as production needs
+	$(TOOLS_VENV)/bin/python infra/checks/sam_translate.py
+
+check: lint typecheck cfn-lint checkov translate
+
+package: venv  ## the layer built for Lambda (manylinux, CPython 3.12) and every function zipped, with sizes
+	$(PY) infra/checks/package.py
 
 pr: check test  ## everything CI runs
 
 clean:
-	rm -rf $(VENV) .local .aws-sam
+	rm -rf $(VENV) $(TOOLS_VENV) .local .aws-sam build

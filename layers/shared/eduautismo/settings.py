@@ -38,7 +38,14 @@ class Settings(BaseSettings):
     redis_command_timeout_ms: int = 200
     cache_breaker_seconds: float = 5.0
     cache_key_prefix: str = "eduautismo"
-    pending_review_cache_ttl: int = 300
+    pending_review_cache_ttl: int = Field(default=300, ge=1)
+    cache_ttl_jitter_ratio: float = Field(default=0.1, ge=0, le=0.5)
+    # Stampede protection: one caller rebuilds a missing page under a short lock, the others wait for it.
+    cache_rebuild_lock_ms: int = Field(default=3_000, ge=10)
+    cache_rebuild_wait_ms: int = Field(default=2_000, ge=0)
+    cache_rebuild_poll_ms: int = Field(default=10, ge=1)
+    # Organization timezones rarely change: kept in-process so a cache hit needs no database round trip.
+    organization_timezone_ttl_seconds: int = Field(default=300, ge=0)
 
     # Domain rules.
     review_due_soon_days: int = Field(default=3, ge=0)

@@ -28,6 +28,9 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
         # Powertools prefixes the location with "query"/"body"/"path"; the field is what follows.
         source = location[0] if location and location[0] in ("query", "body", "path", "header") else None
         field = ".".join(location[1:] if source else location)
+        if source in ("query", "header") and len(location) > 2:
+            # Query strings and headers are flat: under a parameter model (query.<model>.<name>), the name.
+            field = location[-1]
         details.append(
             {
                 "field": field or source or "",

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from redis.credentials import CredentialProvider
 
 from eduautismo.settings import Settings, get_settings
 
@@ -36,6 +37,19 @@ class CircuitBreaker:
             self._open_until = 0.0
 
 
+class SecretPassword(CredentialProvider):
+    """The AUTH token from Secrets Manager, read (cached briefly) for every new connection, so that
+    connections opened after a token rotation use the new token."""
+
+    def __init__(self, secret_arn: str) -> None:
+        self.secret_arn = secret_arn
+
+    def get_credentials(self) -> tuple[str]:
+        from aws_lambda_powertools.utilities import parameters
+
+        return (str(parameters.get_secret(self.secret_arn, max_age=300)),)
+
+
 def build_redis(settings: Settings) -> redis.Redis | None:
     url = settings.redis_url
     if not url:
@@ -44,14 +58,10 @@ def build_redis(settings: Settings) -> redis.Redis | None:
         import fakeredis  # local mode only: an in-process stand-in, not shipped in the layer
 
         return fakeredis.FakeRedis(server=_memory_server())
-    password = None
-    if settings.redis_auth_secret_arn:
-        from aws_lambda_powertools.utilities import parameters
-
-        password = str(parameters.get_secret(settings.redis_auth_secret_arn, max_age=300))
+    credentials = SecretPassword(settings.redis_auth_secret_arn) if settings.redis_auth_secret_arn else None
     return redis.Redis.from_url(
         url,
-        password=password,
+        credential_provider=credentials,
         socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
         socket_timeout=settings.redis_command_timeout_ms / 1000,
         retry_on_timeout=False,

@@ -5,26 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from pg8000 import converters as pg8000_converters
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from eduautismo.db.fast_types import register_fast_decoders
 from eduautismo.settings import Settings, get_settings
 
 
-def _url_from_secret(settings: Settings) -> str:
-    """Build the URL from the RDS-format secret (rotated by Secrets Manager), through RDS Proxy."""
+def _database_secret(settings: Settings) -> dict[str, Any]:
+    """The RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
     from aws_lambda_powertools.utilities import parameters
 
-    secret: dict[str, Any] = json.loads(
-        str(parameters.get_secret(settings.database_secret_arn or "", max_age=300))
-    )
+    return json.loads(str(parameters.get_secret(settings.database_secret_arn or "", max_age=300)))  # type: ignore[no-any-return]
+
+
+def _url_from_secret(settings: Settings) -> str:
+    """Build the URL from the secret, through RDS Proxy (DATABASE_HOST) when it is set."""
+    secret = _database_secret(settings)
     host = settings.database_host or secret["host"]
     port = secret.get("port", 5432)
     database = secret.get("dbname", settings.database_name)
@@ -56,32 +58,6 @@ def database_url(settings: Settings) -> str:
     raise RuntimeError("DATABASE_URL or DATABASE_SECRET_ARN must be set")
 
 
-# PostgreSQL type OIDs of the columns whose text form pg8000 parses with datetime.strptime.
-_DATE_OID = 1082
-_TIMESTAMPTZ_OID = 1184
-
-
-def _fast_date(text: str) -> Any:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:  # infinity, years beyond Python's range: pg8000's own handling
-        return pg8000_converters.date_in(text)
-
-
-def _fast_timestamptz(text: str) -> Any:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return pg8000_converters.timestamptz_in(text)
-
-
-def register_fast_converters(dbapi_connection: Any) -> None:
-    """pg8000 parses dates and timestamps with strptime, which dominates reading large results (an
-    export of 100,000 plans); fromisoformat reads the same text several times faster, same values."""
-    dbapi_connection.register_in_adapter(_DATE_OID, _fast_date)
-    dbapi_connection.register_in_adapter(_TIMESTAMPTZ_OID, _fast_timestamptz)
-
-
 def build_engine(settings: Settings) -> Engine:
     url, connect_args = normalize_database_url(database_url(settings))
     connect_args["timeout"] = settings.database_socket_timeout_seconds
@@ -98,6 +74,14 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=300,
     )
     statement_timeout = settings.database_statement_timeout_ms
+    if not settings.database_url and settings.database_secret_arn:
+
+        @event.listens_for(engine, "do_connect")
+        def _current_credentials(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+            # Every new connection reads the secret (cached briefly): after a rotation the pool's next
+            # connections use the new password instead of the one the engine was built with.
+            secret = _database_secret(settings)
+            cparams["user"], cparams["password"] = secret["username"], secret["password"]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -105,7 +89,7 @@ def build_engine(settings: Settings) -> Engine:
         cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.close()
-        register_fast_converters(dbapi_connection)
+        register_fast_decoders(dbapi_connection)
 
     return engine
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import Organization, User
+from eduautismo.domain import Role
 from eduautismo.errors import Forbidden
 from eduautismo.identity.principal import Principal
 
@@ -21,12 +24,7 @@ def provision(session: Session, principal: Principal) -> None:
     """
     if principal in _provisioned:
         return
-    org_name = principal.organization_name or f"Organização {str(principal.organization_id)[:8]}"
-    session.execute(
-        insert(Organization)
-        .values(id=principal.organization_id, name=org_name)
-        .on_conflict_do_nothing(index_elements=[Organization.id])
-    )
+    _ensure_organization(session, principal.organization_id, principal.organization_name)
     upsert = insert(User).values(
         id=principal.user_id,
         organization_id=principal.organization_id,
@@ -46,11 +44,54 @@ def provision(session: Session, principal: Principal) -> None:
             ),
         )
     )
-    stored_org = session.scalar(select(User.organization_id).where(User.id == principal.user_id))
-    if stored_org != principal.organization_id:
-        raise Forbidden("user belongs to another organization")
+    _check_tenant(session, principal.user_id, principal.organization_id)
     session.commit()
     _provisioned.add(principal)
+
+
+def provision_confirmed_user(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    email: str,
+    name: str,
+    organization_name: str | None = None,
+) -> None:
+    """Create the organization and user of a newly confirmed account (Cognito post-confirmation).
+
+    The confirmation carries no groups, so a new user starts with the least privilege (professional);
+    the first authenticated request upserts the role from the token's groups. An existing user is left
+    untouched: a password reset also confirms, and must never demote a coordinator.
+    """
+    _ensure_organization(session, organization_id, organization_name)
+    session.execute(
+        insert(User)
+        .values(
+            id=user_id,
+            organization_id=organization_id,
+            email=email,
+            name=name,
+            role=Role.PROFESSIONAL.value,
+        )
+        .on_conflict_do_nothing(index_elements=[User.id])
+    )
+    _check_tenant(session, user_id, organization_id)
+    session.commit()
+
+
+def _ensure_organization(session: Session, organization_id: uuid.UUID, name: str | None) -> None:
+    session.execute(
+        insert(Organization)
+        .values(id=organization_id, name=name or f"Organização {str(organization_id)[:8]}")
+        .on_conflict_do_nothing(index_elements=[Organization.id])
+    )
+
+
+def _check_tenant(session: Session, user_id: uuid.UUID, organization_id: uuid.UUID) -> None:
+    stored_org = session.scalar(select(User.organization_id).where(User.id == user_id))
+    if stored_org != organization_id:
+        raise Forbidden("user belongs to another organization")
 
 
 def forget_provisioned() -> None:

@@ -1,0 +1,230 @@
+"""Cache-aside helpers over Redis (seed §1, DESIGN §5).
+
+Every operation degrades instead of failing: when Redis is missing, slow or down the call answers
+"nothing cached" (and the caller goes to the database), counts a CacheError metric and opens the
+circuit breaker so the next requests skip Redis for a few seconds instead of waiting on timeouts.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+import redis
+from aws_lambda_powertools.metrics import MetricUnit
+
+from eduautismo.cache.client import CircuitBreaker, get_breaker, get_redis
+from eduautismo.observability import logger, metrics
+from eduautismo.settings import get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+CACHE_HIT = "CacheHit"
+CACHE_MISS = "CacheMiss"
+CACHE_ERROR = "CacheError"
+SCAN_BATCH = 500
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON with UUIDs, dates and decimals as strings: the format stored in Redis."""
+    return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def count_metric(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def with_jitter(ttl_seconds: int, ratio: float) -> int:
+    """Spread expiries so that keys written together do not all expire in the same second."""
+    spread = int(ttl_seconds * ratio)
+    return max(1, ttl_seconds + random.randint(-spread, spread))  # noqa: S311 - not security
+
+
+class CacheStatus(StrEnum):
+    """The ``X-Cache`` header: served from Redis, rebuilt and stored, or Redis not used at all."""
+
+    HIT = "HIT"
+    MISS = "MISS"
+    BYPASS = "BYPASS"
+
+
+class CacheManager:
+    """The seed's ``cache_manager``: get, set with TTL, delete, ``delete_pattern``, JSON serialisation.
+
+    Keys passed in are relative; the manager prefixes them with ``settings.cache_key_prefix``.
+    """
+
+    def __init__(self, client: redis.Redis | None, breaker: CircuitBreaker, prefix: str) -> None:
+        self.client = client
+        self.breaker = breaker
+        self.prefix = prefix
+
+    @property
+    def available(self) -> bool:
+        return self.client is not None and not self.breaker.is_open
+
+    def key(self, *parts: object) -> str:
+        return ":".join((self.prefix, *(str(part) for part in parts)))
+
+    def call(self, operation: Callable[[redis.Redis], T], fallback: T) -> T:
+        """Run one Redis operation; on any Redis failure count it, open the breaker, return ``fallback``."""
+        if self.client is None or self.breaker.is_open:
+            return fallback
+        try:
+            result = operation(self.client)
+        except (redis.RedisError, OSError) as exc:
+            self.breaker.record_failure()
+            count_metric(CACHE_ERROR)
+            logger.warning("cache unavailable", extra={"error_type": type(exc).__name__})
+            return fallback
+        return result
+
+    def get_raw(self, key: str) -> str | None:
+        raw = self.call(lambda client: client.get(self.key(key)), None)
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    def get(self, key: str) -> Any | None:
+        raw = self.get_raw(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_raw(self, key: str, payload: str, ttl: int) -> bool:
+        return self.call(lambda client: bool(client.set(self.key(key), payload, ex=ttl)), False)
+
+    def set(self, key: str, value: Any, ttl: int) -> bool:
+        return self.set_raw(key, dumps(value), ttl)
+
+    def delete(self, key: str) -> bool:
+        return bool(self.call(lambda client: client.unlink(self.key(key)), 0))
+
+    def delete_pattern(self, pattern: str) -> int:
+        """Remove every key matching ``pattern`` (glob, under the prefix) with SCAN + UNLINK, never KEYS:
+        an admin purge that does not block Redis. Per-write invalidation uses generations instead."""
+
+        def purge(client: redis.Redis) -> int:
+            removed = 0
+            batch: list[Any] = []
+            for found in client.scan_iter(match=self.key(pattern), count=SCAN_BATCH):
+                batch.append(found)
+                if len(batch) >= SCAN_BATCH:
+                    removed += int(client.unlink(*batch))
+                    batch.clear()
+            if batch:
+                removed += int(client.unlink(*batch))
+            return removed
+
+        return self.call(purge, 0)
+
+    def incr(self, key: str) -> int | None:
+        return self.call(lambda client: int(client.incr(self.key(key))), None)
+
+    def acquire_lock(self, key: str, ttl_ms: int) -> bool:
+        """A short ``SET NX PX`` lock: expires by itself if its holder dies."""
+        return self.call(lambda client: bool(client.set(self.key(key), "1", nx=True, px=ttl_ms)), False)
+
+    def generation(self, namespace: str) -> int | None:
+        """The current generation of ``namespace`` (0 before the first bump); None when Redis is unusable.
+
+        Putting the generation in a key makes one INCR invalidate every key built from the old one (O(1));
+        the old keys simply expire."""
+        unusable = -1
+        raw = self.call(lambda client: int(client.get(self.key(namespace, "generation")) or 0), unusable)
+        return None if raw == unusable else raw
+
+    def bump_generation(self, namespace: str) -> None:
+        self.incr(f"{namespace}:generation")
+
+    def read_through(self, key: str, build: Callable[[], str], ttl: int) -> tuple[str, CacheStatus]:
+        """Cache-aside for one JSON payload, with stampede protection.
+
+        On a miss, one caller takes a short ``SET NX PX`` lock and rebuilds; concurrent callers poll for
+        its result instead of all querying the database, and rebuild themselves only if it never comes.
+        """
+        if not self.available:
+            return self._counted(build(), CacheStatus.BYPASS)
+        payload = self.get_raw(key)
+        if payload is not None:
+            return self._counted(payload, CacheStatus.HIT)
+        if not self.available:  # the GET itself failed
+            return self._counted(build(), CacheStatus.BYPASS)
+        settings = get_settings()
+        lock = f"{key}:rebuild"
+        if not self.acquire_lock(lock, settings.cache_rebuild_lock_ms):
+            payload = self._wait_for(key, settings.cache_rebuild_wait_ms, settings.cache_rebuild_poll_ms)
+            if payload is not None:
+                return self._counted(payload, CacheStatus.HIT)
+        try:
+            payload = build()
+            self.set_raw(key, payload, ttl)
+        finally:
+            self.delete(lock)
+        return self._counted(payload, CacheStatus.MISS)
+
+    def _wait_for(self, key: str, wait_ms: int, poll_ms: int) -> str | None:
+        deadline = time.monotonic() + wait_ms / 1000
+        while time.monotonic() < deadline and self.available:
+            time.sleep(poll_ms / 1000)
+            payload = self.get_raw(key)
+            if payload is not None:
+                return payload
+        return None
+
+    @staticmethod
+    def _counted(payload: str, status: CacheStatus) -> tuple[str, CacheStatus]:
+        if status is not CacheStatus.BYPASS:
+            count_metric(CACHE_HIT if status is CacheStatus.HIT else CACHE_MISS)
+        return payload, status
+
+
+def get_cache_manager() -> CacheManager:
+    """The manager over this container's Redis client and breaker (rebuilt cheaply per call)."""
+    return CacheManager(get_redis(), get_breaker(), get_settings().cache_key_prefix)
+
+
+def call_key(key_prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    digest = hashlib.sha256(dumps([args, sorted(kwargs.items())]).encode()).hexdigest()[:32]
+    return f"{key_prefix}:{digest}"
+
+
+def cached(ttl: int, key_prefix: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The seed's ``@cached(ttl, key_prefix)``: cache a function's JSON-serialisable result by its
+    arguments. Results must round-trip through JSON (the cached value is what JSON gives back)."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            cache = get_cache_manager()
+            key = call_key(key_prefix, args, dict(kwargs))
+            hit = cache.get_raw(key)
+            if hit is not None:
+                count_metric(CACHE_HIT)
+                return json.loads(hit)  # type: ignore[no-any-return]
+            result = function(*args, **kwargs)
+            if cache.available:
+                count_metric(CACHE_MISS)
+                cache.set_raw(key, dumps(result), with_jitter(ttl, get_settings().cache_ttl_jitter_ratio))
+            return result
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,69 @@
+"""Database access for students and plans, always within the caller's scope.
+
+Every lookup by id filters by the caller's organization (and, for professionals, their caseload), so
+an id outside the scope is indistinguishable from a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import Session
+
+from eduautismo.db.models import InterventionPlan, Organization, Student, User
+from eduautismo.identity.principal import Principal
+from eduautismo.plans.pending_review import plan_scope
+
+
+def student_scope(principal: Principal) -> list[ColumnElement[bool]]:
+    """A coordinator sees every student of the organization; a professional the students of their plans."""
+    conditions = [Student.organization_id == principal.organization_id]
+    if not principal.is_coordinator:
+        conditions.append(
+            exists().where(
+                InterventionPlan.student_id == Student.id,
+                InterventionPlan.professional_id == principal.user_id,
+            )
+        )
+    return conditions
+
+
+def find_student(session: Session, principal: Principal, student_id: uuid.UUID) -> Student | None:
+    return session.scalar(select(Student).where(Student.id == student_id, *student_scope(principal)))
+
+
+def list_students(session: Session, principal: Principal, skip: int, limit: int) -> tuple[list[Student], int]:
+    scope = student_scope(principal)
+    rows = session.scalars(
+        select(Student).where(*scope).order_by(Student.full_name, Student.id).offset(skip).limit(limit)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(Student).where(*scope)) or 0
+    return list(rows), int(total)
+
+
+def organization_student_exists(session: Session, organization_id: uuid.UUID, student_id: uuid.UUID) -> bool:
+    return bool(
+        session.scalar(
+            select(exists().where(Student.id == student_id, Student.organization_id == organization_id))
+        )
+    )
+
+
+def organization_user_exists(session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return bool(
+        session.scalar(select(exists().where(User.id == user_id, User.organization_id == organization_id)))
+    )
+
+
+def find_plan(
+    session: Session, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
+) -> InterventionPlan | None:
+    statement = select(InterventionPlan).where(InterventionPlan.id == plan_id, *plan_scope(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalar(statement)
+
+
+def organization_timezone(session: Session, organization_id: uuid.UUID) -> str | None:
+    return session.scalar(select(Organization.timezone).where(Organization.id == organization_id))

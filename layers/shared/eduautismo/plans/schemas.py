@@ -1,0 +1,160 @@
+"""Request and response models of the students and plans API.
+
+Request models forbid unknown fields: a body that tries to set ``organization_id``, ``created_by_id``,
+``next_review_due`` or ``last_reviewed_at`` is refused (422), never silently applied or ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from eduautismo.db.models import InterventionPlan, PlanReview, Student
+from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Notes = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class StudentCreate(RequestModel):
+    full_name: Name
+    birth_date: date | None = None
+
+
+class PlanCreate(RequestModel):
+    student_id: uuid.UUID
+    professional_id: uuid.UUID | None = Field(
+        default=None, description="Responsible professional; defaults to the caller. Coordinators only."
+    )
+    title: Title
+    description: Description = ""
+    status: PlanStatus = PlanStatus.ACTIVE
+    priority: Priority = Priority.MEDIUM
+    review_frequency: ReviewFrequency
+    start_date: date | None = Field(default=None, description="Defaults to today in the organization.")
+
+
+class PlanUpdate(RequestModel):
+    """Every field optional; a field sent as null is refused (nothing here may be cleared)."""
+
+    professional_id: uuid.UUID | None = None
+    title: Title | None = None
+    description: Description | None = None
+    status: PlanStatus | None = None
+    priority: Priority | None = None
+    review_frequency: ReviewFrequency | None = None
+    start_date: date | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ReviewCreate(RequestModel):
+    notes: Notes | None = None
+
+
+class StudentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    full_name: str
+    birth_date: date | None
+    created_at: datetime
+
+
+class StudentRef(BaseModel):
+    id: uuid.UUID
+    full_name: str
+
+
+class PlanOut(BaseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    student_id: uuid.UUID
+    professional_id: uuid.UUID
+    created_by_id: uuid.UUID
+    title: str
+    description: str
+    status: PlanStatus
+    priority: Priority
+    review_frequency: ReviewFrequency
+    start_date: date
+    last_reviewed_at: datetime | None
+    next_review_due: date
+    is_overdue: bool
+    days_overdue: int
+    created_at: datetime
+    updated_at: datetime
+    student: StudentRef | None = None
+
+    @classmethod
+    def build(cls, plan: InterventionPlan, today: date, student_name: str | None = None) -> PlanOut:
+        overdue = days_overdue(plan.next_review_due, today)
+        return cls(
+            id=plan.id,
+            organization_id=plan.organization_id,
+            student_id=plan.student_id,
+            professional_id=plan.professional_id,
+            created_by_id=plan.created_by_id,
+            title=plan.title,
+            description=plan.description,
+            status=PlanStatus(plan.status),
+            priority=Priority(plan.priority),
+            review_frequency=ReviewFrequency(plan.review_frequency),
+            start_date=plan.start_date,
+            last_reviewed_at=plan.last_reviewed_at,
+            next_review_due=plan.next_review_due,
+            is_overdue=plan.next_review_due < today,
+            days_overdue=overdue,
+            created_at=plan.created_at,
+            updated_at=plan.updated_at,
+            student=None if student_name is None else StudentRef(id=plan.student_id, full_name=student_name),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"student"} if self.student is None else None)
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    reviewed_at: datetime
+    notes: str | None
+
+
+def review_out(review: PlanReview, plan: PlanOut) -> dict[str, Any]:
+    """The recorded review, with the plan as it is after the review (its new ``next_review_due``)."""
+    return {**ReviewOut.model_validate(review).model_dump(mode="json"), "plan": plan.as_json()}
+
+
+def student_out(student: Student) -> dict[str, Any]:
+    return StudentOut.model_validate(student).model_dump(mode="json")
+
+
+def page_json(items: list[dict[str, Any]], total: int, skip: int, limit: int) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": total,
+        "skip": skip,
+        "limit": limit,
+        "has_more": skip + len(items) < total,
+    }

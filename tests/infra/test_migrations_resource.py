@@ -1,0 +1,162 @@
+"""The SchemaMigrations custom resource: migrates on Create/Update, answers CloudFormation over HTTP,
+reports failures as FAILED and never fails (or touches the schema on) a Delete."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from eduautismo.db.engine import normalize_database_url
+from eduautismo_local.events import LocalLambdaContext
+from eduautismo_local.template_routes import function_source, load_handler
+from tests.support import services
+
+
+class CloudFormationEndpoint:
+    """Stands in for the presigned S3 ResponseURL: records every PUT body."""
+
+    def __init__(self) -> None:
+        self.responses: list[dict[str, Any]] = []
+        self.content_types: list[str | None] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers["Content-Length"])
+                endpoint.content_types.append(self.headers.get("Content-Type"))
+                endpoint.responses.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/response?X-Amz-Signature=test"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CloudFormationEndpoint:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[CloudFormationEndpoint]:
+    with CloudFormationEndpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def empty_database(service_urls: dict[str, str]) -> Iterator[str]:
+    url = services.create_private_database(service_urls["server"], prefix="eduautismo_migrations")
+    yield url
+    services.drop_database(service_urls["server"], url)
+
+
+def _event(request_type: str, response_url: str, physical_id: str | None = None) -> dict[str, Any]:
+    event = {
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:sa-east-1:000000000000:function:migrations",
+        "ResponseURL": response_url,
+        "StackId": "arn:aws:cloudformation:sa-east-1:000000000000:stack/eduautismo-planos-dev/abc",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "SchemaMigrations",
+        "ResourceType": "Custom::SchemaMigrations",
+        "ResourceProperties": {"SharedLayerVersion": "arn:aws:lambda:sa-east-1:000000000000:layer:x:3"},
+    }
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return event
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    handler = load_handler(*function_source("MigrationsFunction"))
+    return handler(event, LocalLambdaContext(function_name="migrations", log_stream_name="2026/11/25/[1]abc"))
+
+
+def _tables(database_url: str) -> set[str]:
+    url, connect_args = normalize_database_url(database_url)
+    engine = create_engine(url, connect_args=connect_args)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_create_migrates_an_empty_database_and_answers_success(
+    override_settings: Callable[..., None], empty_database: str, cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a new stack whose database has no tables yet
+    override_settings(database_url=empty_database)
+    event = _event("Create", cloudformation.url)
+    # When CloudFormation creates the custom resource
+    _invoke(event)
+    # Then the schema is at head and CloudFormation got one SUCCESS naming the request and the revision
+    assert {"organizations", "users", "intervention_plans", "alembic_version"} <= _tables(empty_database)
+    [answer] = cloudformation.responses
+    assert answer["Status"] == "SUCCESS"
+    assert (answer["RequestId"], answer["StackId"], answer["LogicalResourceId"]) == (
+        event["RequestId"],
+        event["StackId"],
+        "SchemaMigrations",
+    )
+    assert answer["PhysicalResourceId"] == "eduautismo-schema-migrations"
+    assert answer["Data"]["Revision"].startswith("0001")
+    # The presigned URL was signed without a content type: sending one would break the signature
+    assert cloudformation.content_types == [""]
+
+
+def test_update_of_a_migrated_database_keeps_the_physical_id(
+    override_settings: Callable[..., None], empty_database: str, cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a database migrated by an earlier deploy
+    override_settings(database_url=empty_database)
+    _invoke(_event("Create", cloudformation.url))
+    # When a later deploy (new layer version) updates the resource
+    _invoke(_event("Update", cloudformation.url, physical_id="eduautismo-schema-migrations"))
+    # Then the rerun succeeds and the resource is not replaced
+    assert [answer["Status"] for answer in cloudformation.responses] == ["SUCCESS", "SUCCESS"]
+    assert cloudformation.responses[1]["PhysicalResourceId"] == "eduautismo-schema-migrations"
+
+
+def test_a_failed_migration_answers_failed_without_connection_details(
+    override_settings: Callable[..., None], cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a database that refuses connections (credentials in the URL)
+    override_settings(
+        database_url="postgresql://migrator:s3cret-pass@127.0.0.1:1/eduautismo",
+    )
+    # When CloudFormation updates the resource
+    _invoke(_event("Update", cloudformation.url, physical_id="eduautismo-schema-migrations"))
+    # Then it answers FAILED (the deploy rolls back) with a reason that leaks no credentials or host
+    [answer] = cloudformation.responses
+    assert answer["Status"] == "FAILED"
+    assert "s3cret" not in answer["Reason"] and "127.0.0.1" not in answer["Reason"]
+    assert "2026/11/25/[1]abc" in answer["Reason"]
+
+
+def test_delete_never_fails_and_leaves_the_schema(
+    override_settings: Callable[..., None], empty_database: str, cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a migrated database, and then one that is already gone
+    override_settings(database_url=empty_database)
+    _invoke(_event("Create", cloudformation.url))
+    tables_before = _tables(empty_database)
+    for database_url in (empty_database, "postgresql://nobody@127.0.0.1:1/gone"):
+        override_settings(database_url=database_url)
+        # When CloudFormation deletes the resource
+        _invoke(_event("Delete", cloudformation.url, physical_id="eduautismo-schema-migrations"))
+    # Then both deletes answer SUCCESS and no table was dropped
+    assert [answer["Status"] for answer in cloudformation.responses] == ["SUCCESS"] * 3
+    assert _tables(empty_database) == tables_before
