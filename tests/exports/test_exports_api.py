@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import openpyxl
 import pytest
 from sqlalchemy import Engine
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.writers import DATA_SHEET_TITLE
-from tests.exports.conftest import BUCKET, export, jobs_of, read_csv, read_summary, stored_bytes
+from tests.exports.conftest import BUCKET, REGION, export, jobs_of, read_csv, read_summary, stored_bytes
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
 
@@ -312,3 +313,19 @@ def test_job_whose_worker_never_finished_is_reported_failed(factory: Factory, db
     assert response.json["status"] == "failed"
     assert response.json["error"] == "the export worker did not finish"
     assert jobs_of(db, coordinator)[-1].status == ExportStatus.FAILED.value
+
+
+def test_with_a_kms_key_exports_are_encrypted_with_it(
+    factory: Factory, db: Engine, s3: Any, override_settings: Any
+) -> None:
+    # Given the stack's KMS key configured (as template.yaml does in AWS)
+    key_id = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    override_settings(export_kms_key_id=key_id)
+    coordinator, ana, _ = _team(factory)
+    _overdue_plan(factory, ana)
+    # When the coordinator exports
+    assert export(coordinator, "excel").status == 200
+    # Then the object is encrypted with that key
+    head = s3.head_object(Bucket=BUCKET, Key=jobs_of(db, coordinator)[-1].s3_key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == key_id

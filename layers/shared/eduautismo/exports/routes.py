@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
 from eduautismo.api.app import current_principal
 from eduautismo.clock import Clock, SystemClock
@@ -24,30 +25,22 @@ router = APIGatewayHttpRouter()
 clock: Clock = SystemClock()
 
 
-class ExportOptions(BaseModel):
-    """Query options of an export besides the pending-review filters."""
+class ExportQuery(PendingReviewFilters):
+    """The query string of an export: the pending-review filters (no paging: an export holds every
+    matching plan) and the export's own options."""
 
-    model_config = ConfigDict(frozen=True)
+    include_student: bool = Field(default=False, description="Add the Aluno column (student's name)")
+    delimiter: Literal[",", ";"] = Field(default=",", description="CSV delimiter; ; for pt-BR Excel")
+    redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
 
-    include_student: bool = False
-    delimiter: Literal[",", ";"] = ","
-    redirect: bool = False
+    def filters(self) -> PendingReviewFilters:
+        return PendingReviewFilters(
+            **{name: getattr(self, name) for name in PendingReviewFilters.model_fields}
+        )
 
 
 def export_service() -> ExportService:
     return ExportService(session_scope, get_export_storage(), clock)
-
-
-def _query() -> dict[str, str]:
-    return dict(router.current_event.query_string_parameters or {})
-
-
-def _filters(query: dict[str, str]) -> PendingReviewFilters:
-    """The pending-review filters of DESIGN §4 from the query string (paging does not apply to exports);
-    a wrong type, enum or UUID is a 422."""
-    return PendingReviewFilters.model_validate(
-        {name: value for name, value in query.items() if name in PendingReviewFilters.model_fields}
-    )
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -59,22 +52,18 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     )
 
 
-def _export(export_format: ExportFormat) -> Response[Any]:
-    query = _query()
-    options = ExportOptions.model_validate(
-        {name: value for name, value in query.items() if name in ExportOptions.model_fields}
-    )
+def _export(export_format: ExportFormat, query: ExportQuery) -> Response[Any]:
     request = ExportRequest(
         export_format=export_format,
-        filters=_filters(query),
-        include_student=options.include_student,
-        delimiter=options.delimiter,
+        filters=query.filters(),
+        include_student=query.include_student,
+        delimiter=query.delimiter,
     )
     service = export_service()
     outcome = service.start(current_principal(router), request, dispatcher_from_settings(service.run_job))
     if isinstance(outcome, ExportAccepted):
         return _json(202, outcome.as_json(), {"Location": outcome.status_url})
-    if options.redirect:
+    if query.redirect:
         return Response(
             status_code=303, headers={"Location": outcome.download_url, "Cache-Control": "no-store"}
         )
@@ -82,18 +71,18 @@ def _export(export_format: ExportFormat) -> Response[Any]:
 
 
 @router.get("/export/pending-review/summary", summary="What an export would hold", tags=["exports"])
-def export_summary() -> Response[Any]:
-    return _json(200, export_service().summary(current_principal(router), _filters(_query())))
+def export_summary(filters: Annotated[PendingReviewFilters, Query()]) -> Response[Any]:
+    return _json(200, export_service().summary(current_principal(router), filters))
 
 
 @router.get("/export/pending-review/csv", summary="Export pending reviews as CSV", tags=["exports"])
-def export_csv() -> Response[Any]:
-    return _export(ExportFormat.CSV)
+def export_csv(query: Annotated[ExportQuery, Query()]) -> Response[Any]:
+    return _export(ExportFormat.CSV, query)
 
 
 @router.get("/export/pending-review/excel", summary="Export pending reviews as XLSX", tags=["exports"])
-def export_excel() -> Response[Any]:
-    return _export(ExportFormat.XLSX)
+def export_excel(query: Annotated[ExportQuery, Query()]) -> Response[Any]:
+    return _export(ExportFormat.XLSX, query)
 
 
 @router.get("/export/jobs/<job_id>", summary="Status of an asynchronous export", tags=["exports"])

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from eduautismo.clock import Clock, local_today
-from eduautismo.db.models import ExportJob, Organization, User
-from eduautismo.domain import DEFAULT_TIMEZONE, ExportFormat, ExportStatus, Priority, Role
+from eduautismo.clock import Clock
+from eduautismo.db.models import ExportJob, User
+from eduautismo.domain import ExportFormat, ExportStatus, Priority, Role
 from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import audit
 from eduautismo.exports.dispatch import ExportDispatcher
@@ -32,6 +32,7 @@ from eduautismo.exports.writers import Delimiter, SummaryInfo, Tally, write_csv,
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger
 from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, authorize_filters
+from eduautismo.plans.service import organization_timezone, organization_window
 from eduautismo.settings import get_settings
 
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -127,11 +128,6 @@ def export_filename(export_format: ExportFormat, local_now: datetime) -> str:
     return f"planos_pendentes_{local_now:%Y%m%d_%H%M%S}.{export_format.value}"
 
 
-def _timezone(session: Session, organization_id: uuid.UUID) -> str:
-    organization = session.get(Organization, organization_id)
-    return organization.timezone if organization else DEFAULT_TIMEZONE
-
-
 class ExportService:
     def __init__(
         self,
@@ -143,17 +139,12 @@ class ExportService:
         self.storage = storage
         self.clock = clock
 
-    def _window(self, session: Session, principal: Principal) -> PendingReviewWindow:
-        timezone = _timezone(session, principal.organization_id)
-        return PendingReviewWindow(today=local_today(self.clock.now(), timezone), timezone=timezone)
-
     def summary(self, principal: Principal, filters: PendingReviewFilters) -> dict[str, Any]:
         """Seed §4.3: what an export with these filters would hold."""
         authorize_filters(principal, filters)
+        window = organization_window(self.session_scope, principal, self.clock)
         with self.session_scope() as session:
-            counts = PendingRows(
-                session, principal, filters, self._window(session, principal)
-            ).count_by_priority()
+            counts = PendingRows(session, principal, filters, window).count_by_priority()
         total = sum(counts.values())
         return {
             "total": total,
@@ -170,8 +161,8 @@ class ExportService:
         authorize_filters(principal, request.filters)
         settings = get_settings()
         now = self.clock.now()
+        window = organization_window(self.session_scope, principal, self.clock)
         with self.session_scope() as session:
-            window = self._window(session, principal)
             audit.enforce_daily_quota(
                 session, principal.user_id, now, window.timezone, settings.exports_per_user_per_day
             )
@@ -220,7 +211,7 @@ class ExportService:
                 return None
             user = session.get_one(User, job.user_id)  # deleting a user deletes their jobs
             request = ExportRequest.from_job(job)
-            timezone = _timezone(session, job.organization_id)
+        timezone = organization_timezone(self.session_scope, user.organization_id)
         principal = Principal(
             user_id=user.id,
             organization_id=user.organization_id,

@@ -53,10 +53,17 @@ def get_s3_client() -> Any:
 
 
 class ExportStorage:
-    def __init__(self, client: Any, bucket: str | None, url_ttl_seconds: int) -> None:
+    def __init__(self, client: Any, bucket: str | None, url_ttl_seconds: int, kms_key_id: str | None) -> None:
         self.client = client
         self.bucket = bucket
         self.url_ttl_seconds = url_ttl_seconds
+        self.kms_key_id = kms_key_id
+
+    def _encryption(self) -> dict[str, str]:
+        """Asked on every upload, whatever the bucket's default: never an unencrypted export."""
+        if self.kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+        return {"ServerSideEncryption": "AES256"}
 
     def _bucket(self) -> str:
         if not self.bucket:
@@ -67,7 +74,7 @@ class ExportStorage:
         """Store the file under a random key (no names in keys) and return the key."""
         key = f"exports/{uuid.uuid4()}.{export_format.value}"
         extra = {
-            "ServerSideEncryption": "AES256",
+            **self._encryption(),
             "ContentType": CONTENT_TYPES[export_format],
             "ContentDisposition": f'attachment; filename="{filename}"',
         }
@@ -93,4 +100,6 @@ class ExportStorage:
 
 def get_export_storage() -> ExportStorage:
     settings = get_settings()
-    return ExportStorage(get_s3_client(), settings.export_bucket, settings.export_url_ttl_seconds)
+    return ExportStorage(
+        get_s3_client(), settings.export_bucket, settings.export_url_ttl_seconds, settings.export_kms_key_id
+    )
