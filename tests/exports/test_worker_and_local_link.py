@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import urllib.request
 import uuid
 import zipfile
@@ -16,11 +15,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine
 
 from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.dispatch import get_lambda_client, worker_event
+from eduautismo_local.embedded import LOCAL_BUCKET, start_s3_server
 from eduautismo_local.events import LocalLambdaContext
 from tests.exports.conftest import BUCKET, REGION, create_bucket, export, jobs_of, read_csv
 from tests.support.api import call_api
@@ -133,23 +132,14 @@ def test_worker_failure_marks_the_job_failed_and_fails_the_invocation(
     assert "download_url" not in status.json
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_local_presigned_link_downloads_exactly_the_bytes_written(
-    factory: Factory, db: Engine, override_settings: Any
+    factory: Factory, db: Engine, override_settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Given moto's S3 server on loopback, as local mode runs it
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
+    # Given local mode's S3 server (moto on loopback)
+    server, endpoint = start_s3_server()
     try:
-        endpoint = f"http://127.0.0.1:{server._port}"
         s3 = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
-        create_bucket(s3)
-        override_settings(s3_endpoint_url=endpoint, export_bucket=BUCKET, export_dispatch="thread")
+        override_settings(s3_endpoint_url=endpoint, export_bucket=LOCAL_BUCKET, export_dispatch="thread")
         organization = factory.organization()
         coordinator = factory.user(organization, Role.COORDINATOR)
         professional = factory.user(organization, Role.PROFESSIONAL, name="Ana Souza")
@@ -160,11 +150,13 @@ def test_local_presigned_link_downloads_exactly_the_bytes_written(
             downloaded = download.read()
             disposition = download.headers["Content-Disposition"]
         # Then the bytes are exactly those stored, and they are the export
-        stored = s3.get_object(Bucket=BUCKET, Key=jobs_of(db, coordinator)[-1].s3_key)["Body"].read()
+        stored = s3.get_object(Bucket=LOCAL_BUCKET, Key=jobs_of(db, coordinator)[-1].s3_key)["Body"].read()
         assert downloaded == stored
         assert len(downloaded) == response.json["size_bytes"]
         assert f'filename="{response.json["filename"]}"' in disposition
         lines = read_csv(downloaded)
         assert [line[1:3] for line in lines[1:]] == [[str(plan.id), "Plano de rotina"]]
+        # And the local S3 server did not print the link it served
+        assert "X-Amz-Signature" not in caplog.text
     finally:
         server.stop()
