@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,19 +32,19 @@ from moto import mock_aws
 from openpyxl import Workbook
 from sqlalchemy import Engine, delete, text
 
-from benchmarks.harness import BenchContext, BenchRow, percentile
+from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
 from eduautismo.clock import SystemClock
 from eduautismo.db.bulk import copy_rows
 from eduautismo.db.engine import session_scope
-from eduautismo.db.models import Organization, Student, User
+from eduautismo.db.models import InterventionPlan, Organization, Student, User
 from eduautismo.domain import ExportFormat, Role
 from eduautismo.exports.dispatch import ThreadDispatcher
 from eduautismo.exports.rows import RowFormatter
 from eduautismo.exports.service import ExportRequest, ExportService
-from eduautismo.exports.source import PendingRows
+from eduautismo.exports.source import PendingRows, export_statement
 from eduautismo.exports.storage import get_export_storage
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, pending_review_query
+from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
 
 BUCKET = "eduautismo-bench-exports"
 REGION = "sa-east-1"
@@ -53,23 +52,8 @@ LARGE_ROWS = 100_000
 SMALL_ROWS = 1_000
 TIMEZONE = "America/Sao_Paulo"
 
-PLAN_COLUMNS = (
-    "id",
-    "organization_id",
-    "student_id",
-    "professional_id",
-    "created_by_id",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "review_frequency",
-    "start_date",
-    "last_reviewed_at",
-    "next_review_due",
-    "created_at",
-    "updated_at",
-)
+# Every stored column of the plans table, in table order (priority_rank is generated).
+PLAN_COLUMNS = tuple(column.name for column in InterventionPlan.__table__.columns if column.computed is None)
 
 
 @dataclass(frozen=True)
@@ -150,17 +134,6 @@ def _window() -> PendingReviewWindow:
     return PendingReviewWindow(today=datetime.now(UTC).date(), timezone=TIMEZONE)
 
 
-def _timed(fn: Callable[[], Any], iterations: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):  # caches, imports, the S3 client
-        fn()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def _service() -> ExportService:
     return ExportService(session_scope, get_export_storage(), SystemClock())
 
@@ -185,17 +158,26 @@ def _raw_csv(rows: list[tuple[Any, ...]], path: Path) -> None:
         csv.writer(handle).writerows(rows)
 
 
+def _excel_value(value: Any) -> Any:
+    """The least a raw writer must do: openpyxl takes neither UUIDs nor timezone-aware datetimes."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
 def _raw_xlsx(rows: list[tuple[Any, ...]], path: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("raw")
     for row in rows:
-        sheet.append(row)
+        sheet.append([_excel_value(value) for value in row])
     workbook.save(str(path))
 
 
 def _raw_path(engine: Engine, principal: Principal, write: RawWriter, suffix: str) -> Callable[[], None]:
-    """The same SQL statement through the DBAPI cursor, a bare writer, one upload."""
-    statement = pending_review_query(principal, PendingReviewFilters(), _window(), include_student=False)
+    """The export's SQL statement through the DBAPI cursor, a bare writer, one upload."""
+    statement = export_statement(principal, PendingReviewFilters(), _window(), include_student=False)
     compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
     client = boto3.client("s3", region_name=REGION)
 
@@ -229,7 +211,7 @@ def _csv_writer_only_ms(principal: Principal) -> float:
         with tempfile.TemporaryFile("w", encoding="utf-8-sig", newline="") as handle:
             csv.writer(handle).writerows(rows)
 
-    return percentile(_timed(run, iterations=3, warmup=0), 50)
+    return percentile(sample_ms(run, iterations=3, warmup=0), 50)
 
 
 _MEMORY_PROBE = """
@@ -336,12 +318,14 @@ def run(ctx: BenchContext) -> list[BenchRow]:
 
 def _measure(engine: Engine, large: ExportOrganization, small: ExportOrganization) -> list[BenchRow]:
     # The small export runs first and warms imports, caches and the S3 client for the large ones.
-    small_samples = _timed(_export(small.coordinator, ExportFormat.XLSX), iterations=10, warmup=2)
-    csv_samples = _timed(_export(large.coordinator, ExportFormat.CSV), iterations=3, warmup=0)
-    raw_csv_samples = _timed(_raw_path(engine, large.coordinator, _raw_csv, "csv"), iterations=3, warmup=0)
+    small_samples = sample_ms(_export(small.coordinator, ExportFormat.XLSX), iterations=10, warmup=2)
+    csv_samples = sample_ms(_export(large.coordinator, ExportFormat.CSV), iterations=3, warmup=0)
+    raw_csv_samples = sample_ms(_raw_path(engine, large.coordinator, _raw_csv, "csv"), iterations=3, warmup=0)
     writer_only = _csv_writer_only_ms(large.coordinator)
-    xlsx_samples = _timed(_export(large.coordinator, ExportFormat.XLSX), iterations=2, warmup=0)
-    raw_xlsx_samples = _timed(_raw_path(engine, large.coordinator, _raw_xlsx, "xlsx"), iterations=2, warmup=0)
+    xlsx_samples = sample_ms(_export(large.coordinator, ExportFormat.XLSX), iterations=2, warmup=0)
+    raw_xlsx_samples = sample_ms(
+        _raw_path(engine, large.coordinator, _raw_xlsx, "xlsx"), iterations=2, warmup=0
+    )
     return [
         _row(
             "exports: CSV 100k rows, query -> S3 link",

@@ -23,7 +23,7 @@ from eduautismo_local.embedded import LOCAL_BUCKET, start_s3_server
 from eduautismo_local.events import LocalLambdaContext
 from tests.exports.conftest import BUCKET, REGION, create_bucket, export, jobs_of, read_csv
 from tests.support.api import call_api
-from tests.support.factories import Factory
+from tests.support.factories import Actor, Factory
 
 WORKER = "eduautismo-export-worker-test"
 OVERDUE_START = datetime.now(UTC).date() - timedelta(days=30)
@@ -41,6 +41,15 @@ def _worker_function(iam: Any, lambda_client: Any) -> None:
         Handler="export_worker_handler.lambda_handler",
         Code={"ZipFile": archive.getvalue()},
     )
+
+
+def _coordinator_with_two_pending_plans(factory: Factory) -> Actor:
+    organization = factory.organization()
+    coordinator = factory.user(organization, Role.COORDINATOR)
+    professional = factory.user(organization, Role.PROFESSIONAL)
+    factory.plan(professional, start_date=OVERDUE_START)
+    factory.plan(professional, start_date=OVERDUE_START, priority="high")
+    return coordinator
 
 
 @pytest.fixture
@@ -63,11 +72,7 @@ def test_large_export_invokes_the_worker_asynchronously_and_the_worker_produces_
     # Given two pending plans, above the inline limit of one row, and the invoke calls observed
     from export_worker_handler import lambda_handler as worker_handler
 
-    organization = factory.organization()
-    coordinator = factory.user(organization, Role.COORDINATOR)
-    professional = factory.user(organization, Role.PROFESSIONAL)
-    factory.plan(professional, start_date=OVERDUE_START)
-    factory.plan(professional, start_date=OVERDUE_START, priority="high")
+    coordinator = _coordinator_with_two_pending_plans(factory)
     invocations: list[dict[str, Any]] = []
     get_lambda_client().meta.events.register(
         "before-call.lambda.Invoke", lambda params, **_: invocations.append(params)
@@ -94,11 +99,7 @@ def test_large_export_invokes_the_worker_asynchronously_and_the_worker_produces_
 def test_unconfigured_worker_is_503_and_the_job_is_marked_failed(
     factory: Factory, db: Engine, aws: None, override_settings: Any
 ) -> None:
-    organization = factory.organization()
-    coordinator = factory.user(organization, Role.COORDINATOR)
-    professional = factory.user(organization, Role.PROFESSIONAL)
-    factory.plan(professional, start_date=OVERDUE_START)
-    factory.plan(professional, start_date=OVERDUE_START)
+    coordinator = _coordinator_with_two_pending_plans(factory)
     override_settings(export_worker_function_name="")
     response = export(coordinator, "excel")
     assert response.status == 503
@@ -114,11 +115,7 @@ def test_worker_failure_marks_the_job_failed_and_fails_the_invocation(
 
     from eduautismo.exports.worker import ExportJobFailed
 
-    organization = factory.organization()
-    coordinator = factory.user(organization, Role.COORDINATOR)
-    professional = factory.user(organization, Role.PROFESSIONAL)
-    factory.plan(professional, start_date=OVERDUE_START)
-    factory.plan(professional, start_date=OVERDUE_START)
+    coordinator = _coordinator_with_two_pending_plans(factory)
     accepted = export(coordinator, "csv")
     override_settings(export_bucket="bucket-that-does-not-exist")
     # When the worker runs, it raises (so Lambda sends the event to the on-failure destination)

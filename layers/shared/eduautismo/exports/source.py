@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Student, User
@@ -40,6 +41,18 @@ _EXPORTED_COLUMNS = (
     InterventionPlan.professional_id,
     InterventionPlan.created_at,
 )
+
+
+def export_statement(
+    principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow, include_student: bool
+) -> Select[Any]:
+    """The pending-review query reading only what the file shows, at most Excel's row limit."""
+    columns = (*_EXPORTED_COLUMNS, Student.full_name) if include_student else _EXPORTED_COLUMNS
+    return (
+        pending_review_query(principal, filters, window, include_student)
+        .with_only_columns(*columns)
+        .limit(MAX_EXPORT_ROWS)
+    )
 
 
 class PendingRows:
@@ -73,13 +86,8 @@ class PendingRows:
     def rows(self, include_student: bool) -> Iterator[ExportRow]:
         """Every matching row in the page order, at most Excel's row limit."""
         names = self._professional_names()
-        columns = (*_EXPORTED_COLUMNS, Student.full_name) if include_student else _EXPORTED_COLUMNS
-        statement = (
-            pending_review_query(self.principal, self.filters, self.window, include_student)
-            .with_only_columns(*columns)
-            .limit(MAX_EXPORT_ROWS)
-            .execution_options(yield_per=EXPORT_BATCH_SIZE)
-        )
+        statement = export_statement(self.principal, self.filters, self.window, include_student)
+        statement = statement.execution_options(yield_per=EXPORT_BATCH_SIZE)
         today = self.window.today
         for line in self.session.execute(statement):
             yield ExportRow(
