@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
@@ -56,6 +57,12 @@ def headers(include_student: bool) -> list[str]:
     return [*BASE_HEADERS, STUDENT_HEADER] if include_student else list(BASE_HEADERS)
 
 
+@lru_cache(maxsize=8_192)
+def br_date(day: date) -> str:
+    """dd/mm/aaaa; cached because an export repeats few distinct dates over many rows."""
+    return day.strftime("%d/%m/%Y")
+
+
 class RowFormatter:
     """Turns rows into cells: pt-BR labels, dates as dd/mm/aaaa in the organization's timezone, safe text."""
 
@@ -64,7 +71,7 @@ class RowFormatter:
         self.include_student = include_student
 
     def _local_date(self, instant: datetime | None) -> str | None:
-        return instant.astimezone(self.zone).strftime("%d/%m/%Y") if instant else None
+        return br_date(instant.astimezone(self.zone).date()) if instant else None
 
     def cells(self, row: ExportRow) -> list[Cell]:
         cells: list[Cell] = [
@@ -75,7 +82,7 @@ class RowFormatter:
             STATUS_LABELS[row.status],
             FREQUENCY_LABELS[row.review_frequency],
             self._local_date(row.last_reviewed_at),
-            row.next_review_due.strftime("%d/%m/%Y"),
+            br_date(row.next_review_due),
             row.days_overdue,
             safe_text(row.professional_name),
             self._local_date(row.created_at),
