@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     review_due_soon_days: int = Field(default=3, ge=0)
     escalate_after_days: int = Field(default=7, ge=1)
     notification_retention_days: int = Field(default=30, ge=1)
+    # Rows deleted per transaction by the daily cleanup (short locks, resumable).
+    notification_cleanup_batch_size: int = Field(default=5_000, ge=1)
+    # Plans per reminder statement of the daily job (bounded statement time and transaction size).
+    daily_job_plan_batch_size: int = Field(default=5_000, ge=1)
 
     # Exports.
     export_bucket: str | None = None
