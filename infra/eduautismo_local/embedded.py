@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -42,6 +43,8 @@ def start_s3_server() -> tuple[Any, str]:
     from moto.server import ThreadedMotoServer
 
     use_local_aws_credentials()
+    # werkzeug's request log would print every presigned link (a bearer credential) that is downloaded.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
 
     # Exports.
     export_bucket: str | None = None
+    # KMS key of the export objects (the stack key in AWS); unset = SSE-S3 (local mode).
+    export_kms_key_id: str | None = None
     s3_endpoint_url: str | None = None
     export_url_ttl_seconds: int = Field(default=900, ge=1, le=604_800)
     export_sync_max_rows: int = Field(default=10_000, ge=1)

@@ -1,0 +1,360 @@
+"""Exports at scale: the whole path (quota + audit, pending-review query, writer, S3 upload, presigned link)
+against raw baselines over the very same rows.
+
+- CSV of 100,000 rows, query -> S3: <= 4 s and <= 3x the raw path (the same SQL through the DBAPI cursor,
+  csv.writer, one S3 PUT). The time of csv.writer alone over the rows already in memory is in the notes.
+- XLSX of 1,000 rows: <= 1 s (the seed says 3-5 s).
+- XLSX of 100,000 rows: <= 1.3x the raw path (the same SQL, openpyxl write-only over the raw rows, one S3
+  PUT), with peak memory <= 300 MB (VmHWM of a fresh interpreter that runs one export, imports included).
+
+The scenario loads its own organizations (100,000 and 1,000 plans, every one pending review) with COPY, so
+the row counts are exact whatever the scale data set holds; it deletes them afterwards. S3 is moto in
+process (no network), so the figures are the backend's own cost.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from openpyxl import Workbook
+from sqlalchemy import Engine, delete, text
+
+from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
+from eduautismo.clock import SystemClock
+from eduautismo.db.bulk import copy_rows
+from eduautismo.db.engine import session_scope
+from eduautismo.db.models import InterventionPlan, Organization, Student, User
+from eduautismo.domain import ExportFormat, Role
+from eduautismo.exports.dispatch import ThreadDispatcher
+from eduautismo.exports.rows import RowFormatter
+from eduautismo.exports.service import ExportRequest, ExportService
+from eduautismo.exports.source import PendingRows, export_statement
+from eduautismo.exports.storage import get_export_storage
+from eduautismo.identity.principal import Principal
+from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
+
+BUCKET = "eduautismo-bench-exports"
+REGION = "sa-east-1"
+LARGE_ROWS = 100_000
+SMALL_ROWS = 1_000
+TIMEZONE = "America/Sao_Paulo"
+
+# Every stored column of the plans table, in table order (priority_rank is generated).
+PLAN_COLUMNS = tuple(column.name for column in InterventionPlan.__table__.columns if column.computed is None)
+
+
+@dataclass(frozen=True)
+class ExportOrganization:
+    organization_id: uuid.UUID
+    coordinator: Principal
+
+
+def _load_organization(engine: Engine, plans: int) -> ExportOrganization:
+    """An organization whose ``plans`` plans are all active and overdue (so all pending review)."""
+    organization_id = uuid.uuid4()
+    coordinator_id = uuid.uuid4()
+    professionals = [uuid.uuid4() for _ in range(50)]
+    with session_scope() as session:
+        session.add(Organization(id=organization_id, name="Bench exportações", timezone=TIMEZONE))
+        session.flush()
+        session.add(
+            User(
+                id=coordinator_id,
+                organization_id=organization_id,
+                email=f"{coordinator_id.hex[:8]}@bench.example",
+                name="Coordenação Bench",
+                role=Role.COORDINATOR.value,
+            )
+        )
+        session.add_all(
+            User(
+                id=professional,
+                organization_id=organization_id,
+                email=f"{professional.hex[:8]}@bench.example",
+                name=f"Profissional {index}",
+                role=Role.PROFESSIONAL.value,
+            )
+            for index, professional in enumerate(professionals)
+        )
+        students = [Student(organization_id=organization_id, full_name=f"Aluno {i}") for i in range(500)]
+        session.add_all(students)
+        session.flush()
+        student_ids = [student.id for student in students]
+    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for index in range(plans):
+            start = today - timedelta(days=30 + index % 60)
+            yield (
+                uuid.uuid4(),
+                organization_id,
+                student_ids[index % len(student_ids)],
+                professionals[index % len(professionals)],
+                coordinator_id,
+                f"Plano de intervenção {index}",
+                "Rotina visual, comunicação alternativa e acompanhamento semanal com a família.",
+                "active",
+                ("high", "medium", "low")[index % 3],
+                "weekly",
+                start,
+                None,
+                start + timedelta(days=7),
+                now,
+                now,
+            )
+
+    copy_rows(engine, "intervention_plans", PLAN_COLUMNS, rows())
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE intervention_plans"))
+    principal = Principal(
+        user_id=coordinator_id,
+        organization_id=organization_id,
+        email="bench@bench.example",
+        name="Coordenação Bench",
+        role=Role.COORDINATOR,
+    )
+    return ExportOrganization(organization_id, principal)
+
+
+def _window() -> PendingReviewWindow:
+    return PendingReviewWindow(today=datetime.now(UTC).date(), timezone=TIMEZONE)
+
+
+def _service() -> ExportService:
+    return ExportService(session_scope, get_export_storage(), SystemClock())
+
+
+def _export(principal: Principal, export_format: ExportFormat) -> Callable[[], Any]:
+    service = _service()
+    dispatcher = ThreadDispatcher(service.run_job)  # never used: every export here runs inline
+
+    def run() -> Any:
+        outcome = service.start(principal, ExportRequest(export_format, PendingReviewFilters()), dispatcher)
+        assert getattr(outcome, "row_count", None) is not None, "export did not run inline"
+        return outcome
+
+    return run
+
+
+RawWriter = Callable[[list[tuple[Any, ...]], Path], None]
+
+
+def _raw_csv(rows: list[tuple[Any, ...]], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _excel_value(value: Any) -> Any:
+    """The least a raw writer must do: openpyxl takes neither UUIDs nor timezone-aware datetimes."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _raw_xlsx(rows: list[tuple[Any, ...]], path: Path) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("raw")
+    for row in rows:
+        sheet.append([_excel_value(value) for value in row])
+    workbook.save(str(path))
+
+
+def _raw_path(engine: Engine, principal: Principal, write: RawWriter, suffix: str) -> Callable[[], None]:
+    """The export's SQL statement through the DBAPI cursor, a bare writer, one upload."""
+    statement = export_statement(principal, PendingReviewFilters(), _window(), include_student=False)
+    compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+    client = boto3.client("s3", region_name=REGION)
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / f"raw.{suffix}"
+            connection = engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(str(compiled))
+                write(cursor.fetchall(), path)
+            finally:
+                connection.close()
+            client.upload_file(str(path), BUCKET, f"raw/{uuid.uuid4()}.{suffix}")
+
+    return run
+
+
+def _formatted_rows(principal: Principal) -> list[list[Any]]:
+    formatter = RowFormatter(TIMEZONE, include_student=False)
+    with session_scope() as session:
+        source = PendingRows(session, principal, PendingReviewFilters(), _window())
+        return [formatter.cells(row) for row in source.rows(include_student=False)]
+
+
+def _csv_writer_only_ms(principal: Principal) -> float:
+    """csv.writer alone over the export's formatted rows, already in memory."""
+    rows = _formatted_rows(principal)
+
+    def run() -> None:
+        with tempfile.TemporaryFile("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+
+    return percentile(sample_ms(run, iterations=3, warmup=0), 50)
+
+
+_MEMORY_PROBE = """
+import json, uuid
+import boto3
+from moto import mock_aws
+from eduautismo.domain import ExportFormat, Role
+from eduautismo.identity.principal import Principal
+from benchmarks.scenarios.exports import BUCKET, REGION, _export
+with mock_aws():
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    principal = Principal(
+        uuid.UUID(%(user)r), uuid.UUID(%(org)r), "bench@bench.example", "Bench", Role.COORDINATOR
+    )
+    outcome = _export(principal, ExportFormat.XLSX)()
+    # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into ru_maxrss across exec.
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(json.dumps({"peak_kb": peak_kb, "rows": outcome.row_count, "size_bytes": outcome.size_bytes}))
+"""
+
+
+def _peak_memory_mb(principal: Principal) -> tuple[float, dict[str, Any]]:
+    """Peak resident memory (imports included) of a fresh interpreter that runs one 100,000-row XLSX
+    export."""
+    script = _MEMORY_PROBE % {"user": str(principal.user_id), "org": str(principal.organization_id)}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return report["peak_kb"] / 1024, report
+
+
+def _row(
+    scenario: str,
+    samples: list[float],
+    baseline: str,
+    baseline_samples: list[float] | None,
+    target: str,
+    passed: Callable[[float, float | None], bool],
+    notes: str,
+    rows: int,
+) -> BenchRow:
+    p95 = percentile(samples, 95)
+    baseline_p95 = percentile(baseline_samples, 95) if baseline_samples else None
+    return BenchRow(
+        scenario=scenario,
+        p50_ms=percentile(samples, 50),
+        p95_ms=p95,
+        throughput_rps=rows / (percentile(samples, 50) / 1000),  # rows per second
+        baseline=baseline,
+        baseline_p95_ms=baseline_p95,
+        target=target,
+        passed=passed(p95, baseline_p95),
+        notes=notes,
+    )
+
+
+def _remove(engine: Engine, organizations: list[uuid.UUID]) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(Organization).where(Organization.id.in_(organizations)))
+
+
+def run(ctx: BenchContext) -> list[BenchRow]:
+    os.environ.update(
+        {
+            "EXPORT_BUCKET": BUCKET,
+            "EXPORT_SYNC_MAX_ROWS": str(LARGE_ROWS),
+            "EXPORTS_PER_USER_PER_DAY": "1000",
+            "DATABASE_STATEMENT_TIMEOUT_MS": "600000",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+        }
+    )
+    os.environ.pop("S3_ENDPOINT_URL", None)
+    from eduautismo.runtime import reset_runtime
+
+    reset_runtime()
+    large = _load_organization(ctx.engine, LARGE_ROWS)
+    small = _load_organization(ctx.engine, SMALL_ROWS)
+    try:
+        with mock_aws():
+            boto3.client("s3", region_name=REGION).create_bucket(
+                Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+            reset_runtime()
+            rows = _measure(ctx.engine, large, small)
+        peak_mb, probe = _peak_memory_mb(large.coordinator)
+        rows[-1].passed = rows[-1].passed and peak_mb <= 300
+        rows[-1].notes += (
+            f"; peak RSS {peak_mb:.0f} MB for {probe['rows']} rows ({probe['size_bytes'] / 1e6:.1f} MB file)"
+            f" [target <= 300 MB]"
+        )
+        return rows
+    finally:
+        _remove(ctx.engine, [large.organization_id, small.organization_id])
+
+
+def _measure(engine: Engine, large: ExportOrganization, small: ExportOrganization) -> list[BenchRow]:
+    # The small export runs first and warms imports, caches and the S3 client for the large ones.
+    small_samples = sample_ms(_export(small.coordinator, ExportFormat.XLSX), iterations=10, warmup=2)
+    csv_samples = sample_ms(_export(large.coordinator, ExportFormat.CSV), iterations=3, warmup=0)
+    raw_csv_samples = sample_ms(_raw_path(engine, large.coordinator, _raw_csv, "csv"), iterations=3, warmup=0)
+    writer_only = _csv_writer_only_ms(large.coordinator)
+    xlsx_samples = sample_ms(_export(large.coordinator, ExportFormat.XLSX), iterations=2, warmup=0)
+    raw_xlsx_samples = sample_ms(
+        _raw_path(engine, large.coordinator, _raw_xlsx, "xlsx"), iterations=2, warmup=0
+    )
+    return [
+        _row(
+            "exports: CSV 100k rows, query -> S3 link",
+            csv_samples,
+            "raw SQL cursor + csv.writer + S3 PUT",
+            raw_csv_samples,
+            "p95 <= 4000 ms and <= 3x baseline",
+            lambda p95, base: p95 <= 4000 and base is not None and p95 <= 3 * base,
+            f"csv.writer alone over the formatted rows in memory: {writer_only:.0f} ms",
+            LARGE_ROWS,
+        ),
+        _row(
+            "exports: XLSX 1k rows, query -> S3 link",
+            small_samples,
+            "",
+            None,
+            "p95 <= 1000 ms",
+            lambda p95, _: p95 <= 1000,
+            "",
+            SMALL_ROWS,
+        ),
+        _row(
+            "exports: XLSX 100k rows, query -> S3 link",
+            xlsx_samples,
+            "raw SQL cursor + openpyxl write-only + S3 PUT",
+            raw_xlsx_samples,
+            "p95 <= 1.3x baseline, peak <= 300 MB",
+            lambda p95, base: base is not None and p95 <= 1.3 * base,
+            "",
+            LARGE_ROWS,
+        ),
+    ]

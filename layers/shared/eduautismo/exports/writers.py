@@ -1,0 +1,148 @@
+"""Streaming writers of the two formats. Both read the rows once and tally them as they go, so the
+summary always equals what the file holds."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from eduautismo.domain import Priority
+from eduautismo.exports.labels import PRIORITY_LABELS
+from eduautismo.exports.rows import PRIORITY_COLUMN, Cell, ExportRow, RowFormatter, headers
+
+Delimiter = Literal[",", ";"]
+
+DATA_SHEET_TITLE = "Planos pendentes"
+SUMMARY_SHEET_TITLE = "Resumo"
+HEADER_FILL = "4472C4"
+PRIORITY_FILLS = {Priority.HIGH: "FFC7CE", Priority.MEDIUM: "FFEB9C", Priority.LOW: "C6EFCE"}
+# Column widths are fitted to the header and the first rows: write-only sheets fix widths before any row.
+WIDTH_SAMPLE_ROWS = 1_000
+MAX_COLUMN_WIDTH = 60
+
+
+@dataclass
+class Tally:
+    """Rows written, by priority."""
+
+    by_priority: dict[Priority, int] = field(default_factory=lambda: dict.fromkeys(Priority, 0))
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_priority.values())
+
+    def counted(self, rows: Iterable[ExportRow]) -> Iterator[ExportRow]:
+        for row in rows:
+            self.by_priority[row.priority] += 1
+            yield row
+
+
+@dataclass(frozen=True)
+class SummaryInfo:
+    """What the "Resumo" sheet states besides the totals."""
+
+    filters: list[tuple[str, str]]
+    exported_at: str  # already in the organization's timezone, e.g. "25/11/2026 12:41 (America/Sao_Paulo)"
+
+
+def write_csv(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, delimiter: Delimiter) -> Tally:
+    """UTF-8 with BOM (Excel detects the encoding), one header line, then the rows as they stream in."""
+    tally = Tally()
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(headers(formatter.include_student))
+        writer.writerows(formatter.cells(row) for row in tally.counted(rows))
+    return tally
+
+
+def _fitted_widths(header: list[str], sample: list[list[Cell]]) -> list[float]:
+    widths = [len(title) for title in header]
+    for cells in sample:
+        for index, value in enumerate(cells):
+            if value is not None:
+                widths[index] = max(widths[index], len(str(value)))
+    return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
+
+
+def _styled_cell(sheet: WriteOnlyWorksheet, value: str, fill: str, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.fill = PatternFill(start_color=fill, end_color=fill, fill_type="solid")
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _write_data_sheet(
+    sheet: WriteOnlyWorksheet, lines: Iterator[tuple[ExportRow, list[Cell]]], header: list[str]
+) -> int:
+    sample = list(itertools.islice(lines, WIDTH_SAMPLE_ROWS))
+    for index, width in enumerate(_fitted_widths(header, [cells for _, cells in sample]), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    header_font = Font(bold=True, color="FFFFFF")
+    sheet.append([_styled_cell(sheet, title, HEADER_FILL, header_font) for title in header])
+    # One styled cell per priority, reused: the sheet writes each appended row out before the next one.
+    priority_cells = {
+        priority: _styled_cell(sheet, label, PRIORITY_FILLS[priority])
+        for priority, label in PRIORITY_LABELS.items()
+    }
+    written = 0
+    for row, cells in itertools.chain(sample, lines):
+        cells[PRIORITY_COLUMN] = priority_cells[row.priority]
+        sheet.append(cells)
+        written += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"
+    return written
+
+
+def _write_summary_sheet(sheet: WriteOnlyWorksheet, tally: Tally, info: SummaryInfo) -> None:
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 40
+    title = WriteOnlyCell(sheet, value="Resumo da Exportação")
+    title.font = Font(bold=True, size=13)
+    lines: list[list[Any]] = [
+        [title],
+        ["Total de Planos:", tally.total],
+        *(
+            [f"{label} Prioridade:", tally.by_priority[priority]]
+            for priority, label in PRIORITY_LABELS.items()
+        ),
+        ["Data da Exportação:", info.exported_at],
+        [],
+        ["Filtros aplicados:"],
+        *([f"{label}:", value] for label, value in info.filters),
+    ]
+    if not info.filters:
+        lines.append(["Nenhum", ""])
+    for line in lines:
+        sheet.append(line)
+    chart = BarChart()
+    chart.title = "Planos por prioridade"
+    chart.y_axis.title = "Planos"
+    chart.legend = None
+    chart.add_data(Reference(sheet, min_col=2, min_row=3, max_row=5), titles_from_data=False)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=5))
+    sheet.add_chart(chart, "D2")
+
+
+def write_xlsx(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, info: SummaryInfo) -> Tally:
+    """Write-only (streaming) workbook: the data sheet, then "Resumo" with the tallied totals and a chart."""
+    tally = Tally()
+    workbook = Workbook(write_only=True)
+    data_sheet = workbook.create_sheet(DATA_SHEET_TITLE)
+    lines = ((row, formatter.cells(row)) for row in tally.counted(rows))
+    _write_data_sheet(data_sheet, lines, headers(formatter.include_student))
+    _write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET_TITLE), tally, info)
+    workbook.save(str(path))
+    return tally
