@@ -3,7 +3,9 @@ A probe router stands in for a feature, so the mechanism is tested on its own.""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import uuid
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from eduautismo.api.app import create_app, current_principal, lambda_entry
 from eduautismo.db.models import User
 from eduautismo.errors import NotFound
+from eduautismo.observability import logger
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from tests.support.api import ApiResponse, lambda_result_to_response
 
@@ -126,3 +129,20 @@ def test_unexpected_error_is_a_500_envelope_without_details(db: Engine) -> None:
 
 def test_unknown_route_is_404_envelope(db: Engine) -> None:
     _assert_envelope(_call("GET", "/nowhere", _claims()), 404, "not_found")
+
+
+def test_an_unexpected_error_logs_its_type_and_place_but_not_its_message(db: Engine) -> None:
+    # Given the function's log captured, and a route whose error message carries data
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(capture)
+    try:
+        # When it fails
+        _call("GET", "/probe/crash", _claims())
+    finally:
+        logging.getLogger(logger.name).removeHandler(capture)
+    # Then the log names the error type and where it happened, without the message
+    logs = stream.getvalue()
+    assert "RuntimeError" in logs and "crash_probe" in logs
+    assert "secret detail" not in logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -42,6 +43,13 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     return details
 
 
+def _log_failure(message: str, exc: BaseException) -> None:
+    """Type and place of the failure only: exception messages can carry SQL parameters or names."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else "unknown"
+    logger.error(message, extra={"error_type": type(exc).__name__, "where": where})
+
+
 def _is_connection_failure(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError | InterfaceError) or bool(exc.connection_invalidated)
 
@@ -64,12 +72,12 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         if _is_connection_failure(exc):
             logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
             return error_response(503, "service_unavailable", "database unavailable, try again shortly")
-        logger.exception("database error")
+        _log_failure("database error", exc)
         return error_response(500, "internal_error", "internal error")
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
-        logger.exception("unhandled error")
+        _log_failure("unhandled error", exc)
         return error_response(500, "internal_error", "internal error")
 
     @app.not_found

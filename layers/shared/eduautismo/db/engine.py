@@ -72,6 +72,7 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=4,
         pool_pre_ping=True,
         pool_recycle=300,
+        hide_parameters=True,  # errors and logs never carry row values (children's data)
     )
     statement_timeout = settings.database_statement_timeout_ms
     if not settings.database_url and settings.database_secret_arn:
