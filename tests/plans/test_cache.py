@@ -413,3 +413,26 @@ def test_the_key_holds_organization_generation_scope_and_local_date(
     # Then the single key names the organization, generation 0, the scope and the local date
     assert len(keys) == 1
     assert f":{coordinator.organization_id}:g0:coordinator:2026-03-10:" in keys[0]
+
+
+def test_a_write_made_while_redis_is_down_invalidates_older_pages_when_it_returns(
+    factory: Factory,
+    set_now: Callable[[datetime], FixedClock],
+    override_settings: Callable[..., None],
+    service_urls: dict[str, str],
+) -> None:
+    # Given a page cached while Redis was up
+    _, professional, _ = _team(factory)
+    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY, title="Antigo")
+    set_now(NOW)
+    pending(professional)
+    assert pending(professional).header("X-Cache") == "HIT"
+    # When the plan is renamed while Redis is down, and Redis comes back
+    override_settings(redis_url="redis://127.0.0.1:1/0")
+    renamed = call_api("PATCH", f"{PLANS}/{plan.id}", claims=professional.claims, json_body={"title": "Novo"})
+    assert renamed.status == 200
+    override_settings(redis_url=service_urls["redis"])
+    # Then the next read is rebuilt from the database, not the page cached before the write
+    after = pending(professional)
+    assert after.header("X-Cache") == "MISS"
+    assert [item["title"] for item in after.json["items"]] == ["Novo"]

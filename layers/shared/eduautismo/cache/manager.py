@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -65,6 +66,11 @@ class CacheStatus(StrEnum):
     HIT = "HIT"
     MISS = "MISS"
     BYPASS = "BYPASS"
+
+
+# Generation bumps this container could not make while Redis was down (see bump_generation).
+_owed_bumps: set[str] = set()
+_owed_bumps_lock = threading.Lock()
 
 
 class CacheManager:
@@ -146,13 +152,30 @@ class CacheManager:
         """The current generation of ``namespace`` (0 before the first bump); None when Redis is unusable.
 
         Putting the generation in a key makes one INCR invalidate every key built from the old one (O(1));
-        the old keys simply expire."""
+        the old keys simply expire. A namespace whose bump is still owed reads as unusable, so this
+        container never serves a page cached before its own write."""
+        self._settle_owed_bumps()
+        if namespace in _owed_bumps:
+            return None
         unusable = -1
         raw = self.call(lambda client: int(client.get(self.key(namespace, "generation")) or 0), unusable)
         return None if raw == unusable else raw
 
     def bump_generation(self, namespace: str) -> None:
-        self.incr(f"{namespace}:generation")
+        """Invalidate ``namespace``. When Redis cannot take the INCR now, the bump is owed and made as soon
+        as Redis answers again, so pages cached before an outage do not outlive a write made during it."""
+        if self.incr(f"{namespace}:generation") is None and self.client is not None:
+            with _owed_bumps_lock:
+                _owed_bumps.add(namespace)
+
+    def _settle_owed_bumps(self) -> None:
+        if not _owed_bumps or not self.available:
+            return
+        with _owed_bumps_lock:
+            for namespace in sorted(_owed_bumps):
+                if self.incr(f"{namespace}:generation") is None:
+                    return
+                _owed_bumps.discard(namespace)
 
     def read_through(self, key: str, build: Callable[[], str], ttl: int) -> tuple[str, CacheStatus]:
         """Cache-aside for one JSON payload, with stampede protection.
