@@ -7,11 +7,14 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from eduautismo.clock import FixedClock
 from tests.support import services
 from tests.support.factories import Factory
 
@@ -98,3 +101,20 @@ def override_settings(
     yield apply
     monkeypatch.undo()
     reset_runtime()
+
+
+@pytest.fixture
+def set_now() -> Iterator[Callable[[datetime], FixedClock]]:
+    """``set_now(instant)``: every API function sees ``instant`` as now (and so each organization's today),
+    through the clock dependency, until the test ends."""
+    from eduautismo.api.dependencies import get_clock
+    from tests.support.api import override_dependency
+
+    with ExitStack() as stack:
+
+        def apply(instant: datetime) -> FixedClock:
+            fixed = FixedClock(instant)
+            stack.enter_context(override_dependency(get_clock, fixed))
+            return fixed
+
+        yield apply

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from eduautismo_local.events import LocalLambdaContext, http_api_event
-from eduautismo_local.template_routes import load_handler, match_route
+from eduautismo_local.template_routes import http_routes, load_handler, load_module, match_route
 
 
 @dataclass
@@ -60,3 +61,26 @@ def call_api(
     )
     handler = load_handler(route.code_uri, route.handler)
     return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))
+
+
+def function_apps() -> list[Any]:
+    """The Powertools resolver of every API function template.yaml routes to (each module loaded once)."""
+    apps: dict[int, Any] = {}
+    for route in http_routes():
+        app = getattr(load_module(route.code_uri, route.handler), "app", None)
+        if app is not None:
+            apps[id(app)] = app
+    return list(apps.values())
+
+
+@contextmanager
+def override_dependency(provider: Callable[..., Any], value: Any) -> Iterator[None]:
+    """Every API function receives ``value`` where its routes ``Depends(provider)``, inside the block."""
+    apps = function_apps()
+    for app in apps:
+        app.dependency_overrides[provider] = lambda: value
+    try:
+        yield
+    finally:
+        for app in apps:
+            app.dependency_overrides.pop(provider, None)

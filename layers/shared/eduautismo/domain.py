@@ -12,6 +12,11 @@ DEFAULT_TIMEZONE = "America/Sao_Paulo"
 # (a larger value would reach the database and fail there as a 500).
 MAX_PAGE_OFFSET = 1_000_000
 
+# Every date the API takes lies in this range (DESIGN §4): far from date.max, so adding a review interval
+# or a day to it can never overflow into a 500.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
 
 class Role(StrEnum):
     COORDINATOR = "coordinator"

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduautismo.api.dependencies import PRINCIPAL_KEY
 from eduautismo.api.errors import register_error_handlers
 from eduautismo.db.engine import session_scope
 from eduautismo.identity.principal import Principal, claims_from_event, principal_from_claims
@@ -21,7 +22,6 @@ from eduautismo.identity.provisioning import provision
 from eduautismo.observability import logger, metrics, tracer
 
 API_PREFIX = "/api/v1"
-PRINCIPAL_KEY = "principal"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 

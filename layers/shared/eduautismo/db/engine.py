@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from eduautismo.db.fast_types import register_fast_decoders
 from eduautismo.settings import Settings, get_settings
+
+# A unit-of-work factory: what services take instead of reaching for a module global.
+SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
 def _database_secret(settings: Settings) -> dict[str, Any]:

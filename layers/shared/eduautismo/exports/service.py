@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from eduautismo.clock import Clock
+from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import ExportJob, User
 from eduautismo.domain import ExportFormat, ExportStatus, Priority, Role
 from eduautismo.errors import AppError, InvalidInput, NotFound
@@ -34,8 +31,6 @@ from eduautismo.observability import logger
 from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, authorize_filters
 from eduautismo.plans.service import organization_timezone, organization_window
 from eduautismo.settings import get_settings
-
-SessionScope = Callable[[], AbstractContextManager[Session]]
 
 JOB_STATUS_PATH = "/api/v1/export/jobs/{job_id}"
 # A worker killed by its timeout or memory limit cannot mark its job failed. Past Lambda's asynchronous

@@ -11,8 +11,6 @@ import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitter
 from eduautismo.clock import Clock, local_today
+from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import InterventionPlan, PlanReview, Student
 from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, next_review_due
 from eduautismo.errors import Forbidden, InvalidInput, NotFound
@@ -45,8 +44,6 @@ from eduautismo.plans.schemas import (
     student_out,
 )
 from eduautismo.settings import get_settings
-
-SessionScope = Callable[[], AbstractContextManager[Session]]
 
 PENDING_REVIEW_NAMESPACE = "pending-review"
 

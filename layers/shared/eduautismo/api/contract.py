@@ -1,0 +1,116 @@
+"""The typed contract every feature declares on its routes (DESIGN §4): the error envelope, the page shape,
+and the ``responses=`` table of error statuses an operation can answer.
+
+A feature's ``routes.py`` declares, per operation, its success model (the return annotation, or
+``Response[Model]``), its success status (``status_code=``) and its error statuses
+(``responses=error_responses(404, 409)``); the statuses every authenticated call can answer (401, 403,
+413, 415, 422, 503) are added by ``authenticated_errors``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eduautismo.domain import MAX_DATE, MIN_DATE
+
+ItemT = TypeVar("ItemT")
+
+# Every date the API takes (query or body) lies in DESIGN §4's range: outside it is a 422 naming the field.
+BoundedDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
+
+
+class ErrorDetail(BaseModel):
+    """One problem with the request; validation errors name the field and where it was."""
+
+    field: str = Field(description="The offending field (dotted path), or 'body'")
+    location: str | None = Field(default=None, description="query, path, body or header")
+    message: str
+    type: str | None = Field(default=None, description="Machine-readable kind, e.g. 'enum', 'date_too_late'")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="validation_error, not_found, forbidden, conflict, ...")
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer (DESIGN §4): never a stack trace."""
+
+    error: ErrorBody
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list: ``{items, total, skip, limit, has_more}``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[ItemT]
+    total: int = Field(ge=0)
+    skip: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    has_more: bool
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    403: "The caller's role may not do this",
+    404: "Not found, or outside the caller's scope",
+    409: "Conflicts with existing data",
+    413: "Body larger than 1 MiB",
+    415: "Body is not application/json",
+    422: "Invalid input (the details name each field)",
+    429: "Quota exceeded",
+    503: "A dependency is unavailable; try again shortly",
+}
+
+# What any authenticated operation can answer, whatever it does.
+AUTHENTICATED_ERRORS = (401, 403, 413, 415, 422, 503)
+
+SUCCESS_DESCRIPTIONS: dict[int, str] = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted: running in the background",
+    204: "Done; no body",
+    303: "See Other: the Location header holds the link",
+    304: "Not Modified: the ETag sent in If-None-Match is still current",
+}
+
+
+def json_response(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    """A ``responses=`` entry whose body is ``model``."""
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def empty_response(description: str) -> dict[str, Any]:
+    """A ``responses=`` entry with no body (204, 303, 304)."""
+    return {"description": description, "content": {}}
+
+
+def error_responses(*statuses: int, authenticated: bool = True) -> dict[int, Any]:
+    """The ``responses=`` entries of an operation's error statuses, each with the envelope schema."""
+    codes = sorted({*statuses, *(AUTHENTICATED_ERRORS if authenticated else ())})
+    return {status: json_response(ERROR_DESCRIPTIONS[status], ErrorEnvelope) for status in codes}
+
+
+def responses(
+    status: int = 200,
+    *errors: int,
+    authenticated: bool = True,
+    extra: dict[int, Any] | None = None,
+) -> dict[int, Any]:
+    """Everything an operation can answer, for ``@router.get(..., status_code=status, responses=...)``.
+
+    ``status`` is the main success: its body is the route's return annotation (``Response[Model]``), or
+    none for 204. ``errors`` are the statuses beyond ``AUTHENTICATED_ERRORS``; ``extra`` adds other
+    successes (a 202 job, a 303 redirect, a 304 revalidation) built with ``json_response`` or
+    ``empty_response``.
+    """
+    main = {"description": SUCCESS_DESCRIPTIONS[status]}
+    if status == 204:
+        main = empty_response(SUCCESS_DESCRIPTIONS[status])
+    return {status: main, **(extra or {}), **error_responses(*errors, authenticated=authenticated)}

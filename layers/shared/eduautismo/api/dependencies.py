@@ -1,0 +1,38 @@
+"""What routes receive through Powertools ``Depends`` instead of reaching for module globals: the caller,
+the clock, the unit of work and the cache. Tests replace a provider with ``app.dependency_overrides``
+(``tests.support.api.override_dependency``); production wiring lives here alone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Request
+from aws_lambda_powertools.event_handler.depends import Depends
+
+from eduautismo.clock import Clock, SystemClock
+from eduautismo.db.engine import SessionScope, session_scope
+from eduautismo.identity.principal import Principal
+
+PRINCIPAL_KEY = "principal"
+_SYSTEM_CLOCK = SystemClock()
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller, put in the resolver context by the authentication middleware."""
+    principal = request.context.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):  # a route mounted without authenticate()
+        raise RuntimeError("route requires authentication middleware")
+    return principal
+
+
+def get_clock() -> Clock:
+    return _SYSTEM_CLOCK
+
+
+def get_session_scope() -> SessionScope:
+    return session_scope
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+CurrentClock = Annotated[Clock, Depends(get_clock)]
+Sessions = Annotated[SessionScope, Depends(get_session_scope)]
