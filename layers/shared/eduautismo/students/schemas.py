@@ -10,17 +10,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from eduautismo.api.contract import BoundedDate
-from eduautismo.domain import (
-    ExportFormat,
-    ExportStatus,
-    NotificationPriority,
-    NotificationType,
-    PlanStatus,
-    Priority,
-    ReviewFrequency,
-)
+from eduautismo.domain import ExportFormat, ExportStatus, NotificationPriority, NotificationType
+from eduautismo.plans.schemas import PlanOut, ReviewOut
 
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -74,32 +68,11 @@ class DataExportLink(BaseModel):
 # ---- the data export document (stored in S3, not an HTTP body) ----
 
 
-class ReviewRecord(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class PlanRecord(PlanOut):
+    """A plan as the API shows it (overdue state as of the export's day), with its review history."""
 
-    id: uuid.UUID
-    reviewer_id: uuid.UUID
-    reviewed_at: datetime
-    notes: str | None
-
-
-class PlanRecord(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    professional_id: uuid.UUID
-    created_by_id: uuid.UUID
-    title: str
-    description: str
-    status: PlanStatus
-    priority: Priority
-    review_frequency: ReviewFrequency
-    start_date: date
-    last_reviewed_at: datetime | None
-    next_review_due: date
-    created_at: datetime
-    updated_at: datetime
-    reviews: list[ReviewRecord]
+    student: SkipJsonSchema[None] = Field(default=None, exclude=True)  # the document's student is the one
+    reviews: list[ReviewOut]
 
 
 class NotificationRecord(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.api.contract import Page
 from eduautismo.cache.manager import CacheManager
-from eduautismo.clock import Clock
+from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import Student
 from eduautismo.domain import ExportFormat, ExportStatus
@@ -28,6 +28,7 @@ from eduautismo.exports import audit
 from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger
+from eduautismo.plans.schemas import PlanOut, ReviewOut
 from eduautismo.plans.service import invalidate_pending_review, organization_timezone
 from eduautismo.settings import get_settings
 from eduautismo.students import repository
@@ -36,7 +37,6 @@ from eduautismo.students.schemas import (
     ExportJobRecord,
     NotificationRecord,
     PlanRecord,
-    ReviewRecord,
     StudentCreate,
     StudentDataDocument,
     StudentOut,
@@ -96,7 +96,9 @@ def update_student(
     """LGPD correction: pages naming the student (include_student) must not keep the old name."""
     _require_coordinator(principal, "correct a student's record")
     with sessions() as session:
-        student = _scoped_student(session, principal, student_id, for_update=True)
+        # No row lock: the UPDATE names only the columns sent, so concurrent corrections of different
+        # fields both stand, and plan writes (which key-share-lock the student) are never blocked.
+        student = _scoped_student(session, principal, student_id)
         for name, value in body.changes().items():
             setattr(student, name, value)
         session.flush()
@@ -131,19 +133,23 @@ def _record(model: type[RecordT], row: object, **extra: Any) -> RecordT:
     return model.model_validate({**values, **extra})
 
 
-def _data_document(session: Session, student: Student, now: datetime) -> StudentDataDocument:
+def _data_document(session: Session, student: Student, now: datetime, timezone: str) -> StudentDataDocument:
     plans = repository.student_plans(session, student.id)
     plan_ids = [plan.id for plan in plans]
-    reviews: dict[uuid.UUID, list[ReviewRecord]] = {plan_id: [] for plan_id in plan_ids}
+    reviews: dict[uuid.UUID, list[ReviewOut]] = {plan_id: [] for plan_id in plan_ids}
     for review in repository.plan_reviews(session, plan_ids):
-        reviews[review.plan_id].append(ReviewRecord.model_validate(review))
+        reviews[review.plan_id].append(ReviewOut.model_validate(review))
+    today = local_today(now, timezone)
     notifications = repository.plan_notifications(session, plan_ids)
     jobs = repository.exports_touching(session, student)
     return StudentDataDocument(
         generated_at=now,
         organization_id=student.organization_id,
         student=StudentOut.model_validate(student),
-        plans=[_record(PlanRecord, plan, reviews=reviews[plan.id]) for plan in plans],
+        plans=[
+            PlanRecord(**PlanOut.build(plan, today).model_dump(exclude={"student"}), reviews=reviews[plan.id])
+            for plan in plans
+        ],
         notifications=[NotificationRecord.model_validate(notification) for notification in notifications],
         export_jobs=[
             _record(
@@ -177,7 +183,7 @@ def export_student_data(
         audit.enforce_daily_quota(
             session, principal.user_id, now, timezone, get_settings().exports_per_user_per_day
         )
-        document = _data_document(session, student, now)
+        document = _data_document(session, student, now, timezone)
         job_id = audit.create_job(
             session,
             organization_id=principal.organization_id,
