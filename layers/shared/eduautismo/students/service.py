@@ -11,17 +11,15 @@ import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from eduautismo.api.contract import Page
 from eduautismo.cache.manager import CacheManager
 from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
-from eduautismo.db.models import Student
+from eduautismo.db.models import ExportJob, Student
 from eduautismo.domain import ExportFormat, ExportStatus
 from eduautismo.errors import AppError, Forbidden, NotFound
 from eduautismo.exports import audit
@@ -124,13 +122,10 @@ def erase_student(
     logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
 
 
-RecordT = TypeVar("RecordT", bound=BaseModel)
-
-
-def _record(model: type[RecordT], row: object, **extra: Any) -> RecordT:
-    """``model`` from a row's attributes, with the fields the row does not have given in ``extra``."""
-    values = {name: getattr(row, name) for name in model.model_fields if name not in extra}
-    return model.model_validate({**values, **extra})
+def _export_job_record(job: ExportJob) -> ExportJobRecord:
+    values = {name: getattr(job, name) for name in ExportJobRecord.model_fields if name != "match"}
+    named = repository.student_filter_of(job) is not None
+    return ExportJobRecord(**values, match="student_filter" if named else "organization_scope")
 
 
 def _data_document(session: Session, student: Student, now: datetime, timezone: str) -> StudentDataDocument:
@@ -151,14 +146,7 @@ def _data_document(session: Session, student: Student, now: datetime, timezone: 
             for plan in plans
         ],
         notifications=[NotificationRecord.model_validate(notification) for notification in notifications],
-        export_jobs=[
-            _record(
-                ExportJobRecord,
-                job,
-                match="organization_scope" if repository.student_filter_of(job) is None else "student_filter",
-            )
-            for job in jobs
-        ],
+        export_jobs=[_export_job_record(job) for job in jobs],
     )
 
 
