@@ -24,6 +24,7 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
         sys.path.insert(0, str(function_dir))
 
 TABLES = (
+    "student_erasures",
     "export_jobs",
     "notifications",
     "plan_reviews",

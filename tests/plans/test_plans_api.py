@@ -12,10 +12,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import FixedClock
-from eduautismo.db.models import InterventionPlan, PlanReview, Student
+from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import Role
 from eduautismo.notifications import plan_events
-from tests.plans.conftest import PLANS, STUDENTS
+from tests.plans.conftest import PLANS
 from tests.support.api import call_api
 from tests.support.factories import Factory
 
@@ -41,81 +41,6 @@ def _plan_body(student_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
         "review_frequency": "weekly",
         **extra,
     }
-
-
-def test_only_coordinators_create_students(factory: Factory, db: Engine) -> None:
-    # Given a coordinator and a professional of one organization
-    org = factory.organization()
-    coordinator, professional = factory.user(org, Role.COORDINATOR), factory.user(org)
-    # When each creates a student
-    created = call_api("POST", STUDENTS, claims=coordinator.claims, json_body={"full_name": " Ana Souza "})
-    refused = call_api("POST", STUDENTS, claims=professional.claims, json_body={"full_name": "Caio Lima"})
-    # Then the coordinator's is created in their organization and the professional gets 403
-    assert created.status == 201
-    assert created.json["full_name"] == "Ana Souza"
-    assert refused.status == 403
-    with Session(db) as session:
-        stored = session.scalars(select(Student)).all()
-    assert [(s.full_name, s.organization_id) for s in stored] == [("Ana Souza", org)]
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"full_name": ""},
-        {"full_name": "   "},
-        {},
-        {"full_name": "Ana", "organization_id": str(uuid.uuid4())},
-        {"full_name": "Ana", "birth_date": "not-a-date"},
-    ],
-)
-def test_bad_student_bodies_are_422_and_create_nothing(
-    factory: Factory, db: Engine, body: dict[str, Any]
-) -> None:
-    # Given a coordinator
-    coordinator = factory.user(factory.organization(), Role.COORDINATOR)
-    # When they post an invalid student
-    response = call_api("POST", STUDENTS, claims=coordinator.claims, json_body=body)
-    # Then 422 names the problem and nothing is stored
-    assert response.status == 422
-    assert response.json["error"]["details"]
-    assert _count(db, Student) == 0
-
-
-def test_professionals_list_only_the_students_of_their_plans(factory: Factory) -> None:
-    # Given two professionals with one student each and a student with no plan
-    org = factory.organization()
-    coordinator, mine, other = factory.user(org, Role.COORDINATOR), factory.user(org), factory.user(org)
-    my_plan = factory.plan(mine)
-    other_plan = factory.plan(other)
-    unplanned = factory.student(org)
-    # When each lists students
-    seen_by_me = call_api("GET", STUDENTS, claims=mine.claims).json
-    seen_by_coordinator = call_api("GET", STUDENTS, claims=coordinator.claims).json
-    # Then the professional sees only their plan's student; the coordinator sees all three
-    assert [item["id"] for item in seen_by_me["items"]] == [str(my_plan.student_id)]
-    assert seen_by_me["total"] == 1
-    assert {item["id"] for item in seen_by_coordinator["items"]} == {
-        str(my_plan.student_id),
-        str(other_plan.student_id),
-        str(unplanned),
-    }
-
-
-def test_student_list_pages(factory: Factory) -> None:
-    # Given five students
-    org = factory.organization()
-    coordinator = factory.user(org, Role.COORDINATOR)
-    for number in range(5):
-        factory.student(org, full_name=f"Aluno {number}")
-    # When the coordinator reads pages of two
-    pages = [
-        call_api("GET", STUDENTS, claims=coordinator.claims, query={"skip": s, "limit": 2}).json
-        for s in (0, 2, 4)
-    ]
-    # Then every student appears once, in name order, and has_more is right
-    assert [item["full_name"] for page in pages for item in page["items"]] == [f"Aluno {n}" for n in range(5)]
-    assert [page["has_more"] for page in pages] == [True, True, False]
 
 
 def test_a_professional_creates_a_plan_for_themself_with_the_due_date_derived(

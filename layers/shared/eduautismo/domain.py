@@ -68,6 +68,7 @@ class NotificationPriority(StrEnum):
 class ExportFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
+    JSON = "json"  # a student's data export (LGPD access and portability)
 
 
 class ExportStatus(StrEnum):

@@ -195,3 +195,21 @@ class ExportJob(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StudentErasure(Base):
+    """What remains of an erased student (LGPD Art. 18, VI): who erased which student id, when, and how
+    many rows of each kind went with it. No name, no birth date, no plan text."""
+
+    __tablename__ = "student_erasures"
+    __table_args__ = (Index("ix_student_erasures_organization_erased", "organization_id", "erased_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # No foreign key: the student row is gone; the id is the subject's reference in the trail.
+    student_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    erased_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    plans_deleted: Mapped[int] = mapped_column(BigInteger)
+    reviews_deleted: Mapped[int] = mapped_column(BigInteger)
+    notifications_deleted: Mapped[int] = mapped_column(BigInteger)

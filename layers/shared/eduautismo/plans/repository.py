@@ -8,38 +8,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Organization, Student, User
 from eduautismo.identity.principal import Principal
 from eduautismo.plans.pending_review import plan_scope
-
-
-def student_scope(principal: Principal) -> list[ColumnElement[bool]]:
-    """A coordinator sees every student of the organization; a professional the students of their plans."""
-    conditions = [Student.organization_id == principal.organization_id]
-    if not principal.is_coordinator:
-        conditions.append(
-            exists().where(
-                InterventionPlan.student_id == Student.id,
-                InterventionPlan.professional_id == principal.user_id,
-            )
-        )
-    return conditions
-
-
-def find_student(session: Session, principal: Principal, student_id: uuid.UUID) -> Student | None:
-    return session.scalar(select(Student).where(Student.id == student_id, *student_scope(principal)))
-
-
-def list_students(session: Session, principal: Principal, skip: int, limit: int) -> tuple[list[Student], int]:
-    scope = student_scope(principal)
-    rows = session.scalars(
-        select(Student).where(*scope).order_by(Student.full_name, Student.id).offset(skip).limit(limit)
-    ).all()
-    total = session.scalar(select(func.count()).select_from(Student).where(*scope)) or 0
-    return list(rows), int(total)
 
 
 def organization_student_exists(session: Session, organization_id: uuid.UUID, student_id: uuid.UUID) -> bool:

@@ -13,23 +13,14 @@ from eduautismo.api.app import current_principal
 from eduautismo.cache.manager import get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import session_scope
-from eduautismo.domain import MAX_PAGE_OFFSET
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    PendingReviewQuery,
-    PendingReviewWindow,
-)
-from eduautismo.plans.schemas import PlanCreate, PlanUpdate, ReviewCreate, StudentCreate
+from eduautismo.plans.pending_review import PendingReviewQuery, PendingReviewWindow
+from eduautismo.plans.schemas import PlanCreate, PlanUpdate, ReviewCreate
 
 router = APIGatewayHttpRouter()
 
 # The clock adapter: "today" is the organization's local date at this instant (tests substitute it).
 clock: Clock = SystemClock()
-
-Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200)")]
 
 
 def _json(status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -43,25 +34,6 @@ def _json(status: int, body: dict[str, Any] | str, headers: dict[str, str] | Non
 
 def _window() -> PendingReviewWindow:
     return service.organization_window(session_scope, current_principal(router), clock)
-
-
-@router.post("/students", summary="Create a student (coordinators)", tags=["students"])
-def create_student(body: StudentCreate) -> Response[Any]:
-    with session_scope() as session:
-        created = service.create_student(session, current_principal(router), body)
-    return _json(201, created)
-
-
-@router.get("/students", summary="Students in the caller's scope", tags=["students"])
-def list_students(skip: Skip = 0, limit: Limit = DEFAULT_LIMIT) -> Response[Any]:
-    with session_scope() as session:
-        return _json(200, service.list_students(session, current_principal(router), skip, limit))
-
-
-@router.get("/students/<student_id>", summary="One student", tags=["students"])
-def get_student(student_id: uuid.UUID) -> Response[Any]:
-    with session_scope() as session:
-        return _json(200, service.get_student(session, current_principal(router), student_id))
 
 
 @router.post("/intervention-plans", summary="Create an intervention plan", tags=["plans"])

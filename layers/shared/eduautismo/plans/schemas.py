@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from eduautismo.db.models import InterventionPlan, PlanReview, Student
+from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Notes = Annotated[str, StringConstraints(max_length=10_000)]
@@ -23,11 +22,6 @@ Notes = Annotated[str, StringConstraints(max_length=10_000)]
 
 class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-class StudentCreate(RequestModel):
-    full_name: Name
-    birth_date: date | None = None
 
 
 class PlanCreate(RequestModel):
@@ -67,15 +61,6 @@ class PlanUpdate(RequestModel):
 
 class ReviewCreate(RequestModel):
     notes: Notes | None = None
-
-
-class StudentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    full_name: str
-    birth_date: date | None
-    created_at: datetime
 
 
 class StudentRef(BaseModel):
@@ -144,10 +129,6 @@ class ReviewOut(BaseModel):
 def review_out(review: PlanReview, plan: PlanOut) -> dict[str, Any]:
     """The recorded review, with the plan as it is after the review (its new ``next_review_due``)."""
     return {**ReviewOut.model_validate(review).model_dump(mode="json"), "plan": plan.as_json()}
-
-
-def student_out(student: Student) -> dict[str, Any]:
-    return StudentOut.model_validate(student).model_dump(mode="json")
 
 
 def page_json(items: list[dict[str, Any]], total: int, skip: int, limit: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitter
 from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
-from eduautismo.db.models import InterventionPlan, PlanReview, Student
+from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, next_review_due
 from eduautismo.errors import Forbidden, InvalidInput, NotFound
 from eduautismo.identity.principal import Principal
@@ -38,10 +38,7 @@ from eduautismo.plans.schemas import (
     PlanOut,
     PlanUpdate,
     ReviewCreate,
-    StudentCreate,
-    page_json,
     review_out,
-    student_out,
 )
 from eduautismo.settings import get_settings
 
@@ -69,33 +66,6 @@ def organization_window(
 ) -> PendingReviewWindow:
     timezone = organization_timezone(session_scope, principal.organization_id)
     return PendingReviewWindow(today=local_today(clock.now(), timezone), timezone=timezone)
-
-
-# ---- students ----
-
-
-def create_student(session: Session, principal: Principal, body: StudentCreate) -> dict[str, Any]:
-    if not principal.is_coordinator:
-        raise Forbidden("only coordinators create students")
-    student = Student(
-        organization_id=principal.organization_id, full_name=body.full_name, birth_date=body.birth_date
-    )
-    session.add(student)
-    session.flush()
-    session.refresh(student)
-    return student_out(student)
-
-
-def get_student(session: Session, principal: Principal, student_id: uuid.UUID) -> dict[str, Any]:
-    student = repository.find_student(session, principal, student_id)
-    if student is None:
-        raise NotFound("student")
-    return student_out(student)
-
-
-def list_students(session: Session, principal: Principal, skip: int, limit: int) -> dict[str, Any]:
-    students, total = repository.list_students(session, principal, skip, limit)
-    return page_json([student_out(student) for student in students], total, skip, limit)
 
 
 # ---- plans ----

@@ -1,0 +1,128 @@
+"""HTTP routes of the students (PlansFunction): translate requests into service calls, nothing more."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from eduautismo.api.contract import Page, responses
+from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.cache.manager import CacheManager, get_cache_manager
+from eduautismo.domain import MAX_PAGE_OFFSET
+from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.plans.pending_review import DEFAULT_LIMIT, MAX_LIMIT
+from eduautismo.students import service
+from eduautismo.students.schemas import DataExportLink, StudentCreate, StudentOut, StudentUpdate
+
+router = APIGatewayHttpRouter()
+
+Cache = Annotated[CacheManager, Depends(get_cache_manager)]
+Storage = Annotated[ExportStorage, Depends(get_export_storage)]
+Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200)")]
+
+# Children's data: never kept by a browser or a shared proxy.
+NO_STORE = {"Cache-Control": "no-store"}
+
+ERASE_DESCRIPTION = (
+    "Erases the student, their intervention plans, the plans' reviews and the notifications about those "
+    "plans, in one transaction (LGPD Art. 18, VI). What remains is an audit row in `student_erasures`: who "
+    "erased which student id, when, and how many rows of each kind (no name, no health detail). Export "
+    "files already written to S3 (CSV/XLSX/JSON) are not touched: the export bucket's lifecycle rule "
+    "deletes every file one day after it was written, and their presigned links expire sooner. The "
+    "`export_jobs` audit rows that name the student id are kept as the export trail (they hold ids and "
+    "filters, no name). Answers 204 with no body; a second DELETE is 404."
+)
+
+
+@router.post(
+    "/students",
+    status_code=201,
+    responses=responses(201),
+    summary="Create a student (coordinators)",
+    tags=["students"],
+)
+def create_student(
+    body: StudentCreate, principal: CurrentPrincipal, sessions: Sessions
+) -> Response[StudentOut]:
+    created = service.create_student(sessions, principal, body)
+    return Response(201, content_types.APPLICATION_JSON, created, headers=NO_STORE)
+
+
+@router.get(
+    "/students", responses=responses(200), summary="Students in the caller's scope", tags=["students"]
+)
+def list_students(
+    principal: CurrentPrincipal, sessions: Sessions, skip: Skip = 0, limit: Limit = DEFAULT_LIMIT
+) -> Response[Page[StudentOut]]:
+    page = service.list_students(sessions, principal, skip, limit)
+    return Response(200, content_types.APPLICATION_JSON, page, headers=NO_STORE)
+
+
+@router.get("/students/<student_id>", responses=responses(200, 404), summary="One student", tags=["students"])
+def get_student(
+    student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions
+) -> Response[StudentOut]:
+    student = service.get_student(sessions, principal, student_id)
+    return Response(200, content_types.APPLICATION_JSON, student, headers=NO_STORE)
+
+
+@router.patch(
+    "/students/<student_id>",
+    responses=responses(200, 404),
+    summary="Correct a student's record (coordinators)",
+    description=(
+        "LGPD correction. Only the fields sent change; `birth_date: null` clears the birth date. Pages of "
+        "the pending-review list that name the student show the correction at once."
+    ),
+    tags=["students"],
+)
+def update_student(
+    student_id: uuid.UUID, body: StudentUpdate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache
+) -> Response[StudentOut]:
+    updated = service.update_student(sessions, cache, principal, student_id, body)
+    return Response(200, content_types.APPLICATION_JSON, updated, headers=NO_STORE)
+
+
+@router.delete(
+    "/students/<student_id>",
+    status_code=204,
+    responses=responses(204, 404),
+    summary="Erase a student and everything about them (coordinators)",
+    description=ERASE_DESCRIPTION,
+    tags=["students"],
+)
+def erase_student(
+    student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
+) -> Response[None]:
+    service.erase_student(sessions, cache, clock, principal, student_id)
+    return Response(204, headers=NO_STORE)
+
+
+@router.get(
+    "/students/<student_id>/data-export",
+    responses=responses(200, 404, 429),
+    summary="Everything held about a student, as a JSON file behind a link (coordinators)",
+    description=(
+        "LGPD access and portability: one JSON document with the student, every plan with its review "
+        "history, the notifications about those plans (recipient by id only) and the export audit rows "
+        "that included or may have included the student. Stored encrypted in S3 under a random key; the "
+        "presigned link expires after EXPORT_URL_TTL_SECONDS and the file after one day. Audited in "
+        "export_jobs (format json) and counted in the caller's daily export quota."
+    ),
+    tags=["students"],
+)
+def export_student_data(
+    student_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    storage: Storage,
+    clock: CurrentClock,
+) -> Response[DataExportLink]:
+    link = service.export_student_data(sessions, storage, clock, principal, student_id)
+    return Response(200, content_types.APPLICATION_JSON, link, headers=NO_STORE)

@@ -1,0 +1,226 @@
+"""Use cases of the students API: create, read, correct, export (LGPD access/portability) and erase.
+
+Each use case runs its own unit of work. A change that shows in pending-review pages (a corrected name,
+an erased student) bumps the organization's cache generation only after that unit of work has
+committed, so a reader can never cache a page built before the change under the new generation.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from eduautismo.api.contract import Page
+from eduautismo.cache.manager import CacheManager
+from eduautismo.clock import Clock, local_today
+from eduautismo.db.engine import SessionScope
+from eduautismo.db.models import ExportJob, Student
+from eduautismo.domain import ExportFormat, ExportStatus
+from eduautismo.errors import AppError, Forbidden, NotFound
+from eduautismo.exports import audit
+from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
+from eduautismo.identity.principal import Principal
+from eduautismo.observability import logger
+from eduautismo.plans.schemas import PlanOut, ReviewOut
+from eduautismo.plans.service import invalidate_pending_review, organization_timezone
+from eduautismo.settings import get_settings
+from eduautismo.students import repository
+from eduautismo.students.schemas import (
+    DataExportLink,
+    ExportJobRecord,
+    NotificationRecord,
+    PlanRecord,
+    StudentCreate,
+    StudentDataDocument,
+    StudentOut,
+    StudentUpdate,
+)
+
+DATA_EXPORT_KIND = "student_data"
+
+
+def _require_coordinator(principal: Principal, action: str) -> None:
+    if not principal.is_coordinator:
+        raise Forbidden(f"only coordinators {action}")
+
+
+def _scoped_student(
+    session: Session, principal: Principal, student_id: uuid.UUID, *, for_update: bool = False
+) -> Student:
+    student = repository.find_student(session, principal, student_id, for_update=for_update)
+    if student is None:
+        raise NotFound("student")
+    return student
+
+
+def create_student(sessions: SessionScope, principal: Principal, body: StudentCreate) -> StudentOut:
+    _require_coordinator(principal, "create students")
+    with sessions() as session:
+        student = Student(
+            organization_id=principal.organization_id, full_name=body.full_name, birth_date=body.birth_date
+        )
+        session.add(student)
+        session.flush()
+        session.refresh(student)
+        return StudentOut.model_validate(student)
+
+
+def get_student(sessions: SessionScope, principal: Principal, student_id: uuid.UUID) -> StudentOut:
+    with sessions() as session:
+        return StudentOut.model_validate(_scoped_student(session, principal, student_id))
+
+
+def list_students(sessions: SessionScope, principal: Principal, skip: int, limit: int) -> Page[StudentOut]:
+    with sessions() as session:
+        students, total = repository.list_students(session, principal, skip, limit)
+        items = [StudentOut.model_validate(student) for student in students]
+    return Page[StudentOut](
+        items=items, total=total, skip=skip, limit=limit, has_more=skip + len(items) < total
+    )
+
+
+def update_student(
+    sessions: SessionScope,
+    cache: CacheManager,
+    principal: Principal,
+    student_id: uuid.UUID,
+    body: StudentUpdate,
+) -> StudentOut:
+    """LGPD correction: pages naming the student (include_student) must not keep the old name."""
+    _require_coordinator(principal, "correct a student's record")
+    with sessions() as session:
+        # No row lock: the UPDATE names only the columns sent, so concurrent corrections of different
+        # fields both stand, and plan writes (which key-share-lock the student) are never blocked.
+        student = _scoped_student(session, principal, student_id)
+        for name, value in body.changes().items():
+            setattr(student, name, value)
+        session.flush()
+        updated = StudentOut.model_validate(student)
+    invalidate_pending_review(cache, principal.organization_id)
+    return updated
+
+
+def erase_student(
+    sessions: SessionScope, cache: CacheManager, clock: Clock, principal: Principal, student_id: uuid.UUID
+) -> None:
+    """LGPD deletion in one transaction; an audit row without personal data remains."""
+    _require_coordinator(principal, "erase a student")
+    with sessions() as session:
+        student = _scoped_student(session, principal, student_id, for_update=True)
+        erasure = repository.erase_student(session, student, principal.user_id, clock.now())
+        counts = {
+            "plans_deleted": erasure.plans_deleted,
+            "reviews_deleted": erasure.reviews_deleted,
+            "notifications_deleted": erasure.notifications_deleted,
+        }
+    invalidate_pending_review(cache, principal.organization_id)
+    logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
+
+
+def _export_job_record(job: ExportJob) -> ExportJobRecord:
+    values = {name: getattr(job, name) for name in ExportJobRecord.model_fields if name != "match"}
+    named = repository.student_filter_of(job) is not None
+    return ExportJobRecord(**values, match="student_filter" if named else "organization_scope")
+
+
+def _data_document(session: Session, student: Student, now: datetime, timezone: str) -> StudentDataDocument:
+    plans = repository.student_plans(session, student.id)
+    plan_ids = [plan.id for plan in plans]
+    reviews: dict[uuid.UUID, list[ReviewOut]] = {plan_id: [] for plan_id in plan_ids}
+    for review in repository.plan_reviews(session, plan_ids):
+        reviews[review.plan_id].append(ReviewOut.model_validate(review))
+    today = local_today(now, timezone)
+    notifications = repository.plan_notifications(session, plan_ids)
+    jobs = repository.exports_touching(session, student)
+    return StudentDataDocument(
+        generated_at=now,
+        organization_id=student.organization_id,
+        student=StudentOut.model_validate(student),
+        plans=[
+            PlanRecord(**PlanOut.build(plan, today).model_dump(exclude={"student"}), reviews=reviews[plan.id])
+            for plan in plans
+        ],
+        notifications=[NotificationRecord.model_validate(notification) for notification in notifications],
+        export_jobs=[_export_job_record(job) for job in jobs],
+    )
+
+
+def data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
+    return f"dados_aluno_{student_id}_{local_now:%Y%m%d_%H%M%S}.json"
+
+
+def export_student_data(
+    sessions: SessionScope,
+    storage: ExportStorage,
+    clock: Clock,
+    principal: Principal,
+    student_id: uuid.UUID,
+) -> DataExportLink:
+    """LGPD access and portability: everything held about the student as one JSON file behind a
+    presigned link; audited in export_jobs and counted in the caller's daily export quota."""
+    _require_coordinator(principal, "export a student's data")
+    now = clock.now()
+    timezone = organization_timezone(sessions, principal.organization_id)
+    with sessions() as session:
+        student = _scoped_student(session, principal, student_id)
+        audit.enforce_daily_quota(
+            session, principal.user_id, now, timezone, get_settings().exports_per_user_per_day
+        )
+        document = _data_document(session, student, now, timezone)
+        job_id = audit.create_job(
+            session,
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            export_format=ExportFormat.JSON,
+            request={"kind": DATA_EXPORT_KIND, "filters": {"student_id": str(student_id)}},
+            status=ExportStatus.RUNNING,
+            now=now,
+        ).id
+    filename = data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
+    try:
+        return _store(sessions, storage, clock, job_id, document, filename)
+    except Exception as exc:
+        with sessions() as session:
+            reason = exc.message if isinstance(exc, AppError) else type(exc).__name__
+            audit.mark_failed(session, job_id, reason, clock.now())
+        raise
+
+
+def _store(
+    sessions: SessionScope,
+    storage: ExportStorage,
+    clock: Clock,
+    job_id: uuid.UUID,
+    document: StudentDataDocument,
+    filename: str,
+) -> DataExportLink:
+    with tempfile.TemporaryDirectory(prefix="student-data-") as directory:
+        path = Path(directory) / filename
+        path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
+        size_bytes = path.stat().st_size
+        key = storage.upload(path, ExportFormat.JSON, filename)
+    link = storage.link(key, clock.now())
+    with sessions() as session:
+        audit.mark_succeeded(
+            session,
+            job_id,
+            row_count=document.record_count,
+            size_bytes=size_bytes,
+            s3_key=key,
+            filename=filename,
+            now=clock.now(),
+        )
+    logger.info("student data exported", extra={"job_id": str(job_id), "records": document.record_count})
+    return DataExportLink(
+        download_url=link.url,
+        expires_at=link.expires_at,
+        filename=filename,
+        content_type=CONTENT_TYPES[ExportFormat.JSON],
+        row_count=document.record_count,
+        size_bytes=size_bytes,
+    )
