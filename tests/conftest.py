@@ -25,6 +25,7 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
 
 TABLES = (
     "export_jobs",
+    "notification_inboxes",
     "notifications",
     "plan_reviews",
     "intervention_plans",
