@@ -55,7 +55,7 @@ class NotModified(Exception):
 
 @router.exception_handler(NotModified)
 def _not_modified(exc: NotModified) -> Response[None]:
-    return Response(304, content_types.APPLICATION_JSON, None, headers={**NO_STORE, "ETag": exc.etag})
+    return Response(304, None, "", headers={**NO_STORE, "ETag": exc.etag})
 
 
 def _known_etags(if_none_match: str | None) -> frozenset[str]:

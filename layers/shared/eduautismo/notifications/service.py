@@ -242,6 +242,11 @@ def inbox_etag(session: Session, user_id: uuid.UUID, now: datetime, view: str) -
     return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
 
 
+def _is_current(etag: str, known_etags: Collection[str]) -> bool:
+    """If-None-Match: one of the caller's tags, or ``*`` (any current representation)."""
+    return etag in known_etags or "*" in known_etags
+
+
 def _list_view(filters: InboxFilters, limit: int) -> str:
     return (
         f"list|{filters.unread_only}|{filters.unseen_only}|{filters.archived}|{filters.priority}|"
@@ -261,7 +266,7 @@ def list_page(
     """A page of the inbox (or archive) newest first; the first page is tagged. The version is read
     before the rows, so a tag never claims rows newer than the body it comes with."""
     etag = inbox_etag(session, user_id, now, _list_view(filters, limit)) if skip == 0 else None
-    if etag is not None and etag in known_etags:
+    if etag is not None and _is_current(etag, known_etags):
         return Conditional(etag, None)
     items, total, unread = repository.page(session, user_id, filters, now, skip, limit)
     body = NotificationPage(
@@ -279,7 +284,7 @@ def unread_count(
     session: Session, user_id: uuid.UUID, now: datetime, known_etags: Collection[str] = ()
 ) -> Conditional[UnreadCount]:
     etag = inbox_etag(session, user_id, now, "unread-count")
-    if etag in known_etags:
+    if _is_current(etag, known_etags):
         return Conditional(etag, None)
     unread, unseen = repository.badge_counts(session, user_id, now)
     return Conditional(etag, UnreadCount(unread_count=unread, unseen_count=unseen))
