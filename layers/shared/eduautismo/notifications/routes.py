@@ -54,7 +54,7 @@ class NotModified(Exception):
 
 
 @router.exception_handler(NotModified)
-def _not_modified(exc: NotModified) -> Response[None]:
+def _not_modified(exc: NotModified) -> Response[str]:
     return Response(304, None, "", headers={**NO_STORE, "ETag": exc.etag})
 
 
@@ -129,52 +129,32 @@ def notification_stats(
         return _json(200, service.stats(session, principal.user_id, clock.now()))
 
 
-def _mark_all(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-    action: BulkAction,
-    notification_type: NotificationType | None,
-    priority: NotificationPriority | None,
-) -> Response[MarkAllResult]:
-    call_started_at = clock.now()
-    with sessions() as session:
-        result = service.mark_all(
-            session, principal.user_id, call_started_at, action, notification_type, priority
-        )
-    return _json(200, result)
+def _register_mark_all(action: BulkAction) -> None:
+    """``POST /notifications/mark-all-read`` and ``mark-all-seen``: one shape, one action each."""
+
+    @router.post(
+        f"/notifications/mark-all-{action.value}",
+        operation_id=f"mark_all_{action.value}",
+        responses=responses(200),
+        summary=f"Mark {action.value} every inbox notification (matching type/priority) that existed when "
+        "the call began",
+        tags=TAGS,
+    )
+    def mark_all(
+        principal: CurrentPrincipal,
+        clock: CurrentClock,
+        sessions: Sessions,
+        type: TypeFilter = None,
+        priority: PriorityFilter = None,
+    ) -> Response[MarkAllResult]:
+        call_started_at = clock.now()
+        with sessions() as session:
+            result = service.mark_all(session, principal.user_id, call_started_at, action, type, priority)
+        return _json(200, result)
 
 
-@router.post(
-    "/notifications/mark-all-read",
-    responses=responses(200),
-    summary="Mark read every inbox notification (matching type/priority) that existed when the call began",
-    tags=TAGS,
-)
-def mark_all_read(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-    type: TypeFilter = None,
-    priority: PriorityFilter = None,
-) -> Response[MarkAllResult]:
-    return _mark_all(principal, clock, sessions, BulkAction.READ, type, priority)
-
-
-@router.post(
-    "/notifications/mark-all-seen",
-    responses=responses(200),
-    summary="Mark seen every inbox notification (matching type/priority) that existed when the call began",
-    tags=TAGS,
-)
-def mark_all_seen(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-    type: TypeFilter = None,
-    priority: PriorityFilter = None,
-) -> Response[MarkAllResult]:
-    return _mark_all(principal, clock, sessions, BulkAction.SEEN, type, priority)
+for _action in (BulkAction.READ, BulkAction.SEEN):
+    _register_mark_all(_action)
 
 
 @router.post(
