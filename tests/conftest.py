@@ -26,6 +26,7 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
 TABLES = (
     "student_erasures",
     "export_jobs",
+    "notification_inboxes",
     "notifications",
     "plan_reviews",
     "intervention_plans",

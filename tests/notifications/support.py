@@ -63,7 +63,13 @@ def snapshot(db: Engine) -> list[tuple[Any, ...]]:
     """Every notification row as plain values, to prove a rejected request changed nothing."""
     with Session(db) as session:
         rows = session.execute(
-            select(Notification.id, Notification.is_read, Notification.read_at).order_by(Notification.id)
+            select(
+                Notification.id,
+                Notification.is_read,
+                Notification.read_at,
+                Notification.seen_at,
+                Notification.archived_at,
+            ).order_by(Notification.id)
         ).all()
     return [tuple(row) for row in rows]
 

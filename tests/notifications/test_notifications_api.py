@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from eduautismo.clock import FixedClock
 from eduautismo.domain import NotificationPriority, NotificationType, Role
+from eduautismo.notifications import service
+from eduautismo.notifications.schemas import BulkAction
 from eduautismo.notifications.service import NotificationCreate, NotificationService
 from tests.notifications.support import add_notification, notification_rows, random_id, snapshot
 from tests.support.api import call_api
@@ -80,7 +82,7 @@ def test_expired_notifications_never_show(factory: Factory) -> None:
     page = _get(user)
     # Then the expired one is in none of them and cannot be changed
     assert [item["id"] for item in page["items"]] == [str(live.id)]
-    assert _get(user, "/unread-count") == {"unread_count": 1}
+    assert _get(user, "/unread-count") == {"unread_count": 1, "unseen_count": 1}
     assert _get(user, "/stats")["total"] == 1
     response = call_api("PATCH", f"{BASE}/{expired.id}", claims=user.claims, json_body={"is_read": True})
     assert response.status == 404
@@ -157,7 +159,7 @@ def test_another_users_notifications_are_invisible_and_untouchable(factory: Fact
         mark_all = call_api("POST", f"{BASE}/mark-all-read", claims=intruder.claims)
         # Then nothing of the owner's shows, the id answers 404 and the row is untouched
         assert listing["items"] == [] and listing["total"] == 0 and listing["unread_count"] == 0
-        assert counts[0] == {"unread_count": 0} and counts[1]["total"] == 0
+        assert counts[0] == {"unread_count": 0, "unseen_count": 0} and counts[1]["total"] == 0
         assert patch.status == 404 and dismiss.status == 404
         assert patch.json["error"]["code"] == "not_found"
         assert mark_all.json["updated_count"] == 0
@@ -196,14 +198,21 @@ def test_mark_all_read_leaves_a_notification_that_arrives_during_the_call(factor
             message="Durante a chamada",
         )
     )
+    responses: list[Any] = []
+    call = threading.Thread(
+        target=lambda: responses.append(call_api("POST", f"{BASE}/mark-all-read", claims=user.claims))
+    )
     try:
-        # When mark-all-read runs while that write is in flight, and the write commits afterwards
-        response = call_api("POST", f"{BASE}/mark-all-read", claims=user.claims)
+        # When mark-all-read runs while that write is in flight (it waits for the inbox version the
+        # write holds), and the write commits afterwards
+        call.start()
+        call.join(timeout=0.5)
         arriving_session.commit()
+        call.join()
     finally:
         arriving_session.close()
     # Then only the existing one was marked; the arrival stays unread
-    assert response.json["updated_count"] == 1
+    assert responses[0].json["updated_count"] == 1
     assert notification_rows(factory.engine, id=existing.id)[0].is_read is True
     assert notification_rows(factory.engine, id=arriving.id)[0].is_read is False
 
@@ -216,12 +225,10 @@ def test_mark_all_read_skips_rows_created_after_the_call_began(factory: Factory)
     after = add_notification(factory.engine, user, created_at=call_started_at + timedelta(milliseconds=5))
     # When the service marks all read as of the call's start
     with Session(factory.engine) as session:
-        updated = NotificationService(session, FixedClock(call_started_at)).mark_all_read(
-            user.user_id, call_started_at
-        )
+        result = service.mark_all(session, user.user_id, call_started_at, BulkAction.READ)
         session.commit()
     # Then the later row stays unread
-    assert updated == 1
+    assert result.updated_count == 1
     assert notification_rows(factory.engine, id=before.id)[0].is_read is True
     assert notification_rows(factory.engine, id=after.id)[0].is_read is False
 
@@ -237,7 +244,7 @@ def test_concurrent_mark_all_read_calls_count_each_row_once(factory: Factory) ->
         # Two Lambda containers: each its own connection and transaction (a resolver serves one event).
         with Session(factory.engine) as session:
             now = datetime.now(UTC)
-            counts.append(NotificationService(session, FixedClock(now)).mark_all_read(user.user_id, now))
+            counts.append(service.mark_all(session, user.user_id, now, BulkAction.READ).updated_count)
             session.commit()
 
     # When two calls race
@@ -248,7 +255,7 @@ def test_concurrent_mark_all_read_calls_count_each_row_once(factory: Factory) ->
         thread.join()
     # Then every row was marked exactly once between them
     assert len(counts) == 2 and sum(counts) == 20
-    assert _get(user, "/unread-count") == {"unread_count": 0}
+    assert _get(user, "/unread-count") == {"unread_count": 0, "unseen_count": 0}
 
 
 @pytest.mark.parametrize(

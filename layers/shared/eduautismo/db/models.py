@@ -149,7 +149,14 @@ class Notification(Base):
         _one_of("type", NotificationType),
         _one_of("priority", NotificationPriority),
         UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_user_dedupe"),
-        Index("ix_notifications_user_read_created", "user_id", "is_read", "created_at"),
+        # The badge counts (unread, unseen) and the unread list: index-only over the unread inbox rows.
+        Index(
+            "ix_notifications_inbox_unread",
+            "user_id",
+            "created_at",
+            postgresql_include=["expires_at", "seen_at"],
+            postgresql_where=text("NOT is_read AND archived_at IS NULL"),
+        ),
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_expires", "expires_at"),
         Index("ix_notifications_read_at", "read_at", postgresql_where=text("is_read")),
@@ -172,6 +179,34 @@ class Notification(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Read implies seen: a row read before seen_at existed (or written read) counts as seen at read_at.
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def first_seen_at(self) -> datetime | None:
+        return self.seen_at or self.read_at
+
+    @property
+    def is_seen(self) -> bool:
+        return self.is_read or self.seen_at is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class NotificationInbox(Base):
+    """One row per user, maintained by triggers on ``notifications`` (migration 0002): ``version`` rises in
+    the transaction of every change to the user's notifications; no ``next_expiry`` between
+    ``expiry_checked_at`` and itself. Together they identify what the user's inbox shows (the ETags)."""
+
+    __tablename__ = "notification_inboxes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    expiry_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ExportJob(Base):

@@ -1,124 +1,203 @@
-"""HTTP routes of the notifications function (seed §2.4 shapes). Every route acts on the caller's own rows."""
+"""HTTP routes of the notifications function (seed §2.4 shapes, DESIGN §6 inbox). Every route acts on the
+caller's own rows; every answer is ``Cache-Control: no-store``."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ConfigDict, StrictBool
 
-from eduautismo.api.app import current_principal
-from eduautismo.clock import Clock, SystemClock
-from eduautismo.db.engine import session_scope
-from eduautismo.db.models import Notification
+from eduautismo.api.contract import empty_response, responses
+from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
 from eduautismo.domain import MAX_PAGE_OFFSET, NotificationPriority, NotificationType
-from eduautismo.notifications.service import NotificationFilters, NotificationService
+from eduautismo.notifications import service
+from eduautismo.notifications.repository import InboxFilters
+from eduautismo.notifications.schemas import (
+    BulkAction,
+    BulkRequest,
+    BulkResult,
+    MarkAllResult,
+    NotificationOut,
+    NotificationPage,
+    NotificationStats,
+    NotificationUpdate,
+    UnreadCount,
+)
 
 router = APIGatewayHttpRouter()
-clock: Clock = SystemClock()
+TAGS = ["notifications"]
+NO_STORE = {"Cache-Control": "no-store"}
+
+Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200)")]
+TypeFilter = Annotated[NotificationType | None, Query(description="Only this type")]
+PriorityFilter = Annotated[NotificationPriority | None, Query(description="Only this priority")]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="if-none-match",
+        description="The ETag of the copy the caller holds: 304 without a body while it is current",
+    ),
+]
+NOT_MODIFIED = {304: empty_response("Not Modified: the ETag sent in If-None-Match is still current")}
 
 
-class NotificationUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    is_read: StrictBool
+class NotModified(Exception):
+    """The caller's copy is current: answered 304 with no body (raised so no body is validated)."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__("not modified")
+        self.etag = etag
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+@router.exception_handler(NotModified)
+def _not_modified(exc: NotModified) -> Response[str]:
+    return Response(304, None, "", headers={**NO_STORE, "ETag": exc.etag})
 
 
-def notification_json(notification: Notification) -> dict[str, Any]:
-    return {
-        "id": str(notification.id),
-        "type": notification.type,
-        "priority": notification.priority,
-        "title": notification.title,
-        "message": notification.message,
-        "intervention_plan_id": str(notification.intervention_plan_id)
-        if notification.intervention_plan_id
-        else None,
-        "is_read": notification.is_read,
-        "read_at": _iso(notification.read_at),
-        "action_url": notification.action_url,
-        "created_at": _iso(notification.created_at),
-        "expires_at": _iso(notification.expires_at),
-    }
+def _known_etags(if_none_match: str | None) -> frozenset[str]:
+    """The entity tags of an If-None-Match header; weak comparison (RFC 9110 §13.1.2), so W/ is dropped."""
+    if not if_none_match:
+        return frozenset()
+    return frozenset(part.strip().removeprefix("W/") for part in if_none_match.split(",") if part.strip())
 
 
-@router.get("/notifications", summary="The caller's notifications, newest first", tags=["notifications"])
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status, content_types.APPLICATION_JSON, body, headers={**NO_STORE, **(headers or {})})
+
+
+def _tagged(result: service.Conditional[Any]) -> Response[Any]:
+    if result.body is None and result.etag is not None:
+        raise NotModified(result.etag)
+    return _json(200, result.body, {"ETag": result.etag} if result.etag else None)
+
+
+@router.get(
+    "/notifications",
+    responses=responses(200, extra=NOT_MODIFIED),
+    summary="The caller's notifications, newest first (the first page is tagged: ETag / If-None-Match)",
+    tags=TAGS,
+)
 def list_notifications(
-    unread_only: bool = False,
-    priority: NotificationPriority | None = None,
-    type: NotificationType | None = None,
-    skip: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
-    principal = current_principal(router)
-    filters = NotificationFilters(unread_only=unread_only, priority=priority, type=type)
-    with session_scope() as session:
-        page = NotificationService(session, clock).list_notifications(principal.user_id, filters, skip, limit)
-        items = [notification_json(item) for item in page.items]
-    return {
-        "items": items,
-        "total": page.total,
-        "unread_count": page.unread_count,
-        "skip": skip,
-        "limit": limit,
-        "has_more": page.has_more,
-    }
+    principal: CurrentPrincipal,
+    clock: CurrentClock,
+    sessions: Sessions,
+    unread_only: Annotated[bool, Query(description="Only unread")] = False,
+    unseen_only: Annotated[bool, Query(description="Only never seen")] = False,
+    archived: Annotated[bool, Query(description="The archive instead of the inbox")] = False,
+    priority: PriorityFilter = None,
+    type: TypeFilter = None,
+    skip: Skip = 0,
+    limit: Limit = 50,
+    if_none_match: IfNoneMatch = None,
+) -> Response[NotificationPage]:
+    filters = InboxFilters(unread_only, unseen_only, archived, priority, type)
+    with sessions() as session:
+        result = service.list_page(
+            session, principal.user_id, clock.now(), filters, skip, limit, _known_etags(if_none_match)
+        )
+    return _tagged(result)
 
 
-@router.get("/notifications/unread-count", summary="How many unread notifications", tags=["notifications"])
-def unread_count() -> dict[str, Any]:
-    principal = current_principal(router)
-    with session_scope() as session:
-        return {"unread_count": NotificationService(session, clock).unread_count(principal.user_id)}
+@router.get(
+    "/notifications/unread-count",
+    responses=responses(200, extra=NOT_MODIFIED),
+    summary="Unread and unseen counts (ETag / If-None-Match: poll it for free)",
+    tags=TAGS,
+)
+def unread_count(
+    principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions, if_none_match: IfNoneMatch = None
+) -> Response[UnreadCount]:
+    with sessions() as session:
+        result = service.unread_count(session, principal.user_id, clock.now(), _known_etags(if_none_match))
+    return _tagged(result)
 
 
-@router.get("/notifications/stats", summary="Counts by type and priority", tags=["notifications"])
-def notification_stats() -> dict[str, Any]:
-    principal = current_principal(router)
-    with session_scope() as session:
-        stats = NotificationService(session, clock).stats(principal.user_id)
-    return {
-        "total": stats.total,
-        "unread": stats.unread,
-        "by_type": stats.by_type,
-        "by_priority": stats.by_priority,
-        "urgent_count": stats.urgent_count,
-    }
+@router.get(
+    "/notifications/stats",
+    responses=responses(200),
+    summary="Counts by type and priority (archived excluded)",
+    tags=TAGS,
+)
+def notification_stats(
+    principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
+) -> Response[NotificationStats]:
+    with sessions() as session:
+        return _json(200, service.stats(session, principal.user_id, clock.now()))
+
+
+def _register_mark_all(action: BulkAction) -> None:
+    """``POST /notifications/mark-all-read`` and ``mark-all-seen``: one shape, one action each."""
+
+    @router.post(
+        f"/notifications/mark-all-{action.value}",
+        operation_id=f"mark_all_{action.value}",
+        responses=responses(200),
+        summary=f"Mark {action.value} every inbox notification (matching type/priority) that existed when "
+        "the call began",
+        tags=TAGS,
+    )
+    def mark_all(
+        principal: CurrentPrincipal,
+        clock: CurrentClock,
+        sessions: Sessions,
+        type: TypeFilter = None,
+        priority: PriorityFilter = None,
+    ) -> Response[MarkAllResult]:
+        call_started_at = clock.now()
+        with sessions() as session:
+            result = service.mark_all(session, principal.user_id, call_started_at, action, type, priority)
+        return _json(200, result)
+
+
+for _action in (BulkAction.READ, BulkAction.SEEN):
+    _register_mark_all(_action)
 
 
 @router.post(
-    "/notifications/mark-all-read", summary="Mark every unread notification read", tags=["notifications"]
+    "/notifications/bulk",
+    responses=responses(200),
+    summary="One action on up to 200 of the caller's notifications; other ids are ignored",
+    tags=TAGS,
 )
-def mark_all_read() -> dict[str, Any]:
-    call_started_at = clock.now()
-    principal = current_principal(router)
-    with session_scope() as session:
-        updated = NotificationService(session, clock).mark_all_read(principal.user_id, call_started_at)
-    return {"updated_count": updated, "message": f"{updated} notifications marked as read"}
+def bulk_action(
+    body: BulkRequest, principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
+) -> Response[BulkResult]:
+    with sessions() as session:
+        return _json(200, service.bulk(session, principal.user_id, clock.now(), body))
 
 
 @router.patch(
-    "/notifications/<notification_id>", summary="Mark one notification read or unread", tags=["notifications"]
+    "/notifications/<notification_id>",
+    responses=responses(200, 404),
+    summary="Mark one notification read/unread and/or archived/unarchived",
+    tags=TAGS,
 )
-def update_notification(notification_id: uuid.UUID, body: NotificationUpdate) -> dict[str, Any]:
-    principal = current_principal(router)
-    with session_scope() as session:
-        notification = NotificationService(session, clock).set_read(
-            principal.user_id, notification_id, body.is_read
-        )
-        return notification_json(notification)
+def update_notification(
+    notification_id: uuid.UUID,
+    body: NotificationUpdate,
+    principal: CurrentPrincipal,
+    clock: CurrentClock,
+    sessions: Sessions,
+) -> Response[NotificationOut]:
+    with sessions() as session:
+        updated = service.update_notification(session, principal.user_id, notification_id, clock.now(), body)
+    return _json(200, updated)
 
 
-@router.delete("/notifications/<notification_id>", summary="Dismiss one notification", tags=["notifications"])
-def dismiss_notification(notification_id: uuid.UUID) -> Response[None]:
-    principal = current_principal(router)
-    with session_scope() as session:
-        NotificationService(session, clock).dismiss(principal.user_id, notification_id)
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
+@router.delete(
+    "/notifications/<notification_id>",
+    status_code=204,
+    responses=responses(204, 404),
+    summary="Delete one notification",
+    tags=TAGS,
+)
+def delete_notification(
+    notification_id: uuid.UUID, principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
+) -> Response[None]:
+    with sessions() as session:
+        service.delete_notification(session, principal.user_id, notification_id, clock.now())
+    return Response(204, content_types.APPLICATION_JSON, None, headers=NO_STORE)

@@ -1,13 +1,27 @@
-"""NotificationService: creates notifications idempotently and serves a user's inbox (DESIGN §6, seed §2)."""
+"""The notifications use cases (DESIGN §6, seed §2): `NotificationService` creates notifications
+idempotently (plan events, tests); the functions below serve a user's inbox.
+
+Inbox states (as Knock and Novu): a notification arrives unseen and unread; ``seen`` stamps ``seen_at``;
+``read`` stamps ``read_at`` and implies seen; ``unread`` clears the read state but not the seen one;
+``archive`` hides it from the inbox and every count (read state kept), ``unarchive`` brings it back;
+``delete`` removes it. Expired notifications are in no list, count or action.
+
+Polling is cheap: the badge and the first page of a list carry an ETag derived from the user's inbox
+version (raised by triggers in the transaction of every change to the user's rows) and the next instant a
+row expires, so a matching ``If-None-Match`` is answered from one primary-key read.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -15,7 +29,21 @@ from eduautismo.clock import Clock
 from eduautismo.db.models import InterventionPlan, Notification
 from eduautismo.domain import NotificationPriority, NotificationType, Priority
 from eduautismo.errors import NotFound
-from eduautismo.notifications import texts
+from eduautismo.notifications import repository, texts
+from eduautismo.notifications.repository import InboxFilters
+from eduautismo.notifications.schemas import (
+    BulkAction,
+    BulkRequest,
+    BulkResult,
+    MarkAllResult,
+    NotificationOut,
+    NotificationPage,
+    NotificationStats,
+    NotificationUpdate,
+    UnreadCount,
+)
+
+BodyT = TypeVar("BodyT")
 
 # DESIGN §6: an overdue review is urgent from this many days late (or when the plan is high priority).
 OVERDUE_URGENT_AFTER_DAYS = 7
@@ -42,33 +70,6 @@ class NotificationCreate:
     action_url: str | None = None
     dedupe_key: str | None = None
     expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class NotificationFilters:
-    unread_only: bool = False
-    priority: NotificationPriority | None = None
-    type: NotificationType | None = None
-
-
-@dataclass(frozen=True)
-class NotificationPage:
-    items: list[Notification]
-    total: int
-    unread_count: int
-    has_more: bool
-
-
-@dataclass(frozen=True)
-class NotificationStats:
-    total: int
-    unread: int
-    by_type: dict[str, int] = field(default_factory=dict)
-    by_priority: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def urgent_count(self) -> int:
-        return self.by_priority.get(NotificationPriority.URGENT.value, 0)
 
 
 def overdue_priority(days_overdue: int, plan_priority: str) -> NotificationPriority:
@@ -196,106 +197,194 @@ class NotificationService:
         key = _instant_key(plan.updated_at)
         return self._notify_plan_event(user_id, plan, NotificationType.HIGH_PRIORITY, key)
 
-    # ---- a user's inbox ----
 
-    def _visible(self, user_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-        """The caller's own rows that have not expired: the only rows any inbox query touches."""
-        return and_(
-            Notification.user_id == user_id,
-            or_(Notification.expires_at.is_(None), Notification.expires_at > now),
-        )
+# ---- a user's inbox ----
 
-    def list_notifications(
-        self, user_id: uuid.UUID, filters: NotificationFilters, skip: int, limit: int
-    ) -> NotificationPage:
-        visible = self._visible(user_id, self.clock.now())
-        matching = _matching(filters)
-        total, unread = self.session.execute(
-            select(
-                func.count().filter(matching),
-                func.count().filter(Notification.is_read.is_(False)),
-            ).where(visible)
-        ).one()
-        items = list(
-            self.session.scalars(
-                select(Notification)
-                .where(visible, matching)
-                .order_by(Notification.created_at.desc(), Notification.id.desc())
-                .offset(skip)
-                .limit(limit)
-            )
-        )
-        return NotificationPage(items, int(total), int(unread), skip + len(items) < total)
-
-    def unread_count(self, user_id: uuid.UUID) -> int:
-        count = self.session.scalar(
-            select(func.count()).where(
-                self._visible(user_id, self.clock.now()), Notification.is_read.is_(False)
-            )
-        )
-        return int(count or 0)
-
-    def stats(self, user_id: uuid.UUID) -> NotificationStats:
-        rows = self.session.execute(
-            select(Notification.type, Notification.priority, Notification.is_read, func.count())
-            .where(self._visible(user_id, self.clock.now()))
-            .group_by(Notification.type, Notification.priority, Notification.is_read)
-        ).all()
-        by_type: Counter[str] = Counter()
-        by_priority: Counter[str] = Counter()
-        unread = 0
-        for notification_type, priority, is_read, count in rows:
-            by_type[notification_type] += count
-            by_priority[priority] += count
-            unread += 0 if is_read else count
-        return NotificationStats(sum(by_type.values()), unread, dict(by_type), dict(by_priority))
-
-    def set_read(self, user_id: uuid.UUID, notification_id: uuid.UUID, is_read: bool) -> Notification:
-        """``is_read`` true stamps ``read_at`` (kept if already read); false clears it."""
-        read_at = func.coalesce(Notification.read_at, self.clock.now()) if is_read else None
-        updated = self.session.scalars(
-            update(Notification)
-            .where(Notification.id == notification_id, self._visible(user_id, self.clock.now()))
-            .values(is_read=is_read, read_at=read_at)
-            .returning(Notification)
-        ).one_or_none()
-        if updated is None:
-            raise NotFound("notification")
-        return updated
-
-    def dismiss(self, user_id: uuid.UUID, notification_id: uuid.UUID) -> None:
-        deleted = self.session.execute(
-            delete(Notification)
-            .where(Notification.id == notification_id, self._visible(user_id, self.clock.now()))
-            .returning(Notification.id)
-        ).first()
-        if deleted is None:
-            raise NotFound("notification")
-
-    def mark_all_read(self, user_id: uuid.UUID, call_started_at: datetime) -> int:
-        """Marks what existed when the call began: rows created later (or not yet committed) stay unread."""
-        result = self.session.execute(
-            update(Notification)
-            .where(
-                self._visible(user_id, call_started_at),
-                Notification.is_read.is_(False),
-                Notification.created_at <= call_started_at,
-            )
-            .values(is_read=True, read_at=call_started_at)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for UPDATE
+# Part of every ETag: raise it when a tagged body changes shape, so no client keeps a copy of the old one.
+ETAG_FORMAT = "inbox-1"
 
 
-def _matching(filters: NotificationFilters) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.unread_only:
-        conditions.append(Notification.is_read.is_(False))
-    if filters.priority is not None:
-        conditions.append(Notification.priority == filters.priority.value)
-    if filters.type is not None:
-        conditions.append(Notification.type == filters.type.value)
-    return and_(True, *conditions)
+@dataclass(frozen=True)
+class Conditional(Generic[BodyT]):
+    """A tagged answer; ``body`` is None when the caller's copy (``If-None-Match``) is still current."""
+
+    etag: str | None
+    body: BodyT | None
+
+
+def _inbox_version(session: Session, user_id: uuid.UUID, now: datetime) -> tuple[int, datetime | None]:
+    """The user's inbox version and the earliest expiry after ``now`` (a lower bound of it).
+
+    Within one version the rows are fixed, so what shows at ``now`` is every row expiring never or at or
+    after that instant: the pair identifies the visible rows. The stored pair is used while ``now`` lies
+    in the checked span; otherwise (an expiry passed, or never checked) one index scan finds it again.
+    """
+    state = repository.inbox_state(session, user_id)
+    if state is not None and _checked_through(state.expiry_checked_at, state.next_expiry, now):
+        return state.version, state.next_expiry
+    version = state.version if state is not None else 0
+    next_expiry = repository.next_expiry_after(session, user_id, now)
+    repository.record_expiry_check(session, user_id, version, now, next_expiry)
+    return version, next_expiry
+
+
+def _checked_through(checked_at: datetime | None, next_expiry: datetime | None, now: datetime) -> bool:
+    """Whether ``now`` lies in the span known to have no expiry: [checked_at, next_expiry)."""
+    return checked_at is not None and checked_at <= now and (next_expiry is None or now < next_expiry)
+
+
+def inbox_etag(session: Session, user_id: uuid.UUID, now: datetime, view: str) -> str:
+    """A strong ETag of what ``view`` shows the user at ``now``. The user id is part of it: a copy cached
+    for one user never revalidates for another."""
+    version, next_expiry = _inbox_version(session, user_id, now)
+    expiry = next_expiry.isoformat() if next_expiry is not None else "never"
+    material = "|".join((ETAG_FORMAT, str(user_id), str(version), expiry, view))
+    return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
+
+
+def _is_current(etag: str, known_etags: Collection[str]) -> bool:
+    """If-None-Match: one of the caller's tags, or ``*`` (any current representation)."""
+    return etag in known_etags or "*" in known_etags
+
+
+def _list_view(filters: InboxFilters, limit: int) -> str:
+    return (
+        f"list|{filters.unread_only}|{filters.unseen_only}|{filters.archived}|{filters.priority}|"
+        f"{filters.type}|{limit}"
+    )
+
+
+def list_page(
+    session: Session,
+    user_id: uuid.UUID,
+    now: datetime,
+    filters: InboxFilters,
+    skip: int,
+    limit: int,
+    known_etags: Collection[str] = (),
+) -> Conditional[NotificationPage]:
+    """A page of the inbox (or archive) newest first; the first page is tagged. The version is read
+    before the rows, so a tag never claims rows newer than the body it comes with."""
+    etag = inbox_etag(session, user_id, now, _list_view(filters, limit)) if skip == 0 else None
+    if etag is not None and _is_current(etag, known_etags):
+        return Conditional(etag, None)
+    items, total, unread = repository.page(session, user_id, filters, now, skip, limit)
+    body = NotificationPage(
+        items=[NotificationOut.of(item) for item in items],
+        total=total,
+        skip=skip,
+        limit=limit,
+        has_more=skip + len(items) < total,
+        unread_count=unread,
+    )
+    return Conditional(etag, body)
+
+
+def unread_count(
+    session: Session, user_id: uuid.UUID, now: datetime, known_etags: Collection[str] = ()
+) -> Conditional[UnreadCount]:
+    etag = inbox_etag(session, user_id, now, "unread-count")
+    if _is_current(etag, known_etags):
+        return Conditional(etag, None)
+    unread, unseen = repository.badge_counts(session, user_id, now)
+    return Conditional(etag, UnreadCount(unread_count=unread, unseen_count=unseen))
+
+
+def stats(session: Session, user_id: uuid.UUID, now: datetime) -> NotificationStats:
+    by_type: Counter[str] = Counter()
+    by_priority: Counter[str] = Counter()
+    unread = 0
+    for notification_type, priority, is_read, count in repository.counts_by_kind(session, user_id, now):
+        by_type[notification_type] += count
+        by_priority[priority] += count
+        unread += 0 if is_read else count
+    return NotificationStats(
+        total=sum(by_type.values()),
+        unread=unread,
+        by_type=dict(by_type),
+        by_priority=dict(by_priority),
+        urgent_count=by_priority.get(NotificationPriority.URGENT.value, 0),
+    )
+
+
+def _transition(action: BulkAction, now: datetime) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+    """What ``action`` sets, and which rows it would change (the others are left alone and not counted)."""
+    column = Notification
+    transitions: dict[BulkAction, tuple[list[ColumnElement[bool]], dict[str, Any]]] = {
+        BulkAction.READ: (
+            [column.is_read.is_(False)],
+            {
+                "is_read": True,
+                "read_at": func.coalesce(column.read_at, now),
+                "seen_at": func.coalesce(column.seen_at, now),
+            },
+        ),
+        BulkAction.UNREAD: ([column.is_read.is_(True)], {"is_read": False, "read_at": None}),
+        BulkAction.SEEN: ([repository.unseen()], {"seen_at": now}),
+        BulkAction.ARCHIVE: (
+            [column.archived_at.is_(None)],
+            {"archived_at": func.coalesce(column.archived_at, now)},
+        ),
+        BulkAction.UNARCHIVE: ([column.archived_at.is_not(None)], {"archived_at": None}),
+        BulkAction.DELETE: ([], {}),
+    }
+    return transitions[action]
+
+
+def _patch_values(body: NotificationUpdate, now: datetime) -> Mapping[str, Any]:
+    values: dict[str, Any] = {}
+    if body.is_read is not None:
+        values.update(_transition(BulkAction.READ if body.is_read else BulkAction.UNREAD, now)[1])
+    if body.is_archived is not None:
+        values.update(_transition(BulkAction.ARCHIVE if body.is_archived else BulkAction.UNARCHIVE, now)[1])
+    return values
+
+
+def update_notification(
+    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime, body: NotificationUpdate
+) -> NotificationOut:
+    updated = repository.update_one(session, user_id, notification_id, now, _patch_values(body, now))
+    if updated is None:
+        raise NotFound("notification")
+    return NotificationOut.of(updated)
+
+
+def delete_notification(
+    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime
+) -> None:
+    if not repository.delete_one(session, user_id, notification_id, now):
+        raise NotFound("notification")
+
+
+def mark_all(
+    session: Session,
+    user_id: uuid.UUID,
+    call_started_at: datetime,
+    action: BulkAction,
+    notification_type: NotificationType | None = None,
+    priority: NotificationPriority | None = None,
+) -> MarkAllResult:
+    """``read`` or ``seen`` over the inbox rows matching the filters that existed when the call began:
+    rows created later (or not yet committed) are left as they are."""
+    pending, values = _transition(action, call_started_at)
+    conditions = [
+        *pending,
+        repository.in_archive(False),
+        Notification.created_at <= call_started_at,
+        *repository.kind_conditions(notification_type, priority),
+    ]
+    updated = repository.update_where(session, user_id, call_started_at, conditions, values)
+    return MarkAllResult(updated_count=updated, message=f"{updated} notifications marked as {action.value}")
+
+
+def bulk(session: Session, user_id: uuid.UUID, now: datetime, request: BulkRequest) -> BulkResult:
+    """``action`` on those of ``ids`` that are the caller's visible rows and that it changes; other ids
+    (someone else's, expired, unknown) are neither touched nor counted."""
+    pending, values = _transition(request.action, now)
+    conditions = [Notification.id.in_(set(request.ids)), *pending]
+    if request.action is BulkAction.DELETE:
+        return BulkResult(updated_count=repository.delete_where(session, user_id, now, conditions))
+    return BulkResult(updated_count=repository.update_where(session, user_id, now, conditions, values))
 
 
 def _instant_key(instant: datetime | date | None) -> str:

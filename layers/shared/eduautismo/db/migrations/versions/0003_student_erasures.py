@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_student_erasures"
-down_revision = "0001"
+down_revision = "0002_notification_inbox"
 branch_labels = None
 depends_on = None
 

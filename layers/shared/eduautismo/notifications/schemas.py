@@ -1,0 +1,122 @@
+"""Request and response models of the notifications API (seed §2.4 shapes, DESIGN §6 inbox states)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from eduautismo.api.contract import Page
+from eduautismo.db.models import Notification
+from eduautismo.domain import NotificationPriority, NotificationType
+
+MAX_BULK_IDS = 200
+
+
+class NotificationOut(BaseModel):
+    """One notification: the seed's fields, plus the inbox states (read implies seen)."""
+
+    id: uuid.UUID
+    type: NotificationType
+    priority: NotificationPriority
+    title: str
+    message: str
+    intervention_plan_id: uuid.UUID | None
+    is_read: bool
+    read_at: datetime | None
+    is_seen: bool
+    seen_at: datetime | None = Field(description="When first seen (or read, which implies seen)")
+    is_archived: bool
+    archived_at: datetime | None
+    action_url: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Notification) -> NotificationOut:
+        return cls(
+            id=row.id,
+            type=NotificationType(row.type),
+            priority=NotificationPriority(row.priority),
+            title=row.title,
+            message=row.message,
+            intervention_plan_id=row.intervention_plan_id,
+            is_read=row.is_read,
+            read_at=row.read_at,
+            is_seen=row.is_seen,
+            seen_at=row.first_seen_at,
+            is_archived=row.is_archived,
+            archived_at=row.archived_at,
+            action_url=row.action_url,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+
+class NotificationPage(Page[NotificationOut]):
+    """One page of the inbox; ``unread_count`` is the caller's whole badge, whatever the filters."""
+
+    unread_count: int = Field(ge=0)
+
+
+class UnreadCount(BaseModel):
+    unread_count: int = Field(ge=0, description="Unread, unarchived, unexpired notifications")
+    unseen_count: int = Field(ge=0, description="Of those, the ones never seen (the badge)")
+
+
+class NotificationStats(BaseModel):
+    """Seed §2.4 stats over the caller's unarchived, unexpired notifications."""
+
+    total: int = Field(ge=0)
+    unread: int = Field(ge=0)
+    by_type: dict[str, int]
+    by_priority: dict[str, int]
+    urgent_count: int = Field(ge=0)
+
+
+class MarkAllResult(BaseModel):
+    updated_count: int = Field(ge=0)
+    message: str
+
+
+class BulkResult(BaseModel):
+    updated_count: int = Field(ge=0, description="The caller's notifications this call changed")
+
+
+class BulkAction(StrEnum):
+    READ = "read"
+    UNREAD = "unread"
+    SEEN = "seen"
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    DELETE = "delete"
+
+
+class NotificationUpdate(BaseModel):
+    """PATCH body: at least one field; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_read: StrictBool | None = None
+    is_archived: StrictBool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_at_least_one(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("send is_read, is_archived or both")
+            for name in ("is_read", "is_archived"):
+                if name in value and value[name] is None:
+                    raise ValueError(f"{name} may not be null")
+        return value
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BULK_IDS)]
+    action: BulkAction
