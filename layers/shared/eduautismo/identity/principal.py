@@ -22,7 +22,6 @@ MAX_EMAIL_CHARS = 320
 # Unicode categories never kept in a text claim: control (NUL included), surrogate (a lone one cannot be
 # encoded for the database driver), unassigned and private use.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Co"})
-INVALID_TOKEN = "missing or invalid token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +88,7 @@ def _email_claim(raw: Any) -> str:
         or " " in email
         or email != str(raw)
     ):
-        raise Unauthorized(INVALID_TOKEN)
+        raise Unauthorized("missing or invalid token")
     return email
 
 
@@ -106,8 +105,8 @@ def _uuid_claim(claims: Mapping[str, Any], name: str, missing: Exception) -> uui
 def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
     """401 without a usable subject; 403 without an organization or a known role group."""
     if not claims:
-        raise Unauthorized(INVALID_TOKEN)
-    user_id = _uuid_claim(claims, "sub", Unauthorized(INVALID_TOKEN))
+        raise Unauthorized("missing or invalid token")
+    user_id = _uuid_claim(claims, "sub", Unauthorized("missing or invalid token"))
     organization_id = _uuid_claim(claims, ORGANIZATION_CLAIM, Forbidden("token has no organization"))
     groups = parse_groups(claims.get(GROUPS_CLAIM))
     if Role.COORDINATOR.value in groups:

@@ -42,14 +42,6 @@ def list_students(session: Session, principal: Principal, skip: int, limit: int)
     return list(rows), int(total)
 
 
-def organization_student_exists(session: Session, organization_id: uuid.UUID, student_id: uuid.UUID) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(Student.id == student_id, Student.organization_id == organization_id))
-        )
-    )
-
-
 def organization_user_exists(session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     return bool(
         session.scalar(select(exists().where(User.id == user_id, User.organization_id == organization_id)))
