@@ -9,7 +9,7 @@ any other writer, such as a CSV produced by PostgreSQL ``COPY``, must mirror it 
    U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000; Python's
    ``str.isspace``) and zero-width characters (U+200B-U+200D, U+2060, U+FEFF).
    If the text starts with TAB, CR or LF, or the first character after the lead is a trigger
-   ``= + - @`` or its full-width form ``＝ ＋ － ＠`` (U+FF1D, U+FF0B, U+FF0D, U+FF20), put an apostrophe
+   ``= + - @`` or its full-width form (U+FF1D, U+FF0B, U+FF0D, U+FF20), put an apostrophe
    ``'`` in front of the whole text (the text itself is kept).
 3. A text longer than 32,767 characters (Excel's cell limit) is cut to 32,767 - len(TRUNCATION_MARK)
    characters followed by ``TRUNCATION_MARK``.
