@@ -20,11 +20,15 @@ from eduautismo.settings import Settings, get_settings
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
-def _database_secret(settings: Settings) -> dict[str, Any]:
-    """The RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
+def read_database_secret(secret_arn: str) -> dict[str, Any]:
+    """An RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
     from aws_lambda_powertools.utilities import parameters
 
-    return json.loads(str(parameters.get_secret(settings.database_secret_arn or "", max_age=300)))  # type: ignore[no-any-return]
+    return json.loads(str(parameters.get_secret(secret_arn, max_age=300)))  # type: ignore[no-any-return]
+
+
+def _database_secret(settings: Settings) -> dict[str, Any]:
+    return read_database_secret(settings.database_secret_arn or "")
 
 
 def _url_from_secret(settings: Settings) -> str:
