@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 # PostgreSQL role names we accept from a secret: plain lower-case identifiers.
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -48,7 +49,11 @@ def _set_login(connection: Connection, login: DatabaseLogin) -> None:
         ),
         {"verb": verb, "name": login.username, "password": login.password},
     )
-    connection.exec_driver_sql(str(statement))
+    try:
+        connection.exec_driver_sql(str(statement))
+    except DBAPIError:
+        # The driver's error quotes the statement, password included: raise without it (nor its cause).
+        raise RuntimeError(f"could not {verb.lower()} the database login {login.username}") from None
 
 
 def ensure_application_roles(engine: Engine, application: DatabaseLogin, health: DatabaseLogin) -> None:
