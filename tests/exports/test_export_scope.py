@@ -51,6 +51,13 @@ def _stored_role(db: Engine, actor: Actor) -> str:
         return session.get_one(User, actor.user_id).role
 
 
+def _large_export(actor: Actor, role: Role) -> ApiResponse:
+    """A CSV export asked with ``role`` in the token, accepted for the worker (202)."""
+    accepted = call_api("GET", CSV_EXPORT, claims=_as(actor, role))
+    assert accepted.status == 202, accepted.json
+    return accepted
+
+
 def _store_role(db: Engine, actor: Actor, role: Role) -> None:
     with Session(db) as session:
         session.execute(update(User).where(User.id == actor.user_id).values(role=role.value))
@@ -79,8 +86,7 @@ def test_promotion_then_demotion_in_one_warm_container_leaks_nothing(
         assert call_api("GET", PENDING, claims=_as(mine, role)).status == 200
         assert _stored_role(db, mine) == role.value
     # When the demoted professional asks for a large (asynchronous) export, and the worker runs it
-    accepted = call_api("GET", CSV_EXPORT, claims=_as(mine, Role.PROFESSIONAL))
-    assert accepted.status == 202, accepted.json
+    accepted = _large_export(mine, Role.PROFESSIONAL)
     # Then the demotion was written back
     assert _stored_role(db, mine) == Role.PROFESSIONAL.value
     # And the export holds the professional's own plans only
@@ -97,8 +103,7 @@ def test_worker_keeps_the_scope_captured_at_request_even_if_the_stored_role_wide
 ) -> None:
     # Given a professional's large export accepted
     _, mine, _ = _team_with_plans(factory)
-    accepted = call_api("GET", CSV_EXPORT, claims=_as(mine, Role.PROFESSIONAL))
-    assert accepted.status == 202, accepted.json
+    accepted = _large_export(mine, Role.PROFESSIONAL)
     # And the stored role becomes coordinator before the worker runs (a promotion seen elsewhere)
     _store_role(db, mine, Role.COORDINATOR)
     # When the worker runs the job
@@ -112,8 +117,7 @@ def test_worker_narrows_the_scope_when_the_requester_was_demoted_since(
 ) -> None:
     # Given a coordinator's organization-wide export accepted (four plans of others)
     coordinator, _, _ = _team_with_plans(factory)
-    accepted = call_api("GET", CSV_EXPORT, claims=_as(coordinator, Role.COORDINATOR))
-    assert accepted.status == 202, accepted.json
+    accepted = _large_export(coordinator, Role.COORDINATOR)
     # And the coordinator is demoted before the worker runs
     assert call_api("GET", PENDING, claims=_as(coordinator, Role.PROFESSIONAL)).status == 200
     # When the worker runs the job
@@ -126,8 +130,7 @@ def test_worker_narrows_the_scope_when_the_requester_was_demoted_since(
 def test_a_second_asynchronous_export_while_one_runs_is_429(factory: Factory, db: Engine, aws: None) -> None:
     # Given a coordinator with a large export still pending
     coordinator, _, _ = _team_with_plans(factory)
-    first = call_api("GET", CSV_EXPORT, claims=coordinator.claims)
-    assert first.status == 202, first.json
+    first = _large_export(coordinator, Role.COORDINATOR)
     # When they ask for another large export
     second = call_api("GET", XLSX_EXPORT, claims=coordinator.claims)
     # Then it is refused with the envelope and nothing is recorded

@@ -34,14 +34,19 @@ LEADING_BLANKS = (
 # A spreadsheet reads a cell starting with one of these (after the blanks) as a formula or DDE payload.
 FORMULA_TRIGGERS = "=+-@\uff1d\uff0b\uff0d\uff20"
 # Controls that are triggers in the first position themselves.
-LEADING_CONTROL_TRIGGERS = ("\t", "\r", "\n")
+LEADING_CONTROL_TRIGGERS = "\t\r\n"
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
+# A text whose first character is none of these cannot start like a formula (the common, fast case).
+_SUSPICIOUS_FIRST = frozenset(LEADING_BLANKS + FORMULA_TRIGGERS)
 
 
 def starts_like_formula(value: str) -> bool:
     """Step 2 of the rule: a leading TAB/CR/LF, or a trigger after the leading blanks."""
-    if value.startswith(LEADING_CONTROL_TRIGGERS):
+    if not value or value[0] not in _SUSPICIOUS_FIRST:
+        return False
+    if value[0] in LEADING_CONTROL_TRIGGERS:
         return True
-    return value.lstrip(LEADING_BLANKS)[:1] in tuple(FORMULA_TRIGGERS)
+    return value.lstrip(LEADING_BLANKS)[:1] in _TRIGGERS
 
 
 def safe_text(value: str) -> str:
@@ -49,7 +54,7 @@ def safe_text(value: str) -> str:
     neutralised with a leading apostrophe, and anything over Excel's limit cut with a visible mark."""
     if _XML_ILLEGAL.search(value):
         value = _XML_ILLEGAL.sub("", value)
-    if starts_like_formula(value):
+    if value and value[0] in _SUSPICIOUS_FIRST and starts_like_formula(value):
         value = "'" + value
     if len(value) > MAX_CELL_CHARS:
         value = value[: MAX_CELL_CHARS - len(TRUNCATION_MARK)] + TRUNCATION_MARK
