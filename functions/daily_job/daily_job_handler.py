@@ -12,7 +12,7 @@ from eduautismo.observability import logger, metrics
 from eduautismo.settings import get_settings
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # never the event, whatever the env says
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = run_daily_job(get_engine(), event_time(event), get_settings())

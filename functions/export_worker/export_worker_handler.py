@@ -8,7 +8,7 @@ from eduautismo.exports.worker import handle_worker_event
 from eduautismo.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # never the event, whatever the env says
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:

@@ -8,7 +8,7 @@ from eduautismo.identity.confirmation import handle_post_confirmation
 from eduautismo.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # never the event, whatever the env says
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle_post_confirmation(event)

@@ -1,10 +1,12 @@
-"""Fixtures of the exports feature: S3 (moto), rows and readers of the stored files."""
+"""Fixtures of the exports feature: S3 (moto), the worker function (moto Lambda), rows and readers of the
+stored files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +27,7 @@ from tests.support.factories import Actor
 BUCKET = "eduautismo-exports-test"
 REGION = "sa-east-1"
 EXPORT = "/api/v1/export/pending-review"
+WORKER = "eduautismo-export-worker-test"
 
 
 def create_bucket(client: Any) -> None:
@@ -39,6 +42,34 @@ def s3(override_settings: Callable[..., None]) -> Iterator[Any]:
         create_bucket(client)
         override_settings(export_bucket=BUCKET, export_dispatch="thread")
         yield client
+
+
+def _worker_function(iam: Any, lambda_client: Any) -> None:
+    role = iam.create_role(RoleName="export-worker", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("export_worker_handler.py", "def lambda_handler(event, context):\n    return event\n")
+    lambda_client.create_function(
+        FunctionName=WORKER,
+        Runtime="python3.12",
+        Role=role,
+        Handler="export_worker_handler.lambda_handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+
+
+@pytest.fixture
+def aws(override_settings: Any) -> Iterator[None]:
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        create_bucket(boto3.client("s3", region_name=REGION))
+        _worker_function(boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION))
+        override_settings(
+            export_bucket=BUCKET,
+            export_dispatch="lambda",
+            export_worker_function_name=WORKER,
+            export_sync_max_rows="1",
+        )
+        yield
 
 
 def export(actor: Actor, kind: str, **query: object) -> ApiResponse:

@@ -18,8 +18,44 @@ INJECTION_PAYLOADS = [
     "\t=1+1",
     "\r=1+1",
     "\n=1+1",
+    # A trigger after leading whitespace or zero-width characters, and the full-width triggers
+    " =1+1",
+    "   +1+cmd|' /C calc'!A0",
+    "\u00a0=1+1",
+    "\u3000@SUM(A1:A2)",
+    "\u2003-2+3",
+    "\u200b=1+1",
+    "\ufeff=1+1",
+    " \u200b\u00a0 =1+1",
+    "\uff1d1+1",
+    "\uff0b1+1",
+    "\uff0d2+3",
+    "\uff20SUM(A1:A2)",
+    " \uff1d1+1",
 ]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# What a spreadsheet may skip before a formula, and every trigger (full-width forms included).
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+ANY_TRIGGER = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Text built mostly from the characters that matter here, so hypothesis reaches the hard cases.
+TRICKY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(
+            [" ", "\t", "\r", "\n", "\u00a0", "\u2007", "\u3000", "\x00", "\x0b", "'", *ZERO_WIDTH]
+        ),
+        st.sampled_from(ANY_TRIGGER),
+        st.characters(),
+    ),
+    max_size=30,
+)
+
+
+def without_leading_blanks(text: str) -> str:
+    """The text as a spreadsheet reads it for a formula: leading whitespace and zero-width dropped."""
+    index = 0
+    while index < len(text) and (text[index].isspace() or text[index] in ZERO_WIDTH):
+        index += 1
+    return text[index:]
 
 
 @pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
@@ -65,10 +101,11 @@ def test_text_over_the_cell_limit_is_cut_with_a_visible_mark() -> None:
     assert safe_text("a" * MAX_CELL_CHARS) == "a" * MAX_CELL_CHARS
 
 
-@given(st.text(max_size=200))
+@given(st.one_of(st.text(max_size=200), TRICKY_TEXT))
 def test_any_text_comes_out_safe(text: str) -> None:
     safe = safe_text(text)
     assert not safe.startswith(TRIGGERS)
+    assert not without_leading_blanks(safe).startswith(ANY_TRIGGER)
     assert len(safe) <= MAX_CELL_CHARS
     assert all(ch in "\t\n\r" or ord(ch) >= 0x20 for ch in safe)
     assert not any("\ud800" <= ch <= "\udfff" or ch in "\ufffe\uffff" for ch in safe)

@@ -3,44 +3,25 @@ whose presigned links really download."""
 
 from __future__ import annotations
 
-import io
 import json
 import urllib.request
 import uuid
-import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from sqlalchemy import Engine
 
 from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.dispatch import get_lambda_client, worker_event
 from eduautismo_local.embedded import LOCAL_BUCKET, start_s3_server
 from eduautismo_local.events import LocalLambdaContext
-from tests.exports.conftest import BUCKET, REGION, create_bucket, export, jobs_of, read_csv
+from tests.exports.conftest import REGION, export, jobs_of, read_csv
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
 
-WORKER = "eduautismo-export-worker-test"
 OVERDUE_START = datetime.now(UTC).date() - timedelta(days=30)
-
-
-def _worker_function(iam: Any, lambda_client: Any) -> None:
-    role = iam.create_role(RoleName="export-worker", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.writestr("export_worker_handler.py", "def lambda_handler(event, context):\n    return event\n")
-    lambda_client.create_function(
-        FunctionName=WORKER,
-        Runtime="python3.12",
-        Role=role,
-        Handler="export_worker_handler.lambda_handler",
-        Code={"ZipFile": archive.getvalue()},
-    )
 
 
 def _coordinator_with_two_pending_plans(factory: Factory) -> Actor:
@@ -50,20 +31,6 @@ def _coordinator_with_two_pending_plans(factory: Factory) -> Actor:
     factory.plan(professional, start_date=OVERDUE_START)
     factory.plan(professional, start_date=OVERDUE_START, priority="high")
     return coordinator
-
-
-@pytest.fixture
-def aws(override_settings: Any) -> Iterator[None]:
-    with mock_aws(config={"lambda": {"use_docker": False}}):
-        create_bucket(boto3.client("s3", region_name=REGION))
-        _worker_function(boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION))
-        override_settings(
-            export_bucket=BUCKET,
-            export_dispatch="lambda",
-            export_worker_function_name=WORKER,
-            export_sync_max_rows="1",
-        )
-        yield
 
 
 def test_large_export_invokes_the_worker_asynchronously_and_the_worker_produces_it(

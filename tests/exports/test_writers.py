@@ -6,6 +6,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eduautismo.domain import Priority
 from eduautismo.exports.rows import BASE_HEADERS, RowFormatter
@@ -18,7 +20,7 @@ from eduautismo.exports.writers import (
     write_xlsx,
 )
 from tests.exports.conftest import export_row, read_csv, read_summary
-from tests.exports.test_cells import INJECTION_PAYLOADS
+from tests.exports.test_cells import ANY_TRIGGER, INJECTION_PAYLOADS, TRICKY_TEXT, without_leading_blanks
 
 TIMEZONE = "America/Sao_Paulo"
 INFO = SummaryInfo(filters=[("Prioridade", "Alta")], exported_at="25/11/2026 12:41 (America/Sao_Paulo)")
@@ -160,3 +162,28 @@ def test_xlsx_never_holds_a_formula_and_survives_illegal_characters(tmp_path: Pa
     last = [cell.value for cell in sheet[len(rows) + 1]]
     assert last[2] == "Plano da Ana"
     assert len(last[3]) == 32_767 and last[3].endswith("[...texto cortado]")
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(TRICKY_TEXT, min_size=1, max_size=5))
+def test_no_cell_of_either_format_reads_as_a_formula(
+    tmp_path_factory: pytest.TempPathFactory, texts: list[str]
+) -> None:
+    # Given rows whose free-text fields are arbitrary text (whitespace, zero-width and triggers favoured)
+    rows = [
+        export_row(title=text, description=text, professional_name=text, student_name=text) for text in texts
+    ]
+    directory = tmp_path_factory.mktemp("cells")
+    formatter = RowFormatter(TIMEZONE, include_student=True)
+    # When both formats are written and read back
+    write_csv(rows, directory / "out.csv", formatter, ";")
+    write_xlsx(rows, directory / "out.xlsx", formatter, INFO)
+    csv_cells = [cell for line in read_csv((directory / "out.csv").read_bytes(), ";") for cell in line]
+    sheet = openpyxl.load_workbook(directory / "out.xlsx")[DATA_SHEET_TITLE]
+    xlsx_cells = [
+        cell for line in sheet.iter_rows(values_only=True) for cell in line if isinstance(cell, str)
+    ]
+    # Then no cell, once its leading whitespace and zero-width characters are skipped, starts a formula
+    for cell in csv_cells + xlsx_cells:
+        assert not without_leading_blanks(cell).startswith(ANY_TRIGGER), repr(cell)
+        assert not cell.startswith(("\t", "\r", "\n")), repr(cell)

@@ -3,14 +3,10 @@ reports failures as FAILED and never fails (or touches the schema on) a Delete."
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
@@ -18,52 +14,7 @@ from eduautismo.db.engine import normalize_database_url
 from eduautismo.db.migrate import MIGRATIONS_DIR
 from eduautismo_local.events import LocalLambdaContext
 from eduautismo_local.template_routes import function_source, load_handler
-from tests.support import services
-
-
-class CloudFormationEndpoint:
-    """Stands in for the presigned S3 ResponseURL: records every PUT body."""
-
-    def __init__(self) -> None:
-        self.responses: list[dict[str, Any]] = []
-        self.content_types: list[str | None] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                length = int(self.headers["Content-Length"])
-                endpoint.content_types.append(self.headers.get("Content-Type"))
-                endpoint.responses.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                return
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/response?X-Amz-Signature=test"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CloudFormationEndpoint:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[CloudFormationEndpoint]:
-    with CloudFormationEndpoint() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def empty_database(service_urls: dict[str, str]) -> Iterator[str]:
-    url = services.create_private_database(service_urls["server"], prefix="eduautismo_migrations")
-    yield url
-    services.drop_database(service_urls["server"], url)
+from tests.infra.conftest import CloudFormationEndpoint
 
 
 def _event(request_type: str, response_url: str, physical_id: str | None = None) -> dict[str, Any]:

@@ -141,3 +141,24 @@ def test_an_unreachable_database_defers_provisioning_to_the_first_request(
     answer = _trigger()(event, LocalLambdaContext(function_name="provisioning"))
     # Then the confirmation still succeeds (the first authenticated request provisions the user)
     assert answer == event
+
+
+def test_odd_attributes_are_cleaned_before_they_reach_the_database(db: Engine) -> None:
+    # Given a confirmed account whose name is over-long and holds a NUL and a lone surrogate
+    user_id, organization_id = uuid.uuid4(), uuid.uuid4()
+    event = _confirmation(
+        {
+            "sub": str(user_id),
+            "email": "ana@escola.example",
+            "name": "Ana\x00\ud800 " + "x" * 300,
+            "custom:organization_id": str(organization_id),
+            "custom:organization_name": "Escola\ud800 Azul",
+        }
+    )
+    # When the trigger runs
+    _trigger()(event, LocalLambdaContext(function_name="provisioning"))
+    # Then the user and organization are stored with the cleaned text (cut to the column)
+    [user] = _users(db, user_id)
+    assert user.name == ("Ana " + "x" * 300)[:200]
+    with Session(db) as session:
+        assert session.get_one(Organization, organization_id).name == "Escola Azul"

@@ -46,10 +46,10 @@ def _plan_body(student_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
 def test_a_professional_creates_a_plan_for_themself_with_the_due_date_derived(
     factory: Factory, set_now: Callable[[datetime], FixedClock]
 ) -> None:
-    # Given a professional, a student of the organization and "now"
+    # Given a professional, a student already in their caseload and "now"
     org = factory.organization()
     professional = factory.user(org)
-    student = factory.student(org)
+    student = factory.plan(professional).student_id
     set_now(NOON_SAO_PAULO)
     # When they create a monthly plan starting on 31 January without naming the professional
     response = call_api(
@@ -80,7 +80,7 @@ def test_start_date_defaults_to_the_organizations_today(
         "POST",
         PLANS,
         claims=professional.claims,
-        json_body=_plan_body(factory.student(org), review_frequency="daily"),
+        json_body=_plan_body(factory.plan(professional).student_id, review_frequency="daily"),
     ).json
     # Then it starts on the local date
     assert (plan["start_date"], plan["next_review_due"]) == ("2026-03-10", "2026-03-11")

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # Database: a URL locally; in AWS a Secrets Manager secret (RDS format) plus the proxy host.
     database_url: str | None = None
     database_secret_arn: str | None = None
+    # The migrations function only: the logins it creates (the application's and the health check's).
+    application_database_secret_arn: str | None = None
+    health_database_secret_arn: str | None = None
     database_host: str | None = None
     database_name: str = "eduautismo"
     database_ssl: bool = False

@@ -111,7 +111,10 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: events carry claims and children's names.
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True, log_event=False
+    )
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from eduautismo.db.fast_types import register_fast_decoders
@@ -20,11 +20,15 @@ from eduautismo.settings import Settings, get_settings
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
-def _database_secret(settings: Settings) -> dict[str, Any]:
-    """The RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
+def read_database_secret(secret_arn: str) -> dict[str, Any]:
+    """An RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
     from aws_lambda_powertools.utilities import parameters
 
-    return json.loads(str(parameters.get_secret(settings.database_secret_arn or "", max_age=300)))  # type: ignore[no-any-return]
+    return json.loads(str(parameters.get_secret(secret_arn, max_age=300)))  # type: ignore[no-any-return]
+
+
+def _database_secret(settings: Settings) -> dict[str, Any]:
+    return read_database_secret(settings.database_secret_arn or "")
 
 
 def _url_from_secret(settings: Settings) -> str:
@@ -61,6 +65,29 @@ def database_url(settings: Settings) -> str:
     raise RuntimeError("DATABASE_URL or DATABASE_SECRET_ARN must be set")
 
 
+def leaves_connection_in_sync(exc: BaseException) -> bool:
+    """True only for an ordinary error the server reported (an ErrorResponse of severity ERROR, with its
+    SQLSTATE): the server then answers ReadyForQuery and the connection is usable after the rollback.
+    Anything else - a value the driver could not encode (a lone surrogate), a socket error, a protocol
+    surprise, a FATAL - may have left a half-sent message on the wire, and the next request on that
+    connection would read someone else's answer."""
+    details = exc.args[0] if exc.args else None
+    return (
+        isinstance(exc, Exception)
+        and type(exc).__module__.startswith("pg8000")
+        and isinstance(details, dict)
+        and "C" in details
+        and details.get("S") == "ERROR"
+    )
+
+
+def discard_unsafe_connections(context: ExceptionContext) -> None:
+    """``handle_error`` listener: after any error that may leave the connection unusable, SQLAlchemy
+    treats it as a disconnect and the pool throws the connection away instead of lending it again."""
+    if not leaves_connection_in_sync(context.original_exception):
+        context.is_disconnect = True
+
+
 def build_engine(settings: Settings) -> Engine:
     url, connect_args = normalize_database_url(database_url(settings))
     connect_args["timeout"] = settings.database_socket_timeout_seconds
@@ -77,6 +104,7 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=300,
         hide_parameters=True,  # errors and logs never carry row values (children's data)
     )
+    event.listen(engine, "handle_error", discard_unsafe_connections)
     statement_timeout = settings.database_statement_timeout_ms
     if not settings.database_url and settings.database_secret_arn:
 

@@ -1,4 +1,5 @@
-"""The CloudFormation custom resource that brings the schema to head on every deploy (SchemaMigrations).
+"""The CloudFormation custom resource that brings the schema to head on every deploy (SchemaMigrations),
+then creates or updates the application's and health check's logins (``eduautismo.db.roles``).
 
 It answers CloudFormation's custom-resource protocol itself: a JSON document PUT to the presigned
 ``ResponseURL``. Create and Update migrate; a failure answers FAILED, so the deploy rolls back before
@@ -14,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from eduautismo.db.engine import get_engine
+from eduautismo.db.engine import get_engine, read_database_secret
 from eduautismo.db.migrate import current_revision, upgrade
+from eduautismo.db.roles import DatabaseLogin, ensure_application_roles
 from eduautismo.observability import logger
+from eduautismo.settings import get_settings
 
 PHYSICAL_RESOURCE_ID = "eduautismo-schema-migrations"
 RESPONSE_TIMEOUT_SECONDS = 15
@@ -24,9 +27,23 @@ RESPONSE_TIMEOUT_SECONDS = 15
 ResponseSender = Callable[[str, dict[str, Any]], None]
 
 
+def _login(secret_arn: str) -> DatabaseLogin:
+    secret = read_database_secret(secret_arn)
+    return DatabaseLogin(username=str(secret["username"]), password=str(secret["password"]))
+
+
 def migrate_to_head() -> str | None:
+    """Schema to head as the owner; then the logins, when the stack names their secrets (in AWS always)."""
     engine = get_engine()
     upgrade(engine)
+    settings = get_settings()
+    if settings.application_database_secret_arn and settings.health_database_secret_arn:
+        ensure_application_roles(
+            engine,
+            application=_login(settings.application_database_secret_arn),
+            health=_login(settings.health_database_secret_arn),
+        )
+        logger.info("database logins granted")
     return current_revision(engine)
 
 

@@ -11,10 +11,51 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import ExportJob, User
-from eduautismo.domain import ExportFormat, ExportStatus
+from eduautismo.domain import ExportFormat, ExportStatus, Role
 from eduautismo.errors import QuotaExceeded
 
 MAX_ERROR_CHARS = 500
+# Keys of export_jobs.filters that record the requester's scope at request time (beside the request).
+SCOPE_KEY = "scope"
+ASYNCHRONOUS_KEY = "asynchronous"
+UNFINISHED = (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
+
+
+def job_scope(role: Role, *, asynchronous: bool) -> dict[str, Any]:
+    """What a job records about its requester's scope, for work done later on their behalf."""
+    return {SCOPE_KEY: {"role": role.value}, ASYNCHRONOUS_KEY: asynchronous}
+
+
+def requested_role(job: ExportJob) -> Role:
+    """The role captured when the job was asked; a job without one gets the least privilege."""
+    scope = job.filters.get(SCOPE_KEY)
+    raw = scope.get("role") if isinstance(scope, dict) else None
+    return Role(raw) if raw in tuple(Role) else Role.PROFESSIONAL
+
+
+def narrower_role(requested: Role, current: str) -> Role:
+    """Never wider than either: the requested scope, or the user's role now (an unknown one is the least)."""
+    if requested is Role.COORDINATOR and current == Role.COORDINATOR.value:
+        return Role.COORDINATOR
+    return Role.PROFESSIONAL
+
+
+def enforce_one_asynchronous_export(session: Session, user_id: uuid.UUID, started_after: datetime) -> None:
+    """One unfinished asynchronous export per user, so that one user cannot hold every export worker.
+    Called under the user's row lock taken by ``enforce_daily_quota``; jobs older than
+    ``started_after`` are stale (their worker died) and do not count."""
+    running = session.scalar(
+        select(func.count())
+        .select_from(ExportJob)
+        .where(
+            ExportJob.user_id == user_id,
+            ExportJob.status.in_(UNFINISHED),
+            ExportJob.created_at >= started_after,
+            ExportJob.filters[ASYNCHRONOUS_KEY].as_boolean().is_(True),
+        )
+    )
+    if running:
+        raise QuotaExceeded("an export of yours is still running; wait for it to finish")
 
 
 def enforce_daily_quota(

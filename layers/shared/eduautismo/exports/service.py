@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from eduautismo.clock import Clock
 from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import ExportJob, User
-from eduautismo.domain import ExportFormat, ExportStatus, Priority, Role
+from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import audit
 from eduautismo.exports.dispatch import ExportDispatcher
@@ -168,12 +168,14 @@ class ExportService:
                     f"{total} rows exceed the {MAX_EXPORT_ROWS} an export can hold; narrow the filters",
                 )
             inline = total <= settings.export_sync_max_rows
+            if not inline:
+                audit.enforce_one_asynchronous_export(session, principal.user_id, now - STALE_JOB_AFTER)
             job = audit.create_job(
                 session,
                 organization_id=principal.organization_id,
                 user_id=principal.user_id,
                 export_format=request.export_format,
-                request=request.audit_json(),
+                request=request.audit_json() | audit.job_scope(principal.role, asynchronous=not inline),
                 status=ExportStatus.RUNNING if inline else ExportStatus.PENDING,
                 now=now,
             )
@@ -206,13 +208,15 @@ class ExportService:
                 return None
             user = session.get_one(User, job.user_id)  # deleting a user deletes their jobs
             request = ExportRequest.from_job(job)
+            # The scope captured when the export was asked, narrowed if the user has been demoted since.
+            role = audit.narrower_role(audit.requested_role(job), user.role)
         timezone = organization_timezone(self.session_scope, user.organization_id)
         principal = Principal(
             user_id=user.id,
             organization_id=user.organization_id,
             email=user.email,
             name=user.name,
-            role=Role(user.role),
+            role=role,
         )
         try:
             self._produce(job_id, principal, request, timezone)

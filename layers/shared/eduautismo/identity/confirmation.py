@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from eduautismo.db.engine import session_scope
 from eduautismo.errors import Forbidden
-from eduautismo.identity.principal import ORGANIZATION_CLAIM, ORGANIZATION_NAME_CLAIM
+from eduautismo.identity.principal import (
+    MAX_EMAIL_CHARS,
+    MAX_NAME_CHARS,
+    ORGANIZATION_CLAIM,
+    ORGANIZATION_NAME_CLAIM,
+    clean_text_claim,
+)
 from eduautismo.identity.provisioning import provision_confirmed_user
 from eduautismo.observability import logger, metrics
 
@@ -43,7 +49,8 @@ def handle_post_confirmation(
         logger.warning("confirmed account without a user id or organization", extra={"user_id": str(user_id)})
         metrics.add_metric(name="ProvisioningSkipped", unit=MetricUnit.Count, value=1)
         return event
-    email = str(attributes.get("email") or "")
+    # User attributes are untrusted text like token claims: cleaned and cut before they reach SQL.
+    email = clean_text_claim(attributes.get("email"), MAX_EMAIL_CHARS)
     try:
         with sessions() as session:
             provision_confirmed_user(
@@ -51,8 +58,9 @@ def handle_post_confirmation(
                 user_id=user_id,
                 organization_id=organization_id,
                 email=email,
-                name=str(attributes.get("name") or email or user_id),
-                organization_name=attributes.get(ORGANIZATION_NAME_CLAIM) or None,
+                name=clean_text_claim(attributes.get("name"), MAX_NAME_CHARS) or email or str(user_id),
+                organization_name=clean_text_claim(attributes.get(ORGANIZATION_NAME_CLAIM), MAX_NAME_CHARS)
+                or None,
             )
     except Forbidden:
         logger.warning("confirmed account belongs to another organization", extra={"user_id": str(user_id)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +15,13 @@ from eduautismo.errors import Forbidden, Unauthorized
 ORGANIZATION_CLAIM = "custom:organization_id"
 ORGANIZATION_NAME_CLAIM = "custom:organization_name"
 GROUPS_CLAIM = "cognito:groups"
+
+# The users and organizations columns: a longer name is cut, a longer e-mail address is refused.
+MAX_NAME_CHARS = 200
+MAX_EMAIL_CHARS = 320
+# Unicode categories never kept in a text claim: control (NUL included), surrogate (a lone one cannot be
+# encoded for the database driver), unassigned and private use.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Co"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +39,57 @@ class Principal:
 
 
 def parse_groups(raw: Any) -> list[str]:
-    """Groups arrive as a real list, or as API Gateway's string form ``"[coordinator professional]"``."""
+    """Groups arrive as a real list, as API Gateway's string form ``"[coordinator professional]"``
+    (bracketed, space-separated) or as a JSON array in a string. Names are kept exactly as sent: the
+    caller compares them with ``==``, so ``"teachers,coordinator"`` or ``"Coordinator"`` is no
+    coordinator."""
     if raw is None:
         return []
     if isinstance(raw, list | tuple):
-        return [str(group) for group in raw]
+        return [group for group in raw if isinstance(group, str)]
     text = str(raw).strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    return [group.strip().strip('"') for group in text.replace(",", " ").split() if group.strip()]
+    if text.startswith("["):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        if isinstance(document, list):
+            return [group for group in document if isinstance(group, str)]
+        if text.endswith("]"):
+            text = text[1:-1]
+    return text.split()
+
+
+def clean_text_claim(raw: Any, max_chars: int) -> str:
+    """A text claim as it may reach the database: control characters, NUL, lone surrogates and
+    unassigned code points removed, whitespace runs made one space, cut to ``max_chars``."""
+    if raw is None or not isinstance(raw, str | int | float):
+        return ""
+    kept = "".join(
+        " " if char.isspace() else char
+        for char in str(raw)
+        if char.isspace() or unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+    return " ".join(kept.split())[:max_chars].rstrip()
+
+
+def _email_claim(raw: Any) -> str:
+    """The e-mail claim, or "" when absent. One that is over-long or not shaped ``local@domain.tld``
+    (after cleaning) makes the token unusable: 401."""
+    if raw is None or raw == "":
+        return ""
+    email = clean_text_claim(raw, MAX_EMAIL_CHARS + 1)
+    local, at, domain = email.rpartition("@")
+    if (
+        len(email) > MAX_EMAIL_CHARS
+        or not at
+        or not local
+        or "." not in domain.strip(".")
+        or " " in email
+        or email != str(raw)
+    ):
+        raise Unauthorized("missing or invalid token")
+    return email
 
 
 def _uuid_claim(claims: Mapping[str, Any], name: str, missing: Exception) -> uuid.UUID:
@@ -64,14 +115,14 @@ def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
         role = Role.PROFESSIONAL
     else:
         raise Forbidden("token has no coordinator or professional group")
-    email = str(claims.get("email") or "")
+    email = _email_claim(claims.get("email"))
     return Principal(
         user_id=user_id,
         organization_id=organization_id,
         email=email,
-        name=str(claims.get("name") or email or user_id),
+        name=clean_text_claim(claims.get("name"), MAX_NAME_CHARS) or email or str(user_id),
         role=role,
-        organization_name=claims.get(ORGANIZATION_NAME_CLAIM) or None,
+        organization_name=clean_text_claim(claims.get(ORGANIZATION_NAME_CLAIM), MAX_NAME_CHARS) or None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import select
@@ -13,8 +14,21 @@ from eduautismo.domain import Role
 from eduautismo.errors import Forbidden
 from eduautismo.identity.principal import Principal
 
-# Principals already written by this container: skip the round trip on warm requests.
-_provisioned: set[Principal] = set()
+# What this container last wrote for each user, and when (monotonic seconds): a warm request whose claims
+# are exactly those skips the round trip. Keyed by the user, so any change of role, name or e-mail (a
+# demotion back to a role written earlier included) is written; expiring, so a change written by another
+# container is corrected here within PROVISIONED_MEMO_SECONDS.
+PROVISIONED_MEMO_SECONDS = 60.0
+_provisioned: dict[uuid.UUID, tuple[Principal, float]] = {}
+
+
+def _already_written(principal: Principal) -> bool:
+    written = _provisioned.get(principal.user_id)
+    return (
+        written is not None
+        and written[0] == principal
+        and time.monotonic() - written[1] < PROVISIONED_MEMO_SECONDS
+    )
 
 
 def provision(session: Session, principal: Principal) -> None:
@@ -22,7 +36,7 @@ def provision(session: Session, principal: Principal) -> None:
 
     A user id that already belongs to another organization is refused: a user never changes tenant.
     """
-    if principal in _provisioned:
+    if _already_written(principal):
         return
     _ensure_organization(session, principal.organization_id, principal.organization_name)
     upsert = insert(User).values(
@@ -46,7 +60,7 @@ def provision(session: Session, principal: Principal) -> None:
     )
     _check_tenant(session, principal.user_id, principal.organization_id)
     session.commit()
-    _provisioned.add(principal)
+    _provisioned[principal.user_id] = (principal, time.monotonic())
 
 
 def provision_confirmed_user(

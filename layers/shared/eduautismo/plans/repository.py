@@ -11,17 +11,9 @@ import uuid
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from eduautismo.db.models import InterventionPlan, Organization, Student, User
+from eduautismo.db.models import InterventionPlan, Organization, User
 from eduautismo.identity.principal import Principal
 from eduautismo.plans.pending_review import plan_scope
-
-
-def organization_student_exists(session: Session, organization_id: uuid.UUID, student_id: uuid.UUID) -> bool:
-    return bool(
-        session.scalar(
-            select(exists().where(Student.id == student_id, Student.organization_id == organization_id))
-        )
-    )
 
 
 def organization_user_exists(session: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:

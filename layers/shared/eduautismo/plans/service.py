@@ -41,6 +41,7 @@ from eduautismo.plans.schemas import (
     review_out,
 )
 from eduautismo.settings import get_settings
+from eduautismo.students import repository as students_repository
 
 PENDING_REVIEW_NAMESPACE = "pending-review"
 
@@ -94,7 +95,9 @@ def create_plan(
     session: Session, principal: Principal, body: PlanCreate, window: PendingReviewWindow
 ) -> dict[str, Any]:
     professional_id = _responsible_professional(session, principal, body.professional_id)
-    if not repository.organization_student_exists(session, principal.organization_id, body.student_id):
+    # A professional attaches only students already in their caseload (DESIGN §2); any other id
+    # answers exactly like one that does not exist.
+    if students_repository.find_student(session, principal, body.student_id) is None:
         raise InvalidInput.for_field("student_id", "no such student in your organization")
     plan = InterventionPlan(
         organization_id=principal.organization_id,

@@ -1,0 +1,135 @@
+"""The production data path is least-privilege (issue 12): the functions connect with the application
+login (DML only) and read only the secrets they need, the owner login is the migrations function's
+alone, the health check is read-only, the PostgreSQL log never carries bound values and is encrypted
+and expires, and the S3 gateway endpoint reaches the export bucket only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eduautismo.settings import Settings
+from eduautismo_local.template_routes import PROJECT_ROOT, functions, load_template
+
+SECRET_POLICIES = {
+    "ApplicationDatabaseSecretPolicy": {"GetAtt": "Database.Outputs.ApplicationSecretArn"},
+    "HealthDatabaseSecretPolicy": {"GetAtt": "Database.Outputs.HealthSecretArn"},
+    "OwnerDatabaseSecretPolicy": {"GetAtt": "Database.Outputs.OwnerSecretArn"},
+    "CacheSecretPolicy": {"GetAtt": "Cache.Outputs.AuthTokenSecretArn"},
+}
+# Which secrets each function may read: nothing more.
+EXPECTED_SECRETS = {
+    "MigrationsFunction": {
+        "OwnerDatabaseSecretPolicy",
+        "ApplicationDatabaseSecretPolicy",
+        "HealthDatabaseSecretPolicy",
+    },
+    "HealthFunction": {"HealthDatabaseSecretPolicy", "CacheSecretPolicy"},
+    "PlansFunction": {"ApplicationDatabaseSecretPolicy", "CacheSecretPolicy"},
+    "NotificationsFunction": {"ApplicationDatabaseSecretPolicy", "CacheSecretPolicy"},
+    "ExportsFunction": {"ApplicationDatabaseSecretPolicy"},
+    "ExportWorkerFunction": {"ApplicationDatabaseSecretPolicy"},
+    "DailyJobFunction": {"ApplicationDatabaseSecretPolicy"},
+    "ProvisioningFunction": {"ApplicationDatabaseSecretPolicy"},
+}
+
+
+def _database() -> dict[str, Any]:
+    return load_template(PROJECT_ROOT / "infra/stacks/database.yaml")["Resources"]  # type: ignore[no-any-return]
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return resource["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def test_each_function_reads_only_the_secrets_it_needs() -> None:
+    template = load_template()
+    resources = template["Resources"]
+    # Given the policy of each secret: one statement, GetSecretValue on that secret alone
+    for name, secret in SECRET_POLICIES.items():
+        assert _statements(resources[name]) == [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
+        ], name
+    # And the runtime policy every function has grants no secret at all
+    assert all(
+        "secretsmanager" not in str(s["Action"]) for s in _statements(resources["FunctionRuntimePolicy"])
+    )
+    # Then each function holds exactly the secret policies it needs (a new function must be listed here)
+    functions_secrets = {
+        name: {
+            policy["Ref"] for policy in properties.get("Policies", []) if policy.get("Ref") in SECRET_POLICIES
+        }
+        for name, properties in functions(template).items()
+    }
+    assert functions_secrets == EXPECTED_SECRETS
+
+
+def test_functions_connect_as_the_application_the_owner_only_migrates_and_health_reads() -> None:
+    template = load_template()
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert globals_env["DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.ApplicationSecretArn"}
+    owner_users = {
+        name
+        for name, properties in functions(template).items()
+        if "OwnerSecretArn" in str(properties.get("Environment", {}))
+    }
+    assert owner_users == {"MigrationsFunction"}
+    migrations = functions(template)["MigrationsFunction"]["Environment"]["Variables"]
+    assert migrations["DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.OwnerSecretArn"}
+    assert migrations["APPLICATION_DATABASE_SECRET_ARN"] == {
+        "GetAtt": "Database.Outputs.ApplicationSecretArn"
+    }
+    assert migrations["HEALTH_DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.HealthSecretArn"}
+    assert {"application_database_secret_arn", "health_database_secret_arn"} <= set(Settings.model_fields)
+    health = functions(template)["HealthFunction"]["Environment"]["Variables"]
+    assert health["DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.HealthSecretArn"}
+
+
+def test_application_and_health_logins_have_encrypted_rotated_secrets_known_to_the_proxy() -> None:
+    resources = _database()
+    proxy_secrets = [auth["SecretArn"] for auth in resources["Proxy"]["Properties"]["Auth"]]
+    proxy_role_secrets = resources["ProxyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    for login, username in (("ApplicationUser", "eduautismo_app"), ("HealthUser", "eduautismo_health")):
+        secret = resources[f"{login}Secret"]["Properties"]
+        assert secret["KmsKeyId"] == {"Ref": "DataKeyArn"}
+        assert f'"username": "{username}"' in secret["GenerateSecretString"]["SecretStringTemplate"]
+        attachment = resources[f"{login}SecretAttachment"]["Properties"]
+        assert attachment == {
+            "SecretId": {"Ref": f"{login}Secret"},
+            "TargetId": {"Ref": "Cluster"},
+            "TargetType": "AWS::RDS::DBCluster",
+        }
+        rotation = resources[f"{login}SecretRotation"]["Properties"]
+        assert rotation["SecretId"] == {"Ref": f"{login}SecretAttachment"}
+        assert rotation["HostedRotationLambda"]["RotationType"] == "PostgreSQLSingleUser"
+        assert rotation["RotationRules"]["AutomaticallyAfterDays"] == {"Ref": "SecretRotationDays"}
+        assert {"Ref": f"{login}Secret"} in proxy_secrets
+        assert {"Ref": f"{login}Secret"} in proxy_role_secrets["Resource"]
+
+
+def test_postgresql_logs_hold_no_bound_values_and_are_encrypted_and_expire() -> None:
+    resources = _database()
+    parameters = resources["ClusterParameters"]["Properties"]["Parameters"]
+    assert parameters["log_parameter_max_length"] == "0"
+    assert parameters["log_parameter_max_length_on_error"] == "0"
+    cluster = resources["Cluster"]
+    log_group = resources["PostgresqlLogGroup"]["Properties"]
+    assert cluster["Properties"]["EnableCloudwatchLogsExports"] == ["postgresql"]
+    assert cluster["DependsOn"] == "PostgresqlLogGroup"
+    assert cluster["Properties"]["DBClusterIdentifier"] == {"Sub": "eduautismo-${Stage}"}
+    assert log_group["LogGroupName"] == {"Sub": "/aws/rds/cluster/eduautismo-${Stage}/postgresql"}
+    assert log_group["KmsKeyId"] == {"Ref": "DataKeyArn"}
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert load_template()["Resources"]["Database"]["Properties"]["Parameters"]["LogRetentionDays"] == {
+        "Ref": "LogRetentionDays"
+    }
+
+
+def test_the_s3_gateway_endpoint_reaches_only_the_export_files_of_this_account() -> None:
+    network = load_template(PROJECT_ROOT / "infra/stacks/network.yaml")["Resources"]
+    [statement] = network["S3GatewayEndpoint"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert statement["Resource"] == {"Sub": "arn:${AWS::Partition}:s3:::${ExportBucketName}/exports/*"}
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
+    given = load_template()["Resources"]["Network"]["Properties"]["Parameters"]
+    assert given["ExportBucketName"] == {"GetAtt": "Storage.Outputs.ExportBucketName"}
