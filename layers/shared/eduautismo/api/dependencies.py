@@ -9,6 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
 
+from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import SessionScope, session_scope
 from eduautismo.identity.principal import Principal
@@ -36,3 +37,4 @@ def get_session_scope() -> SessionScope:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 CurrentClock = Annotated[Clock, Depends(get_clock)]
 Sessions = Annotated[SessionScope, Depends(get_session_scope)]
+Cache = Annotated[CacheManager, Depends(get_cache_manager)]
