@@ -1,6 +1,7 @@
-"""HTTP routes of the students and plans function: translate requests into service calls, nothing more."""
+"""HTTP routes of the students and plans function: translate requests into service calls, nothing more.
 
-from __future__ import annotations
+Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
+type hints on every request, see ``eduautismo.api.dependencies``."""
 
 import uuid
 from typing import Annotated, Any, TypeVar
