@@ -24,15 +24,12 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from eduautismo.api.contract import BoundedDate
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate
 from eduautismo.db.models import InterventionPlan, Student
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
 from eduautismo.errors import Forbidden
 from eduautismo.identity.principal import Principal
 from eduautismo.settings import get_settings
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 # The contract's order: priority high -> low, then due date, then id (stable across pages).
 ORDER = (InterventionPlan.priority_rank, InterventionPlan.next_review_due, InterventionPlan.id)
@@ -69,7 +66,7 @@ class PageRequest:
     """Which slice of the list, and whether each item names its student."""
 
     skip: int = 0
-    limit: int = DEFAULT_LIMIT
+    limit: int = DEFAULT_PAGE_LIMIT
     include_student: bool = False
 
 

@@ -11,12 +11,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.app import current_principal
-from eduautismo.api.contract import BoundedDate, json_response, responses
+from eduautismo.api.contract import (
+    DEFAULT_PAGE_LIMIT,
+    BoundedDate,
+    PageLimit,
+    PageSkip,
+    json_response,
+    responses,
+)
 from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
 from eduautismo.db.engine import session_scope
-from eduautismo.domain import MAX_PAGE_OFFSET, Priority, ReviewFrequency
+from eduautismo.domain import Priority, ReviewFrequency
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, PendingReviewFilters
+from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
 from eduautismo.plans.schemas import (
     PlanCreate,
     PlanOut,
@@ -30,9 +37,6 @@ from eduautismo.plans.schemas import (
 router = APIGatewayHttpRouter()
 
 BodyT = TypeVar("BodyT")
-
-Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200)")]
 
 
 def _json(status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -62,7 +66,7 @@ def create_student(body: StudentCreate) -> Response[Any]:
 
 
 @router.get("/students", summary="Students in the caller's scope", tags=["students"])
-def list_students(skip: Skip = 0, limit: Limit = DEFAULT_LIMIT) -> Response[Any]:
+def list_students(skip: PageSkip = 0, limit: PageLimit = DEFAULT_PAGE_LIMIT) -> Response[Any]:
     with session_scope() as session:
         return _json(200, service.list_students(session, current_principal(router), skip, limit))
 
@@ -113,8 +117,8 @@ def list_pending_review(
         BoundedDate | None, Query(description="Created on or before this day; not before date_from")
     ] = None,
     overdue_only: Annotated[bool, Query(description="Only plans already past their due date")] = False,
-    skip: Skip = 0,
-    limit: Limit = DEFAULT_LIMIT,
+    skip: PageSkip = 0,
+    limit: PageLimit = DEFAULT_PAGE_LIMIT,
     include_student: Annotated[bool, Query(description="Add student {id, full_name} to each item")] = False,
     use_cache: Annotated[bool, Query(description="false reads the database (X-Cache: BYPASS)")] = True,
 ) -> Response[str]:
