@@ -2,8 +2,7 @@
 
 - uncached (``use_cache=false``): handler vs the same two SQL statements (page + count) on a raw
   DBAPI cursor; target p95 <= 30 ms and <= 3x raw SQL.
-- cached (HIT): handler vs a raw Redis GET of the same payload; target p95 <= 3 ms and <= 5x.
-- cached throughput in one process; target >= 1,000 requests/s.
+The cached rows are the ``plans_cached`` scenario (``python -m benchmarks.run plans_cached`` runs them alone).
 The EXPLAIN (ANALYZE, BUFFERS) of the main query goes in the notes.
 
 Needs only ``ctx.engine``, ``ctx.dataset`` and ``ctx.redis_url``: it points the in-process runtime at
@@ -14,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
@@ -32,7 +29,6 @@ from eduautismo.domain import Priority
 from eduautismo.identity.principal import Principal
 from eduautismo.plans import service
 from eduautismo.plans.pending_review import (
-    PageRequest,
     PendingReviewFilters,
     PendingReviewWindow,
     pending_review_count_query,
@@ -49,7 +45,7 @@ THROUGHPUT_REQUESTS = 3_000
 
 
 @contextlib.contextmanager
-def _runtime(ctx: BenchContext) -> Iterator[str]:
+def runtime(ctx: BenchContext) -> Iterator[str]:
     """Point settings, engine and Redis at the benchmark's services with a private key prefix."""
     prefix = f"bench-plans-{uuid.uuid4().hex[:8]}"
     # The runner's own DATABASE_URL wins (it may reach the server by socket); else ctx.engine's URL.
@@ -75,7 +71,7 @@ def _runtime(ctx: BenchContext) -> Iterator[str]:
         reset_runtime()
 
 
-def _handler_call(actor: Actor, query: dict[str, str]) -> Callable[[], dict[str, Any]]:
+def handler_call(actor: Actor, query: dict[str, str]) -> Callable[[], dict[str, Any]]:
     route, parameters = match_route("GET", PENDING_REVIEW) or (None, {})
     assert route is not None
     handler = load_handler(route.code_uri, route.handler)
@@ -98,11 +94,11 @@ def _handler_call(actor: Actor, query: dict[str, str]) -> Callable[[], dict[str,
     return call
 
 
-def _principal(actor: Actor) -> Principal:
+def principal_of(actor: Actor) -> Principal:
     return Principal(actor.user_id, actor.organization_id, actor.email, actor.name, actor.role)
 
 
-def _window(actor: Actor) -> PendingReviewWindow:
+def window_of(actor: Actor) -> PendingReviewWindow:
     timezone = service.organization_timezone(session_scope, actor.organization_id)
     return PendingReviewWindow(local_today(datetime.now(UTC), timezone), timezone)
 
@@ -115,7 +111,7 @@ def _raw_sql_call(
     engine: Engine, actor: Actor, filters: PendingReviewFilters
 ) -> tuple[Callable[[], None], str]:
     """The handler's two statements (page, count) as literal SQL on a raw DBAPI cursor."""
-    principal, window = _principal(actor), _window(actor)
+    principal, window = principal_of(actor), window_of(actor)
     page = pending_review_query(principal, filters, window, include_student=False).offset(0).limit(50)
     count = pending_review_count_query(principal, filters, window)
     page_sql, count_sql = _literal_sql(page), _literal_sql(count)
@@ -146,7 +142,7 @@ def _p(samples: list[float], q: float) -> float:
     return round(percentile(samples, q), 3)
 
 
-def _latency_row(
+def latency_row(
     scenario: str,
     samples: list[float],
     baseline_samples: list[float],
@@ -173,10 +169,10 @@ def _latency_row(
 def _uncached_row(
     ctx: BenchContext, name: str, actor: Actor, query: dict[str, str], filters: PendingReviewFilters
 ) -> BenchRow:
-    handler_samples = sample_ms(_handler_call(actor, {**query, "use_cache": "false"}), ITERATIONS)
+    handler_samples = sample_ms(handler_call(actor, {**query, "use_cache": "false"}), ITERATIONS)
     raw_call, page_sql = _raw_sql_call(ctx.engine, actor, filters)
     raw_samples = sample_ms(raw_call, ITERATIONS)
-    return _latency_row(
+    return latency_row(
         f"pending-review uncached ({name})",
         handler_samples,
         raw_samples,
@@ -187,58 +183,11 @@ def _uncached_row(
     )
 
 
-def _cached_rows(ctx: BenchContext, actor: Actor) -> list[BenchRow]:
-    call = _handler_call(actor, {})
-    call()
-    if call()["headers"].get("X-Cache") != "HIT":
-        raise RuntimeError("the second pending-review request was not a cache HIT")
-    cache = get_cache_manager()
-    principal, window = _principal(actor), _window(actor)
-    generation = cache.generation(service.pending_review_namespace(actor.organization_id)) or 0
-    key = cache.key(
-        service.pending_review_cache_key(
-            principal, PendingReviewFilters(), window.today, generation, PageRequest()
-        )
-    )
-    client = redis.Redis.from_url(ctx.redis_url)
-    if client.get(key) is None:
-        raise RuntimeError("cached page key not found")
-    handler_samples = sample_ms(call, ITERATIONS)
-    raw_samples = sample_ms(lambda: client.get(key), ITERATIONS)
-    started = time.perf_counter()
-    for _ in range(THROUGHPUT_REQUESTS):
-        call()
-    throughput = THROUGHPUT_REQUESTS / (time.perf_counter() - started)
-    payload_bytes = len(client.get(key) or b"")
-    return [
-        _latency_row(
-            "pending-review cached HIT (coordinator)",
-            handler_samples,
-            raw_samples,
-            baseline="raw Redis GET of the same payload",
-            max_p95_ms=3,
-            max_ratio=5,
-            notes=f"payload {payload_bytes} bytes",
-        ),
-        BenchRow(
-            scenario="pending-review cached throughput (one process)",
-            p50_ms=None,
-            p95_ms=None,
-            throughput_rps=round(throughput, 1),
-            baseline="",
-            baseline_p95_ms=None,
-            target=">= 1000 requests/s",
-            passed=throughput >= 1_000,
-            notes=f"{THROUGHPUT_REQUESTS} sequential cached requests through the handler",
-        ),
-    ]
-
-
 def run(ctx: BenchContext) -> list[BenchRow]:
     coordinator = ctx.dataset.coordinator
     professional = ctx.dataset.professionals[0]
     filtered = {"priority": "high", "overdue_only": "true"}
-    with _runtime(ctx), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    with runtime(ctx), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         # The handler prints one EMF document per request: to /dev/null here, as Lambda ships stdout.
         return [
             _uncached_row(ctx, "coordinator", coordinator, {}, PendingReviewFilters()),
@@ -249,5 +198,4 @@ def run(ctx: BenchContext) -> list[BenchRow]:
                 filtered,
                 PendingReviewFilters(priority=Priority.HIGH, overdue_only=True),
             ),
-            *_cached_rows(ctx, coordinator),
         ]

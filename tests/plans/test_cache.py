@@ -22,8 +22,8 @@ from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import metrics
-from eduautismo.plans import service
-from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters, PendingReviewWindow
+from eduautismo.plans import repository, service
+from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
 from tests.plans.conftest import PLANS, item_ids, pending
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
@@ -335,30 +335,29 @@ def test_fifty_concurrent_misses_query_the_database_at_most_twice(
     _, professional, _ = _team(factory)
     factory.plan(professional, review_frequency="daily", start_date=TODAY)
     principal = Principal(professional.user_id, professional.organization_id, "", "", Role.PROFESSIONAL)
-    window = PendingReviewWindow(TODAY, "America/Sao_Paulo")
     builds: list[int] = []
-    real_page = service.pending_review_page
+    real_page = repository.pending_review_page
     start_together = threading.Barrier(50)
 
-    def slow_page(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def slow_page(*args: Any, **kwargs: Any) -> Any:
         builds.append(1)
         threading.Event().wait(0.3)
         return real_page(*args, **kwargs)
 
-    monkeypatch.setattr(service, "pending_review_page", slow_page)
+    monkeypatch.setattr(repository, "pending_review_page", slow_page)
     results: list[tuple[str, CacheStatus]] = []
 
     def request() -> None:
         start_together.wait()
         results.append(
             service.pending_review(
-                session_scope,
-                get_cache_manager(),
                 principal,
                 PendingReviewFilters(),
-                window,
                 PageRequest(),
                 use_cache=True,
+                sessions=session_scope,
+                cache=get_cache_manager(),
+                clock=FixedClock(NOW),
             )
         )
 

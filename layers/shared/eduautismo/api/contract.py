@@ -12,14 +12,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from eduautismo.domain import MAX_DATE, MIN_DATE
+from eduautismo.domain import MAX_DATE, MAX_PAGE_OFFSET, MIN_DATE
 
 ItemT = TypeVar("ItemT")
 
 # Every date the API takes (query or body) lies in DESIGN §4's range: outside it is a 422 naming the field.
 BoundedDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
+
+
+# The paging query parameters of every list (DESIGN §4): skip >= 0, limit 1-200, default 50.
+DEFAULT_PAGE_LIMIT = 50
+MAX_PAGE_LIMIT = 200
+PageSkip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1-200)")]
 
 
 class ErrorDetail(BaseModel):

@@ -1,14 +1,17 @@
 """What routes receive through Powertools ``Depends`` instead of reaching for module globals: the caller,
 the clock, the unit of work and the cache. Tests replace a provider with ``app.dependency_overrides``
-(``tests.support.api.override_dependency``); production wiring lives here alone."""
+(``tests.support.api.override_dependency``); production wiring lives here alone.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here or in routes modules: Powertools reads the type hints of a
+route and of each provider on every request, and string annotations would be compiled and evaluated
+again each time (most of a cached pending-review answer's cost)."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
 
+from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import SessionScope, session_scope
 from eduautismo.identity.principal import Principal
@@ -33,6 +36,11 @@ def get_session_scope() -> SessionScope:
     return session_scope
 
 
+def get_cache() -> CacheManager:
+    return get_cache_manager()
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 CurrentClock = Annotated[Clock, Depends(get_clock)]
 Sessions = Annotated[SessionScope, Depends(get_session_scope)]
+Cache = Annotated[CacheManager, Depends(get_cache)]

@@ -1,42 +1,35 @@
-"""The pending-review list (DESIGN §3, §4): filters, caller scope, query, pages and a streaming iterator.
+"""The pending-review list (DESIGN §3, §4): its filters, the caller's scope and the query, in the page order.
 
-Public API reused by the exports feature, so that a CSV/XLSX export lists exactly the plans the
-pending-review page lists for the same caller and filters:
+Shared with the exports feature, so that a CSV/XLSX export lists exactly the plans the pending-review page
+lists for the same caller and filters:
 
 - ``PendingReviewFilters``: the validated filters (no pagination, no cache switch); ``PageRequest``:
   skip/limit/include_student.
 - ``PendingReviewWindow(today, timezone)``: build it with ``plans.service.organization_window(...)``:
   ``today`` is always the organization's local date, never the server's.
 - ``authorize_filters(principal, filters)``: 403 when a professional asks for someone else's plans
-  (every function below calls it too).
-- ``iter_pending_review(session, principal, filters, window, include_student=, batch_size=)``: every
-  matching plan (``PlanOut``) in the page order, read in keyset batches (bounded memory at any size).
-- ``count_pending_review`` / ``pending_review_page``: the total and one page.
+  (the queries below call it too).
+- ``pending_review_query`` / ``count_pending_review``: the ordered statement and the total.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate
 from eduautismo.db.models import InterventionPlan, Student
-from eduautismo.domain import MAX_PAGE_OFFSET, PlanStatus, Priority, ReviewFrequency
+from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
 from eduautismo.errors import Forbidden
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.schemas import PlanOut, page_json
 from eduautismo.settings import get_settings
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-DEFAULT_BATCH_SIZE = 1_000
 
 # The contract's order: priority high -> low, then due date, then id (stable across pages).
 ORDER = (InterventionPlan.priority_rank, InterventionPlan.next_review_due, InterventionPlan.id)
@@ -52,8 +45,8 @@ class PendingReviewFilters(BaseModel):
     professional_id: uuid.UUID | None = None
     student_id: uuid.UUID | None = None
     review_frequency: ReviewFrequency | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: BoundedDate | None = None
+    date_to: BoundedDate | None = None
     overdue_only: bool = False
 
     @field_validator("date_to")
@@ -68,29 +61,12 @@ class PendingReviewFilters(BaseModel):
         return self.model_dump(mode="json")
 
 
-class PendingReviewQuery(PendingReviewFilters):
-    """The query string of ``GET /intervention-plans/pending-review``: filters, page and cache switch."""
-
-    skip: int = Field(default=0, ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)")
-    include_student: bool = Field(default=False, description="Add student {id, full_name} to each item")
-    use_cache: bool = Field(default=True, description="false reads the database (X-Cache: BYPASS)")
-
-    def filters(self) -> PendingReviewFilters:
-        return PendingReviewFilters.model_validate(
-            self.model_dump(include=set(PendingReviewFilters.model_fields))
-        )
-
-    def page(self) -> PageRequest:
-        return PageRequest(self.skip, self.limit, self.include_student)
-
-
 @dataclass(frozen=True)
 class PageRequest:
     """Which slice of the list, and whether each item names its student."""
 
     skip: int = 0
-    limit: int = DEFAULT_LIMIT
+    limit: int = DEFAULT_PAGE_LIMIT
     include_student: bool = False
 
 
@@ -175,54 +151,3 @@ def count_pending_review(
     session: Session, principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow
 ) -> int:
     return int(session.scalar(pending_review_count_query(principal, filters, window)) or 0)
-
-
-def _rows_to_items(rows: Any, window: PendingReviewWindow, include_student: bool) -> list[PlanOut]:
-    if include_student:
-        return [PlanOut.build(plan, window.today, name) for plan, name in rows]
-    return [PlanOut.build(plan, window.today) for (plan,) in rows]
-
-
-def pending_review_page(
-    session: Session,
-    principal: Principal,
-    filters: PendingReviewFilters,
-    window: PendingReviewWindow,
-    page: PageRequest,
-) -> dict[str, Any]:
-    """One page as the API answers it: ``{items, total, skip, limit, has_more}``."""
-    statement = pending_review_query(principal, filters, window, page.include_student)
-    rows = session.execute(statement.offset(page.skip).limit(page.limit))
-    items = _rows_to_items(rows, window, page.include_student)
-    total = count_pending_review(session, principal, filters, window)
-    return page_json([item.as_json() for item in items], total, page.skip, page.limit)
-
-
-def iter_pending_review(
-    session: Session,
-    principal: Principal,
-    filters: PendingReviewFilters,
-    window: PendingReviewWindow,
-    *,
-    include_student: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> Iterator[PlanOut]:
-    """Every pending-review plan of the caller's scope matching ``filters``, in the page order.
-
-    Reads in keyset batches of ``batch_size`` (``(priority_rank, next_review_due, id) > last``) so an
-    export of a million rows never holds more than one batch, and never pays an ever-growing OFFSET.
-    """
-    statement = pending_review_query(principal, filters, window, include_student)
-    last: tuple[int, date, uuid.UUID] | None = None
-    while True:
-        batch_statement = statement if last is None else statement.where(tuple_(*ORDER) > tuple_(*last))
-        rows = session.execute(batch_statement.limit(batch_size)).all()
-        if not rows:
-            return
-        yield from _rows_to_items(rows, window, include_student)
-        plan = rows[-1][0]
-        for row in rows:  # keep the session's identity map at one batch
-            session.expunge(row[0])
-        last = (plan.priority_rank, plan.next_review_due, plan.id)
-        if len(rows) < batch_size:
-            return

@@ -1,29 +1,43 @@
-"""HTTP routes of the students and plans function: translate requests into service calls, nothing more."""
+"""HTTP routes of the intervention plans: translate requests into service calls, nothing more.
 
-from __future__ import annotations
+Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
+type hints on every request, see ``eduautismo.api.dependencies``."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.app import current_principal
-from eduautismo.cache.manager import get_cache_manager
-from eduautismo.clock import Clock, SystemClock
-from eduautismo.db.engine import session_scope
+from eduautismo.api.contract import (
+    DEFAULT_PAGE_LIMIT,
+    BoundedDate,
+    PageLimit,
+    PageSkip,
+    json_response,
+    responses,
+)
+from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.domain import Priority, ReviewFrequency
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import PendingReviewQuery, PendingReviewWindow
-from eduautismo.plans.schemas import PlanCreate, PlanUpdate, ReviewCreate
+from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
+from eduautismo.plans.schemas import (
+    PlanCreate,
+    PlanOut,
+    PlanPage,
+    PlanUpdate,
+    ReviewCreate,
+    ReviewOut,
+)
 
 router = APIGatewayHttpRouter()
 
-# The clock adapter: "today" is the organization's local date at this instant (tests substitute it).
-clock: Clock = SystemClock()
+BodyT = TypeVar("BodyT")
 
 
-def _json(status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> Response[Any]:
+def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -> Response[BodyT]:
+    """A JSON answer that no shared cache may keep (it is one caller's view of children's data)."""
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -32,57 +46,120 @@ def _json(status: int, body: dict[str, Any] | str, headers: dict[str, str] | Non
     )
 
 
-def _window() -> PendingReviewWindow:
-    return service.organization_window(session_scope, current_principal(router), clock)
+@router.post(
+    "/intervention-plans",
+    status_code=201,
+    responses=responses(201),
+    summary="Create an intervention plan",
+    tags=["plans"],
+)
+def create_plan(
+    body: PlanCreate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
+) -> Response[PlanOut]:
+    created = service.create_plan(principal, body, sessions=sessions, cache=cache, clock=clock)
+    return _no_store(201, created)
 
 
-@router.post("/intervention-plans", summary="Create an intervention plan", tags=["plans"])
-def create_plan(body: PlanCreate) -> Response[Any]:
-    principal = current_principal(router)
-    window = _window()
-    with session_scope() as session:
-        created = service.create_plan(session, principal, body, window)
-    service.invalidate_pending_review(get_cache_manager(), principal.organization_id)
-    return _json(201, created)
-
-
-@router.get("/intervention-plans/pending-review", summary="Plans due for review", tags=["plans"])
-def list_pending_review(query: Annotated[PendingReviewQuery, Query()]) -> Response[Any]:
-    payload, status = service.pending_review(
-        session_scope,
-        get_cache_manager(),
-        current_principal(router),
-        query.filters(),
-        _window(),
-        query.page(),
-        use_cache=query.use_cache,
+@router.get(
+    "/intervention-plans/pending-review",
+    status_code=200,
+    # The body is JSON text (a cache HIT is sent as Redis holds it); its schema is declared here.
+    responses=responses(200, extra={200: json_response("One page; X-Cache: HIT, MISS or BYPASS", PlanPage)}),
+    summary="Plans due for review",
+    tags=["plans"],
+)
+def list_pending_review(
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    cache: Cache,
+    clock: CurrentClock,
+    priority: Annotated[Priority | None, Query(description="Only plans of this priority")] = None,
+    professional_id: Annotated[
+        uuid.UUID | None, Query(description="Only this professional's plans (a professional: themselves)")
+    ] = None,
+    student_id: Annotated[uuid.UUID | None, Query(description="Only this student's plans")] = None,
+    review_frequency: Annotated[ReviewFrequency | None, Query(description="Only this frequency")] = None,
+    date_from: Annotated[
+        BoundedDate | None, Query(description="Created on or after this day (organization's timezone)")
+    ] = None,
+    date_to: Annotated[
+        BoundedDate | None, Query(description="Created on or before this day; not before date_from")
+    ] = None,
+    overdue_only: Annotated[bool, Query(description="Only plans already past their due date")] = False,
+    skip: PageSkip = 0,
+    limit: PageLimit = DEFAULT_PAGE_LIMIT,
+    include_student: Annotated[bool, Query(description="Add student {id, full_name} to each item")] = False,
+    use_cache: Annotated[bool, Query(description="false reads the database (X-Cache: BYPASS)")] = True,
+) -> Response[str]:
+    filters = PendingReviewFilters(
+        priority=priority,
+        professional_id=professional_id,
+        student_id=student_id,
+        review_frequency=review_frequency,
+        date_from=date_from,
+        date_to=date_to,
+        overdue_only=overdue_only,
     )
-    return _json(200, payload, {"X-Cache": status.value})
+    page, status = service.pending_review(
+        principal,
+        filters,
+        PageRequest(skip, limit, include_student),
+        use_cache=use_cache,
+        sessions=sessions,
+        cache=cache,
+        clock=clock,
+    )
+    return _no_store(200, page, {"X-Cache": status.value})
 
 
-@router.get("/intervention-plans/<plan_id>", summary="One intervention plan", tags=["plans"])
-def get_plan(plan_id: uuid.UUID) -> Response[Any]:
-    principal = current_principal(router)
-    window = _window()
-    with session_scope() as session:
-        return _json(200, service.get_plan(session, principal, plan_id, window))
+@router.get(
+    "/intervention-plans/<plan_id>",
+    status_code=200,
+    responses=responses(200, 404),
+    summary="One intervention plan",
+    tags=["plans"],
+)
+def get_plan(
+    plan_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, clock: CurrentClock
+) -> Response[PlanOut]:
+    return _no_store(200, service.get_plan(principal, plan_id, sessions=sessions, clock=clock))
 
 
-@router.patch("/intervention-plans/<plan_id>", summary="Change an intervention plan", tags=["plans"])
-def update_plan(plan_id: uuid.UUID, body: PlanUpdate) -> Response[Any]:
-    principal = current_principal(router)
-    window = _window()
-    with session_scope() as session:
-        updated = service.update_plan(session, principal, plan_id, body, window)
-    service.invalidate_pending_review(get_cache_manager(), principal.organization_id)
-    return _json(200, updated)
+@router.patch(
+    "/intervention-plans/<plan_id>",
+    status_code=200,
+    responses=responses(200, 404),
+    summary="Change an intervention plan (answers the whole plan)",
+    tags=["plans"],
+)
+def update_plan(
+    plan_id: uuid.UUID,
+    body: PlanUpdate,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    cache: Cache,
+    clock: CurrentClock,
+) -> Response[PlanOut]:
+    updated = service.update_plan(principal, plan_id, body, sessions=sessions, cache=cache, clock=clock)
+    return _no_store(200, updated)
 
 
-@router.post("/intervention-plans/<plan_id>/reviews", summary="Record a review now", tags=["plans"])
-def review_plan(plan_id: uuid.UUID, body: Annotated[ReviewCreate | None, Body()] = None) -> Response[Any]:
-    principal = current_principal(router)
-    window = _window()
-    with session_scope() as session:
-        reviewed = service.review_plan(session, principal, plan_id, body or ReviewCreate(), window, clock)
-    service.invalidate_pending_review(get_cache_manager(), principal.organization_id)
-    return _json(201, reviewed)
+@router.post(
+    "/intervention-plans/<plan_id>/reviews",
+    status_code=201,
+    responses=responses(201, 404),
+    summary="Record a review now",
+    tags=["plans"],
+)
+def review_plan(
+    plan_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    cache: Cache,
+    clock: CurrentClock,
+    body: Annotated[ReviewCreate | None, Body()] = None,
+) -> Response[ReviewOut]:
+    reviewed = service.review_plan(
+        principal, plan_id, body or ReviewCreate(), sessions=sessions, cache=cache, clock=clock
+    )
+    return _no_store(201, reviewed)

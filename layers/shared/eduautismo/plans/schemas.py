@@ -1,7 +1,8 @@
-"""Request and response models of the students and plans API.
+"""Request and response models of the intervention plans API.
 
 Request models forbid unknown fields: a body that tries to set ``organization_id``, ``created_by_id``,
-``next_review_due`` or ``last_reviewed_at`` is refused (422), never silently applied or ignored.
+``next_review_due`` or ``last_reviewed_at`` is refused (422), never silently applied or ignored. Dates are
+``BoundedDate``: the latest start date plus the longest interval (a quarter) stays far from ``date.max``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from eduautismo.db.models import InterventionPlan, PlanReview
+from eduautismo.api.contract import BoundedDate, Page
+from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -34,7 +36,7 @@ class PlanCreate(RequestModel):
     status: PlanStatus = PlanStatus.ACTIVE
     priority: Priority = Priority.MEDIUM
     review_frequency: ReviewFrequency
-    start_date: date | None = Field(default=None, description="Defaults to today in the organization.")
+    start_date: BoundedDate | None = Field(default=None, description="Defaults to today in the organization.")
 
 
 class PlanUpdate(RequestModel):
@@ -46,7 +48,7 @@ class PlanUpdate(RequestModel):
     status: PlanStatus | None = None
     priority: Priority | None = None
     review_frequency: ReviewFrequency | None = None
-    start_date: date | None = None
+    start_date: BoundedDate | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -86,7 +88,9 @@ class PlanOut(BaseModel):
     days_overdue: int
     created_at: datetime
     updated_at: datetime
-    student: StudentRef | None = None
+    student: StudentRef | None = Field(
+        default=None, description="The student {id, full_name} when the list was asked with include_student"
+    )
 
     @classmethod
     def build(cls, plan: InterventionPlan, today: date, student_name: str | None = None) -> PlanOut:
@@ -112,11 +116,14 @@ class PlanOut(BaseModel):
             student=None if student_name is None else StudentRef(id=plan.student_id, full_name=student_name),
         )
 
-    def as_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"student"} if self.student is None else None)
+
+# One page of plans: ``{items, total, skip, limit, has_more}``.
+PlanPage = Page[PlanOut]
 
 
-class ReviewOut(BaseModel):
+class ReviewRecord(BaseModel):
+    """One review of a plan's history."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -126,16 +133,7 @@ class ReviewOut(BaseModel):
     notes: str | None
 
 
-def review_out(review: PlanReview, plan: PlanOut) -> dict[str, Any]:
-    """The recorded review, with the plan as it is after the review (its new ``next_review_due``)."""
-    return {**ReviewOut.model_validate(review).model_dump(mode="json"), "plan": plan.as_json()}
+class ReviewOut(ReviewRecord):
+    """A review just recorded, with the plan as it is after the review (its new ``next_review_due``)."""
 
-
-def page_json(items: list[dict[str, Any]], total: int, skip: int, limit: int) -> dict[str, Any]:
-    return {
-        "items": items,
-        "total": total,
-        "skip": skip,
-        "limit": limit,
-        "has_more": skip + len(items) < total,
-    }
+    plan: PlanOut

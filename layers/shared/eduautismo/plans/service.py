@@ -1,8 +1,10 @@
-"""Use cases of the students and plans API: scope, roles, derived dates, notification hooks, cache.
+"""Use cases of the intervention plans API: scope, roles, derived dates, notification hooks, cache.
 
-Writes run in one unit of work with their notification hooks (nothing lost, nothing half-done); the
-pending-review cache generation is bumped only after that unit of work has committed, so a reader can
-never cache a page built before the write under the new generation.
+Each plan use case takes the caller and what they asked for, then its adapters by keyword (``sessions``,
+``cache``, ``clock``), opens its own unit of work and answers a response model. Writes run in one unit of
+work with their notification hooks (nothing lost, nothing half-done); the pending-review cache generation
+is bumped only after that unit of work has committed, so a reader can never cache a page built before
+the write under the new generation.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import time
 import uuid
 from dataclasses import asdict
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -31,14 +32,14 @@ from eduautismo.plans.pending_review import (
     PendingReviewFilters,
     PendingReviewWindow,
     authorize_filters,
-    pending_review_page,
 )
 from eduautismo.plans.schemas import (
     PlanCreate,
     PlanOut,
+    PlanPage,
     PlanUpdate,
     ReviewCreate,
-    review_out,
+    ReviewOut,
 )
 from eduautismo.settings import get_settings
 from eduautismo.students import repository as students_repository
@@ -91,35 +92,6 @@ def _refresh_due_date(plan: InterventionPlan, timezone: str) -> None:
     )
 
 
-def create_plan(
-    session: Session, principal: Principal, body: PlanCreate, window: PendingReviewWindow
-) -> dict[str, Any]:
-    professional_id = _responsible_professional(session, principal, body.professional_id)
-    # A professional attaches only students already in their caseload (DESIGN §2); any other id
-    # answers exactly like one that does not exist.
-    if students_repository.find_student(session, principal, body.student_id) is None:
-        raise InvalidInput.for_field("student_id", "no such student in your organization")
-    plan = InterventionPlan(
-        organization_id=principal.organization_id,
-        student_id=body.student_id,
-        professional_id=professional_id,
-        created_by_id=principal.user_id,
-        title=body.title,
-        description=body.description,
-        status=body.status.value,
-        priority=body.priority.value,
-        review_frequency=body.review_frequency.value,
-        start_date=body.start_date or window.today,
-    )
-    _refresh_due_date(plan, window.timezone)
-    session.add(plan)
-    session.flush()
-    plan_events.plan_created(session, plan, principal)
-    session.flush()
-    session.refresh(plan)
-    return PlanOut.build(plan, window.today).as_json()
-
-
 def _scoped_plan(
     session: Session, principal: Principal, plan_id: uuid.UUID, for_update: bool
 ) -> InterventionPlan:
@@ -129,54 +101,109 @@ def _scoped_plan(
     return plan
 
 
-def get_plan(
-    session: Session, principal: Principal, plan_id: uuid.UUID, window: PendingReviewWindow
-) -> dict[str, Any]:
-    return PlanOut.build(_scoped_plan(session, principal, plan_id, False), window.today).as_json()
+def create_plan(
+    principal: Principal, body: PlanCreate, *, sessions: SessionScope, cache: CacheManager, clock: Clock
+) -> PlanOut:
+    window = organization_window(sessions, principal, clock)
+    with sessions() as session:
+        professional_id = _responsible_professional(session, principal, body.professional_id)
+        # A professional attaches only students already in their caseload (DESIGN §2); any other id
+        # answers exactly like one that does not exist.
+        if students_repository.find_student(session, principal, body.student_id) is None:
+            raise InvalidInput.for_field("student_id", "no such student in your organization")
+        plan = InterventionPlan(
+            organization_id=principal.organization_id,
+            student_id=body.student_id,
+            professional_id=professional_id,
+            created_by_id=principal.user_id,
+            title=body.title,
+            description=body.description,
+            status=body.status.value,
+            priority=body.priority.value,
+            review_frequency=body.review_frequency.value,
+            start_date=body.start_date or window.today,
+        )
+        _refresh_due_date(plan, window.timezone)
+        session.add(plan)
+        session.flush()
+        plan_events.plan_created(session, plan, principal)
+        session.flush()
+        session.refresh(plan)
+        created = PlanOut.build(plan, window.today)
+    invalidate_pending_review(cache, principal.organization_id)
+    return created
+
+
+def get_plan(principal: Principal, plan_id: uuid.UUID, *, sessions: SessionScope, clock: Clock) -> PlanOut:
+    window = organization_window(sessions, principal, clock)
+    with sessions() as session:
+        return PlanOut.build(_scoped_plan(session, principal, plan_id, False), window.today)
 
 
 def update_plan(
-    session: Session, principal: Principal, plan_id: uuid.UUID, body: PlanUpdate, window: PendingReviewWindow
-) -> dict[str, Any]:
-    plan = _scoped_plan(session, principal, plan_id, True)
-    changes = body.changes()
-    if "professional_id" in changes and changes["professional_id"] != plan.professional_id:
-        if not principal.is_coordinator:
-            raise Forbidden("only coordinators assign plans to another professional")
-        _responsible_professional(session, principal, changes["professional_id"])
-    previous_priority = plan.priority
-    for name, value in changes.items():
-        setattr(plan, name, getattr(value, "value", value))
-    _refresh_due_date(plan, window.timezone)
-    session.flush()
-    plan_events.plan_updated(session, plan, principal, previous_priority)
-    session.flush()
-    session.refresh(plan)
-    return PlanOut.build(plan, window.today).as_json()
+    principal: Principal,
+    plan_id: uuid.UUID,
+    body: PlanUpdate,
+    *,
+    sessions: SessionScope,
+    cache: CacheManager,
+    clock: Clock,
+) -> PlanOut:
+    window = organization_window(sessions, principal, clock)
+    with sessions() as session:
+        plan = _scoped_plan(session, principal, plan_id, True)
+        changes = body.changes()
+        if "professional_id" in changes and changes["professional_id"] != plan.professional_id:
+            if not principal.is_coordinator:
+                raise Forbidden("only coordinators assign plans to another professional")
+            _responsible_professional(session, principal, changes["professional_id"])
+        previous_priority = plan.priority
+        for name, value in changes.items():
+            setattr(plan, name, getattr(value, "value", value))
+        _refresh_due_date(plan, window.timezone)
+        session.flush()
+        plan_events.plan_updated(session, plan, principal, previous_priority)
+        session.flush()
+        session.refresh(plan)
+        updated = PlanOut.build(plan, window.today)
+    invalidate_pending_review(cache, principal.organization_id)
+    return updated
 
 
 def review_plan(
-    session: Session,
     principal: Principal,
     plan_id: uuid.UUID,
     body: ReviewCreate,
-    window: PendingReviewWindow,
+    *,
+    sessions: SessionScope,
+    cache: CacheManager,
     clock: Clock,
-) -> dict[str, Any]:
-    plan = _scoped_plan(session, principal, plan_id, True)
+) -> ReviewOut:
+    """Record a review now: the plan's next due date counts from the review's local date."""
+    timezone = organization_timezone(sessions, principal.organization_id)
     reviewed_at = clock.now()
-    review = PlanReview(
-        plan_id=plan.id, reviewer_id=principal.user_id, reviewed_at=reviewed_at, notes=body.notes
-    )
-    session.add(review)
-    plan.last_reviewed_at = reviewed_at
-    _refresh_due_date(plan, window.timezone)
-    session.flush()
-    plan_events.plan_reviewed(session, plan, principal)
-    session.flush()
-    session.refresh(plan)
-    today = local_today(reviewed_at, window.timezone)
-    return review_out(review, PlanOut.build(plan, today))
+    with sessions() as session:
+        plan = _scoped_plan(session, principal, plan_id, True)
+        review = PlanReview(
+            plan_id=plan.id, reviewer_id=principal.user_id, reviewed_at=reviewed_at, notes=body.notes
+        )
+        session.add(review)
+        plan.last_reviewed_at = reviewed_at
+        _refresh_due_date(plan, timezone)
+        session.flush()
+        plan_events.plan_reviewed(session, plan, principal)
+        session.flush()
+        session.refresh(plan)
+        recorded = ReviewOut(
+            id=review.id,
+            plan_id=review.plan_id,
+            reviewer_id=review.reviewer_id,
+            reviewed_at=review.reviewed_at,
+            notes=review.notes,
+            plan=PlanOut.build(plan, local_today(reviewed_at, timezone)),
+        )
+    invalidate_pending_review(cache, principal.organization_id)
+    return recorded
 
 
 # ---- pending review ----
@@ -204,22 +231,43 @@ def pending_review_cache_key(
     return f"{pending_review_namespace(principal.organization_id)}:g{generation}:{scope}:{today}:{digest}"
 
 
-def pending_review(
-    session_scope: SessionScope,
-    cache: CacheManager,
+def pending_review_page(
     principal: Principal,
     filters: PendingReviewFilters,
     window: PendingReviewWindow,
     page: PageRequest,
     *,
+    sessions: SessionScope,
+) -> PlanPage:
+    """One page of the list, read from the database."""
+    with sessions() as session:
+        plans, total = repository.pending_review_page(session, principal, filters, window, page)
+        items = [PlanOut.build(plan, window.today, student_name) for plan, student_name in plans]
+    return PlanPage(
+        items=items, total=total, skip=page.skip, limit=page.limit, has_more=page.skip + len(items) < total
+    )
+
+
+def pending_review(
+    principal: Principal,
+    filters: PendingReviewFilters,
+    page: PageRequest,
+    *,
     use_cache: bool,
+    sessions: SessionScope,
+    cache: CacheManager,
+    clock: Clock,
 ) -> tuple[str, CacheStatus]:
-    """The page as a JSON string, and whether it came from the cache."""
+    """The page as JSON text (``PlanPage``), and whether it came from the cache.
+
+    Text, not a model: a cache HIT is answered with the bytes Redis holds, never parsed and validated
+    again (they were written from a validated ``PlanPage``); a MISS stores and answers the same text.
+    """
     authorize_filters(principal, filters)
+    window = organization_window(sessions, principal, clock)
 
     def build() -> str:
-        with session_scope() as session:
-            return dumps(pending_review_page(session, principal, filters, window, page))
+        return pending_review_page(principal, filters, window, page, sessions=sessions).model_dump_json()
 
     generation = cache.generation(pending_review_namespace(principal.organization_id)) if use_cache else None
     if generation is None:

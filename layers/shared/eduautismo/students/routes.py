@@ -1,30 +1,21 @@
 """HTTP routes of the students (PlansFunction): translate requests into service calls, nothing more."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import Page, responses
-from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
-from eduautismo.cache.manager import CacheManager, get_cache_manager
-from eduautismo.domain import MAX_PAGE_OFFSET
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PageLimit, PageSkip, responses
+from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
 from eduautismo.exports.storage import ExportStorage, get_export_storage
-from eduautismo.plans.pending_review import DEFAULT_LIMIT, MAX_LIMIT
 from eduautismo.students import service
 from eduautismo.students.schemas import DataExportLink, StudentCreate, StudentOut, StudentUpdate
 
 router = APIGatewayHttpRouter()
 
-Cache = Annotated[CacheManager, Depends(get_cache_manager)]
 Storage = Annotated[ExportStorage, Depends(get_export_storage)]
-Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-200)")]
 
 # Children's data: never kept by a browser or a shared proxy.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -58,7 +49,7 @@ def create_student(
     "/students", responses=responses(200), summary="Students in the caller's scope", tags=["students"]
 )
 def list_students(
-    principal: CurrentPrincipal, sessions: Sessions, skip: Skip = 0, limit: Limit = DEFAULT_LIMIT
+    principal: CurrentPrincipal, sessions: Sessions, skip: PageSkip = 0, limit: PageLimit = DEFAULT_PAGE_LIMIT
 ) -> Response[Page[StudentOut]]:
     page = service.list_students(sessions, principal, skip, limit)
     return Response(200, content_types.APPLICATION_JSON, page, headers=NO_STORE)

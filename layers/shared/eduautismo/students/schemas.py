@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from eduautismo.api.contract import BoundedDate
 from eduautismo.domain import ExportFormat, ExportStatus, NotificationPriority, NotificationType
-from eduautismo.plans.schemas import PlanOut, ReviewOut
+from eduautismo.plans.schemas import PlanOut, ReviewRecord
 
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -72,7 +72,7 @@ class PlanRecord(PlanOut):
     """A plan as the API shows it (overdue state as of the export's day), with its review history."""
 
     student: SkipJsonSchema[None] = Field(default=None, exclude=True)  # the document's student is the one
-    reviews: list[ReviewOut]
+    reviews: list[ReviewRecord]
 
 
 class NotificationRecord(BaseModel):

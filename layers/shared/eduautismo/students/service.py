@@ -26,7 +26,7 @@ from eduautismo.exports import audit
 from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger
-from eduautismo.plans.schemas import PlanOut, ReviewOut
+from eduautismo.plans.schemas import PlanOut, ReviewRecord
 from eduautismo.plans.service import invalidate_pending_review, organization_timezone
 from eduautismo.settings import get_settings
 from eduautismo.students import repository
@@ -131,9 +131,9 @@ def _export_job_record(job: ExportJob) -> ExportJobRecord:
 def _data_document(session: Session, student: Student, now: datetime, timezone: str) -> StudentDataDocument:
     plans = repository.student_plans(session, student.id)
     plan_ids = [plan.id for plan in plans]
-    reviews: dict[uuid.UUID, list[ReviewOut]] = {plan_id: [] for plan_id in plan_ids}
+    reviews: dict[uuid.UUID, list[ReviewRecord]] = {plan_id: [] for plan_id in plan_ids}
     for review in repository.plan_reviews(session, plan_ids):
-        reviews[review.plan_id].append(ReviewOut.model_validate(review))
+        reviews[review.plan_id].append(ReviewRecord.model_validate(review))
     today = local_today(now, timezone)
     notifications = repository.plan_notifications(session, plan_ids)
     jobs = repository.exports_touching(session, student)

@@ -1,0 +1,37 @@
+"""HTTP routes of the users feature (served by the plans function): translate requests into service
+calls, nothing more.
+
+Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
+type hints on every request, see ``eduautismo.api.dependencies``."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, PageLimit, PageSkip, responses
+from eduautismo.api.dependencies import CurrentPrincipal, Sessions
+from eduautismo.domain import Role
+from eduautismo.users import service
+from eduautismo.users.schemas import UserPage
+
+router = APIGatewayHttpRouter()
+
+
+@router.get(
+    "/users",
+    status_code=200,
+    responses=responses(200),
+    summary="Users of the caller's organization (a professional: only themselves)",
+    tags=["users"],
+)
+def list_users(
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    role: Annotated[Role | None, Query(description="Only users of this role")] = None,
+    skip: PageSkip = 0,
+    limit: PageLimit = DEFAULT_PAGE_LIMIT,
+) -> Response[UserPage]:
+    page = service.list_users(principal, role, skip, limit, sessions=sessions)
+    return Response(200, content_types.APPLICATION_JSON, page, headers={"Cache-Control": "no-store"})
