@@ -1,8 +1,6 @@
 """HTTP routes of the notifications function (seed §2.4 shapes, DESIGN §6 inbox). Every route acts on the
 caller's own rows; every answer is ``Cache-Control: no-store``."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Annotated, Any
 
