@@ -1,0 +1,18 @@
+"""The database credentials in AWS: an RDS-format secret in Secrets Manager (rotated), without SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eduautismo.settings import Settings
+
+
+def database_secret(settings: Settings) -> dict[str, Any]:
+    """The RDS-format secret, cached for a few minutes per container."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from eduautismo.observability import trace_aws_sdk
+
+    trace_aws_sdk()
+    return json.loads(str(parameters.get_secret(settings.database_secret_arn or "", max_age=300)))  # type: ignore[no-any-return]
