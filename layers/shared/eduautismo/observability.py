@@ -26,6 +26,10 @@ metrics = Metrics(namespace="EduAutismo", service="eduautismo")
 
 SERVICE = "eduautismo"
 TRACED_LIBRARIES = ("botocore",)
+# The operations view's metrics (namespace EduAutismo, dimension service): names of the seed's README.
+NOTIFICATION_CREATION_TIME = "notification_creation_time"
+EXPORT_GENERATION_TIME = "export_generation_time"
+EXPORT_ROWS = "export_rows"
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 _patch_lock = threading.Lock()
@@ -63,6 +67,12 @@ def capture_lambda_handler(handler: Handler) -> Handler:
 
 def add_duration_metric(name: str, milliseconds: float) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(milliseconds, 3))
+
+
+def record_export(milliseconds: float, rows: int) -> None:
+    """One produced export: its time from query to download link, and its rows."""
+    add_duration_metric(EXPORT_GENERATION_TIME, milliseconds)
+    metrics.add_metric(name=EXPORT_ROWS, unit=MetricUnit.Count, value=rows)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from eduautismo.db.models import InterventionPlan, Notification
 from eduautismo.domain import NotificationPriority, NotificationType, Priority
 from eduautismo.errors import NotFound
 from eduautismo.notifications import texts
+from eduautismo.observability import NOTIFICATION_CREATION_TIME, timed_metric
 
 # DESIGN §6: an overdue review is urgent from this many days late (or when the plan is high priority).
 OVERDUE_URGENT_AFTER_DAYS = 7
@@ -85,7 +86,12 @@ class NotificationService:
     # ---- creation ----
 
     def create_notification(self, data: NotificationCreate) -> Notification:
-        """Insert once: the same (user, dedupe key) again returns the notification created first."""
+        """Insert once: the same (user, dedupe key) again returns the notification created first.
+        Its time is the ``notification_creation_time`` metric (ms)."""
+        with timed_metric(NOTIFICATION_CREATION_TIME):
+            return self._insert_once(data)
+
+    def _insert_once(self, data: NotificationCreate) -> Notification:
         values = {
             "id": uuid.uuid4(),
             "organization_id": data.organization_id,
