@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -87,11 +88,8 @@ def run(ctx: BenchContext) -> list[BenchRow]:
     # remove what the job created (stamped with its "now") and put those rows back.
     # Copying a few hundred thousand rows back outlasts the API's timeouts: a connection without them.
     maintenance = build_engine(
-        settings.model_copy(
-            update={
-                "database_statement_timeout_ms": 0,
-                "database_socket_timeout_seconds": MAINTENANCE_SECONDS,
-            }
+        dataclasses.replace(
+            settings, database_statement_timeout_ms=0, database_socket_timeout_seconds=MAINTENANCE_SECONDS
         )
     )
     with maintenance.begin() as connection:

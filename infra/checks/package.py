@@ -1,8 +1,10 @@
 """`make package`: build the shared layer for the Lambda platform and zip every function, then report
 each artifact's size and check Lambda's limits (layer + function: 50 MiB zipped, 250 MiB unzipped).
 
-The layer's dependencies come from PyPI as manylinux wheels for CPython 3.12 on x86_64 (the template's
-runtime and architecture), whatever machine builds it. Artifacts land in build/package/.
+The layer's dependencies come from PyPI as manylinux wheels for CPython 3.12 on aarch64 (the template's
+runtime and Graviton architecture), whatever machine builds it: pure wheels or manylinux2014 /
+manylinux_2_28 aarch64 ones (the python3.12 runtime, Amazon Linux 2023, has glibc 2.34), never a source
+build. Artifacts land in build/package/.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ LAYER_SOURCE = ROOT / "layers" / "shared"
 ZIPPED_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 SKIPPED = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+PYTHON_VERSION = "3.12"
+PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 
 
 def build_layer(target: Path) -> None:
@@ -33,12 +37,11 @@ def build_layer(target: Path) -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--platform",
-            "manylinux2014_x86_64",
+            *(option for platform in PLATFORMS for option in ("--platform", platform)),
             "--implementation",
             "cp",
             "--python-version",
-            "3.12",
+            PYTHON_VERSION,
             "--only-binary=:all:",
             "--target",
             str(site),

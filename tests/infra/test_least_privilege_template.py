@@ -5,6 +5,7 @@ and expires, and the S3 gateway endpoint reaches the export bucket only."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from eduautismo.settings import Settings
@@ -79,7 +80,9 @@ def test_functions_connect_as_the_application_the_owner_only_migrates_and_health
         "GetAtt": "Database.Outputs.ApplicationSecretArn"
     }
     assert migrations["HEALTH_DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.HealthSecretArn"}
-    assert {"application_database_secret_arn", "health_database_secret_arn"} <= set(Settings.model_fields)
+    assert {"application_database_secret_arn", "health_database_secret_arn"} <= {
+        field.name for field in dataclasses.fields(Settings)
+    }
     health = functions(template)["HealthFunction"]["Environment"]["Variables"]
     assert health["DATABASE_SECRET_ARN"] == {"GetAtt": "Database.Outputs.HealthSecretArn"}
 

@@ -4,6 +4,7 @@ the parameters they declare, and samconfig.toml deploys dev and prod to sa-east-
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def test_no_function_gets_bucket_wide_s3_access() -> None:
 def test_the_function_environment_names_real_settings() -> None:
     # Given the variables every function gets from Globals
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    settings = {name.upper() for name in Settings.model_fields} | {"AWS_REGION"}
+    settings = {field.name.upper() for field in dataclasses.fields(Settings)} | {"AWS_REGION"}
     # Then each one (but Powertools' own) is a field of Settings, so none is silently ignored
     unknown = {name for name in variables if not name.startswith("POWERTOOLS_")} - settings
     assert unknown == set()

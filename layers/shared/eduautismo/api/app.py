@@ -14,12 +14,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eduautismo.api.dependencies import PRINCIPAL_KEY
-from eduautismo.api.errors import register_error_handlers
-from eduautismo.db.engine import session_scope
-from eduautismo.identity.principal import Principal, claims_from_event, principal_from_claims
-from eduautismo.identity.provisioning import provision
-from eduautismo.observability import logger, metrics, tracer
+from eduautismo.api.errors import register_database_error_handler, register_error_handlers
+from eduautismo.identity.principal import PRINCIPAL_KEY, Principal, claims_from_event, principal_from_claims
+from eduautismo.observability import capture_lambda_handler, logger, metrics
+from eduautismo.snapstart import register_hooks
 
 API_PREFIX = "/api/v1"
 
@@ -28,6 +26,10 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
+    # Imported here: a function without authentication (health) loads neither SQLAlchemy nor the models.
+    from eduautismo.db.engine import session_scope
+    from eduautismo.identity.provisioning import provision
+
     principal = principal_from_claims(claims_from_event(app.current_event.raw_event))
     with session_scope() as session:
         provision(session, principal)
@@ -43,9 +45,14 @@ def current_principal(router: APIGatewayHttpRouter | APIGatewayHttpResolver) -> 
     return principal
 
 
-def create_app(*routers: APIGatewayHttpRouter, authenticated: bool = True) -> APIGatewayHttpResolver:
+def create_app(
+    *routers: APIGatewayHttpRouter, authenticated: bool = True, database: bool = True
+) -> APIGatewayHttpResolver:
+    """``database=False`` for a function that does not use the SQLAlchemy engine (health)."""
     app = APIGatewayHttpResolver(enable_validation=True)
     register_error_handlers(app)
+    if database:
+        register_database_error_handler(app)
     if authenticated:
         app.use(middlewares=[authenticate])
     for router in routers:
@@ -115,7 +122,7 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     @logger.inject_lambda_context(
         correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True, log_event=False
     )
-    @tracer.capture_lambda_handler(capture_response=False)
+    @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         refusal = refuse_unreadable_body(event)
@@ -123,4 +130,5 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
             return refusal
         return app.resolve(event, context)
 
-    return handler  # type: ignore[no-any-return]  # Powertools decorators are untyped
+    register_hooks(app.resolve)
+    return handler

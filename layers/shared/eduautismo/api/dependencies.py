@@ -14,9 +14,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.engine import SessionScope, session_scope
-from eduautismo.identity.principal import Principal
+from eduautismo.identity.principal import PRINCIPAL_KEY, Principal
 
-PRINCIPAL_KEY = "principal"
 _SYSTEM_CLOCK = SystemClock()
 
 

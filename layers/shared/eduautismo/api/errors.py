@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from eduautismo.errors import AppError
 from eduautismo.observability import logger
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[Any]:
@@ -51,6 +53,8 @@ def _log_failure(message: str, exc: BaseException) -> None:
 
 
 def _is_connection_failure(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     return isinstance(exc, OperationalError | InterfaceError) or bool(exc.connection_invalidated)
 
 
@@ -67,14 +71,6 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _model_invalid(exc: ValidationError) -> Response[Any]:
         return error_response(422, "validation_error", "invalid request", _validation_details(exc.errors()))
 
-    @app.exception_handler(DBAPIError)
-    def _database_error(exc: DBAPIError) -> Response[Any]:
-        if _is_connection_failure(exc):
-            logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
-            return error_response(503, "service_unavailable", "database unavailable, try again shortly")
-        _log_failure("database error", exc)
-        return error_response(500, "internal_error", "internal error")
-
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
         _log_failure("unhandled error", exc)
@@ -83,3 +79,17 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.not_found
     def _route_not_found(exc: Exception) -> Response[Any]:
         return error_response(404, "not_found", "route not found")
+
+
+def register_database_error_handler(app: APIGatewayHttpResolver) -> None:
+    """SQLAlchemy's errors: 503 when the database is unreachable. Separate, and SQLAlchemy imported here,
+    so a function that does not use the engine (health) does not import it."""
+    from sqlalchemy.exc import DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response[Any]:
+        if _is_connection_failure(exc):
+            logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+            return error_response(503, "service_unavailable", "database unavailable, try again shortly")
+        _log_failure("database error", exc)
+        return error_response(500, "internal_error", "internal error")

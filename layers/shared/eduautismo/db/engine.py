@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from eduautismo.db.credentials import database_secret
 from eduautismo.db.fast_types import register_fast_decoders
 from eduautismo.settings import Settings, get_settings
 
@@ -20,20 +20,9 @@ from eduautismo.settings import Settings, get_settings
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
-def read_database_secret(secret_arn: str) -> dict[str, Any]:
-    """An RDS-format secret (rotated by Secrets Manager), cached for a few minutes per container."""
-    from aws_lambda_powertools.utilities import parameters
-
-    return json.loads(str(parameters.get_secret(secret_arn, max_age=300)))  # type: ignore[no-any-return]
-
-
-def _database_secret(settings: Settings) -> dict[str, Any]:
-    return read_database_secret(settings.database_secret_arn or "")
-
-
 def _url_from_secret(settings: Settings) -> str:
     """Build the URL from the secret, through RDS Proxy (DATABASE_HOST) when it is set."""
-    secret = _database_secret(settings)
+    secret = database_secret(settings)
     host = settings.database_host or secret["host"]
     port = secret.get("port", 5432)
     database = secret.get("dbname", settings.database_name)
@@ -112,7 +101,7 @@ def build_engine(settings: Settings) -> Engine:
         def _current_credentials(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
             # Every new connection reads the secret (cached briefly): after a rotation the pool's next
             # connections use the new password instead of the one the engine was built with.
-            secret = _database_secret(settings)
+            secret = database_secret(settings)
             cparams["user"], cparams["password"] = secret["username"], secret["password"]
 
     @event.listens_for(engine, "connect")
@@ -148,6 +137,13 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def drop_pooled_connections() -> None:
+    """Forget the pool's connections without closing them (a SnapStart copy must not use or close the
+    snapshot's sockets); the engine, its dialect and compiled-statement cache stay."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose(close=False)
 
 
 def reset_engine() -> None:

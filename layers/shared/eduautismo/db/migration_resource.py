@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from eduautismo.db.engine import get_engine, read_database_secret
+from eduautismo.db.credentials import read_database_secret
+from eduautismo.db.engine import get_engine
 from eduautismo.db.migrate import current_revision, upgrade
 from eduautismo.db.roles import DatabaseLogin, ensure_application_roles
 from eduautismo.observability import logger

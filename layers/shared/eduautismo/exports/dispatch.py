@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eduautismo.errors import DependencyUnavailable
-from eduautismo.observability import logger
+from eduautismo.observability import logger, trace_aws_sdk
 from eduautismo.settings import get_settings
 
 JobRunner = Callable[[uuid.UUID], object]
@@ -31,6 +31,7 @@ def worker_event(job_id: uuid.UUID) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def get_lambda_client() -> Any:
+    trace_aws_sdk()
     settings = get_settings()
     return boto3.client(
         "lambda",

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eduautismo.domain import ExportFormat
 from eduautismo.errors import DependencyUnavailable
-from eduautismo.observability import logger
+from eduautismo.observability import logger, trace_aws_sdk
 from eduautismo.settings import get_settings
 
 CONTENT_TYPES = {
@@ -39,6 +39,7 @@ class DownloadLink:
 @lru_cache(maxsize=1)
 def get_s3_client() -> Any:
     """One client per container. SigV4 explicitly: boto3 may otherwise presign with SigV2."""
+    trace_aws_sdk()
     settings = get_settings()
     config = Config(
         signature_version="s3v4",

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.cache.client import get_redis
-from eduautismo.db.engine import get_engine
+from eduautismo.db.direct import direct_connection
 from eduautismo.health.service import check_health
 from eduautismo.settings import get_settings
 
@@ -17,7 +17,8 @@ router = APIGatewayHttpRouter()
 
 @router.get("/health", summary="Service health", tags=["health"])
 def get_health() -> Response[dict[str, Any]]:
-    report = check_health(get_engine, get_redis, get_settings().app_version)
+    settings = get_settings()
+    report = check_health(lambda: direct_connection(settings), get_redis, settings.app_version)
     return Response(
         status_code=200 if report.healthy else 503,
         content_type=content_types.APPLICATION_JSON,

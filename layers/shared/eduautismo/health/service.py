@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
+import pg8000.dbapi
 import redis
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 DependencyState = Literal["ok", "down", "disabled"]
 
@@ -32,11 +32,17 @@ class HealthReport:
         return {"status": status, "database": self.database, "cache": self.cache, "version": self.version}
 
 
-def _database_state(engine_provider: Callable[[], Engine]) -> DependencyState:
+# A connection of its own (db/direct.py): the health function does not import SQLAlchemy.
+ConnectionProvider = Callable[[], AbstractContextManager[pg8000.dbapi.Connection]]
+
+
+def _database_state(connection_provider: ConnectionProvider) -> DependencyState:
     try:
-        with engine_provider().connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError, RuntimeError):
+        with connection_provider() as connection:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+    except (pg8000.dbapi.Error, OSError, RuntimeError):
         return "down"
     return "ok"
 
@@ -53,6 +59,6 @@ def _cache_state(cache_provider: Callable[[], redis.Redis | None]) -> Dependency
 
 
 def check_health(
-    engine_provider: Callable[[], Engine], cache_provider: Callable[[], redis.Redis | None], version: str
+    connection_provider: ConnectionProvider, cache_provider: Callable[[], redis.Redis | None], version: str
 ) -> HealthReport:
-    return HealthReport(_database_state(engine_provider), _cache_state(cache_provider), version)
+    return HealthReport(_database_state(connection_provider), _cache_state(cache_provider), version)

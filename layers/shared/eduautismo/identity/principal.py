@@ -12,6 +12,9 @@ from typing import Any
 from eduautismo.domain import Role
 from eduautismo.errors import Forbidden, Unauthorized
 
+# Where the authentication middleware keeps the caller in the resolver context.
+PRINCIPAL_KEY = "principal"
+
 ORGANIZATION_CLAIM = "custom:organization_id"
 ORGANIZATION_NAME_CLAIM = "custom:organization_name"
 GROUPS_CLAIM = "cognito:groups"

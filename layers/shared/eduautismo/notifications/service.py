@@ -42,6 +42,7 @@ from eduautismo.notifications.schemas import (
     NotificationUpdate,
     UnreadCount,
 )
+from eduautismo.observability import NOTIFICATION_CREATION_TIME, timed_metric
 
 BodyT = TypeVar("BodyT")
 
@@ -86,7 +87,12 @@ class NotificationService:
     # ---- creation ----
 
     def create_notification(self, data: NotificationCreate) -> Notification:
-        """Insert once: the same (user, dedupe key) again returns the notification created first."""
+        """Insert once: the same (user, dedupe key) again returns the notification created first.
+        Its time is the ``notification_creation_time`` metric (ms)."""
+        with timed_metric(NOTIFICATION_CREATION_TIME):
+            return self._insert_once(data)
+
+    def _insert_once(self, data: NotificationCreate) -> Notification:
         values = {
             "id": uuid.uuid4(),
             "organization_id": data.organization_id,

@@ -63,6 +63,11 @@ def organization_timezone(session_scope: SessionScope, organization_id: uuid.UUI
     return timezone
 
 
+def forget_organization_timezones() -> None:
+    with _timezones_lock:
+        _timezones.clear()
+
+
 def organization_window(
     session_scope: SessionScope, principal: Principal, clock: Clock
 ) -> PendingReviewWindow:

@@ -1,0 +1,71 @@
+"""Lambda SnapStart runtime hooks of the API functions (``snapshot_restore_py``, in the Python runtime).
+
+Before the snapshot, what the first request would otherwise pay is done once: the X-Ray SDK, one request
+through the resolver (routing, middleware, error envelope, JSON), the ORM mapper configuration, and the
+engine's first connection (the dialect reads the server's version and settings once per engine). That
+connection is closed again before the snapshot: a snapshot must hold no socket, since every restored copy
+would share it. After a restore, ``restore_runtime`` drops whatever a copy could share (pooled
+connections, Redis client, breaker, memos) and reseeds randomness. Outside SnapStart the hooks never run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+from eduautismo.observability import get_tracer, logger
+from eduautismo.runtime import restore_runtime
+
+Resolve = Callable[[dict[str, Any], Any], Any]
+
+# A route no function has: answered 404 without database work, yet through the resolver, its routing,
+# the error envelope and JSON serialisation.
+_PROBE: dict[str, Any] = {
+    "version": "2.0",
+    "routeKey": "GET /api/v1/__snapshot__",
+    "rawPath": "/api/v1/__snapshot__",
+    "rawQueryString": "",
+    "headers": {"content-type": "application/json"},
+    "requestContext": {
+        "http": {"method": "GET", "path": "/api/v1/__snapshot__", "sourceIp": "127.0.0.1"},
+        "requestId": "snapshot",
+        "stage": "$default",
+    },
+    "isBase64Encoded": False,
+}
+
+
+def _warm_database() -> None:
+    """Configure the mappers and initialise the engine's dialect, then close every connection."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import configure_mappers
+
+    from eduautismo.db.engine import get_engine
+
+    configure_mappers()
+    engine = get_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()  # closes the pool's connections: none may be in the snapshot
+
+
+def before_snapshot(resolve: Resolve) -> None:
+    """Warm the function; a failure is logged and the snapshot still taken (requests then pay the cost)."""
+    get_tracer()
+    try:
+        resolve(_PROBE, None)
+        if "eduautismo.db.engine" in sys.modules:  # a function that uses the engine (not health)
+            _warm_database()
+    except Exception as exc:  # warming is an optimisation, never a failed deploy
+        logger.warning("snapshot warm-up incomplete", extra={"error_type": type(exc).__name__})
+
+
+def register_hooks(resolve: Resolve) -> None:
+    """Register this function's hooks (each API function once, at import: api.app.lambda_entry)."""
+    register_before_snapshot(before_snapshot, resolve)
+    register_after_restore(restore_runtime)

@@ -1,0 +1,105 @@
+"""SnapStart: the runtime hooks, run in the order Lambda runs them, in one process. After a restore no
+database or Redis connection of the snapshot is used, the memos are empty, random draws differ between
+restored copies, and the next request opens its own connections and works."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import snapshot_restore_py
+from sqlalchemy import Engine, text
+
+from eduautismo.cache.client import get_redis
+from eduautismo.db.engine import get_engine
+from eduautismo.identity import provisioning
+from eduautismo.plans import service as plans_service
+from tests.support.api import call_api
+from tests.support.factories import Factory
+
+PENDING_REVIEW = "/api/v1/intervention-plans/pending-review"
+
+
+def _run(hooks: list[Any]) -> None:
+    for function, args, kwargs in hooks:
+        function(*args, **kwargs)
+
+
+def take_snapshot() -> None:
+    """Lambda runs the before-snapshot hooks in reverse order of registration."""
+    _run(list(reversed(snapshot_restore_py.get_before_snapshot())))
+
+
+def restore() -> None:
+    _run(list(snapshot_restore_py.get_after_restore()))
+
+
+def backend_pids(engine: Engine) -> set[int]:
+    """The server processes of the connections resting in the engine's pool."""
+    pids = set()
+    pooled = [engine.raw_connection() for _ in range(engine.pool.checkedin())]
+    try:
+        for connection in pooled:
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.add(int(cursor.fetchone()[0]))
+            cursor.close()
+    finally:
+        for connection in pooled:
+            connection.close()
+    return pids
+
+
+def test_after_restore_the_next_request_opens_new_connections_and_works(factory: Factory) -> None:
+    # Given a warm plans function: one pending-review request served, its connections pooled
+    professional = factory.user(factory.organization())
+    factory.plan(professional, title="Plano em revisão", start_date=date.today() - timedelta(days=30))
+    assert call_api("GET", PENDING_REVIEW, claims=professional.claims).status == 200
+    pids_before = backend_pids(get_engine())
+    redis_before = get_redis()
+    assert pids_before and redis_before is not None
+    assert provisioning._provisioned and plans_service._timezones
+
+    # When Lambda takes the snapshot and restores it
+    take_snapshot()
+    assert get_engine().pool.checkedin() == 0  # the snapshot holds no database connection
+    restore()
+
+    # Then the memos are empty and Redis is a new client (no socket shared between restored copies)
+    assert not provisioning._provisioned and not plans_service._timezones
+    assert get_redis() is not redis_before
+    # And the next request works on connections of its own
+    response = call_api("GET", PENDING_REVIEW, claims=professional.claims)
+    assert response.status == 200
+    assert [item["title"] for item in response.json["items"]] == ["Plano em revisão"]
+    pids_after = backend_pids(get_engine())
+    assert pids_after and not pids_after & pids_before
+
+
+def test_restored_copies_draw_different_random_numbers(db: Engine) -> None:
+    # Given two copies restored from the same snapshot (the same generator state)
+    snapshot_state = random.getstate()
+    restore()
+    first_copy = [random.random() for _ in range(4)]
+    random.setstate(snapshot_state)
+    restore()
+    second_copy = [random.random() for _ in range(4)]
+    # Then each was reseeded: their cache TTL jitter does not move in lockstep
+    assert first_copy != second_copy
+
+
+def test_the_snapshot_hook_leaves_no_connection_open_on_the_server(factory: Factory) -> None:
+    # Given a served request (pooled connections exist)
+    professional = factory.user(factory.organization())
+    assert call_api("GET", PENDING_REVIEW, claims=professional.claims).status == 200
+    with get_engine().connect() as connection:
+        own_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    # When the snapshot is taken
+    take_snapshot()
+    # Then the server no longer has the pooled connection
+    with factory.engine.connect() as connection:
+        alive = connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": own_pid}
+        ).scalar_one()
+    assert alive == 0
