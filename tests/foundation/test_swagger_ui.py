@@ -13,10 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from eduautismo.domain import Role
-from eduautismo.settings import get_settings
-from eduautismo_local.tokens import issue_token
 from tests.support.factories import Factory
-from tests.support.live_server import running_server
+from tests.support.live_server import running_server, token_for
 
 PENDING_REVIEW_PATH = "/api/v1/intervention-plans/pending-review"
 CHROMIUM = "/usr/bin/chromium"
@@ -101,14 +99,7 @@ def test_swagger_ui_authorizes_with_a_token_and_runs_an_operation(
     assert isinstance(browser, WebDriver)
     # Given a coordinator's token and Swagger UI open in the browser
     coordinator = factory.user(factory.organization(), Role.COORDINATOR)
-    token = issue_token(
-        get_settings(),
-        sub=coordinator.user_id,
-        organization_id=coordinator.organization_id,
-        role=Role.COORDINATOR.value,
-        email=coordinator.email,
-        name=coordinator.name,
-    )
+    token = token_for(coordinator)
     browser.get(f"{server}/docs")
     wait = WebDriverWait(browser, 60)
 
