@@ -195,6 +195,24 @@ def test_the_printed_try_lines_run_as_pasted(start: Callable[[], Served]) -> Non
     assert page["total"] > 0 and len(page["items"]) > 0
 
 
+def test_the_demo_professional_has_review_notifications_from_the_start(start: Callable[[], Served]) -> None:
+    # Given a freshly started server and the professional token it prints
+    served = start()
+    token = next(
+        line.split(":", 1)[1].strip()
+        for line in served.printed().splitlines()
+        if line.strip().startswith("Professional token:")
+    )
+    # When the professional asks for their unread notifications
+    request = urllib.request.Request(
+        f"{served.base}/api/v1/notifications/unread-count", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        counts = json.loads(response.read())
+    # Then the demo's daily job has already written some
+    assert response.status == 200 and counts["unread_count"] > 0, counts
+
+
 def test_cli_commands_use_the_running_servers_database_and_say_so(
     start: Callable[[], Served], tmp_path: Path
 ) -> None:
