@@ -32,8 +32,8 @@ browser:  ## Debian's chromium + chromedriver for the Swagger UI browser test (i
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
-run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM stops all of it
-	$(VENV)/bin/eduautismo-local serve
+run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM (to make too) stops all of it
+	$(VENV)/bin/eduautismo-local serve --stop-with-parent
 
 # The header names the PostgreSQL and Redis in use. LOCAL_SERVICES=embedded make test ignores any running
 # server: embedded PostgreSQL + fakeredis, the path of a machine with neither.

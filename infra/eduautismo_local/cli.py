@@ -177,8 +177,10 @@ def stopped_cleanly(stack: LocalStack) -> Iterator[None]:
     and further signals cannot interrupt that."""
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {signum: signal.getsignal(signum) for signum in signals}
-    for signum in signals:  # SIGINT too: a shell may have started us with it ignored
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell may have started us ignoring it
         signal.signal(signum, _interrupt)
+    if previous[signal.SIGHUP] != signal.SIG_IGN:  # nohup asked to survive the terminal
+        signal.signal(signal.SIGHUP, _interrupt)
     try:
         yield
     finally:
@@ -187,6 +189,19 @@ def stopped_cleanly(stack: LocalStack) -> Iterator[None]:
         stack.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def stop_with_parent() -> None:
+    """make does not pass SIGTERM on to the command it runs: have Linux send us SIGTERM when our parent
+    (make) dies, so that `make run` stopped by a signal stops everything too."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent was already gone before the request
+        raise KeyboardInterrupt
 
 
 def _reset() -> None:
@@ -379,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="start the whole API locally")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", str(DEFAULT_PORT))))
+    serve_parser.add_argument(
+        "--stop-with-parent", action="store_true", help="stop when the parent process (make run) dies"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
     seed_parser = commands.add_parser("seed", help="write demo data, or add plans to it")
     seed_parser.add_argument(
@@ -398,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, stack: LocalStack) -> int:
     if args.command == "serve":
+        if args.stop_with_parent:
+            stop_with_parent()
         serve(args.port, stack)
         return 0
     _say(f"database: {stack.database()}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from eduautismo_local.embedded import HANDLE_PIDS_FILE, free_port
+from eduautismo_local.template_routes import PROJECT_ROOT
 
 STARTUP_SECONDS = 240
 # Settings the suite put in this process's environment: the served stack must choose its own.
@@ -153,6 +154,34 @@ def test_a_stop_signal_stops_the_server_and_its_embedded_postgres(
     assert postgres_pids(served.pgdata) == []
     assert _port_free(served.port)
     assert not (served.data_dir / "server.json").exists()
+
+
+def test_sigterm_to_make_run_stops_the_server_and_its_embedded_postgres(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # Given `make run` on its own data folder and port (make does not pass SIGTERM on to its command)
+    port = free_port()
+    stdout = tmp_path / "make-run.out"
+    with stdout.open("wb") as out:
+        make = subprocess.Popen(
+            ["/usr/bin/make", "--no-print-directory", "run"],
+            cwd=PROJECT_ROOT,
+            env=_environment(data_dir, PORT=str(port)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(make, port, data_dir, stdout)
+    served.wait_healthy()
+    server_pid = json.loads((data_dir / "server.json").read_text())["pid"]
+    # When make receives SIGTERM
+    served.stop(signal.SIGTERM)
+    # Then the server stops too, with its PostgreSQL, and frees the port
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not Path(f"/proc/{server_pid}").exists(), served.printed()[-2000:]
+    assert postgres_pids(served.pgdata) == []
+    assert _port_free(port)
 
 
 def test_after_a_crash_the_next_start_takes_the_orphaned_postgres_over_and_stops_it(
