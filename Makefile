@@ -8,7 +8,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv tools run test lint typecheck cfn-lint checkov translate check package pr bench load openapi clean
+.PHONY: venv tools browser run test lint typecheck cfn-lint checkov translate check package pr bench load openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,18 @@ $(TOOLS_STAMP): requirements-tools.txt
 
 tools: $(TOOLS_STAMP)
 
-run: venv  ## the whole API locally on the embedded stack
-	$(VENV)/bin/eduautismo-local serve
+browser:  ## Debian's chromium + chromedriver for the Swagger UI browser test (installed when missing)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+		echo "installing chromium and chromium-driver (the Swagger UI browser test needs them)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
-test: venv  ## the whole suite against real PostgreSQL and Redis
+run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM (to make too) stops all of it
+	$(VENV)/bin/eduautismo-local serve --stop-with-parent
+
+# The header names the PostgreSQL and Redis in use. LOCAL_SERVICES=embedded make test ignores any running
+# server: embedded PostgreSQL + fakeredis, the path of a machine with neither.
+test: venv browser  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
 	$(PY) -m pytest
 
 lint: venv

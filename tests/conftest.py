@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from eduautismo.clock import FixedClock
+from eduautismo_local.embedded import stop_embedded_postgres
 from tests.support import services
 from tests.support.factories import Factory
 
@@ -36,6 +37,10 @@ TABLES = (
 )
 
 
+def pytest_report_header() -> list[str]:
+    return services.describe()
+
+
 @pytest.fixture(scope="session")
 def service_urls() -> Iterator[dict[str, str]]:
     server_url, embedded = services.server_database_url()
@@ -49,7 +54,7 @@ def service_urls() -> Iterator[dict[str, str]]:
     yield urls
     services.drop_database(server_url, database_url)
     if embedded is not None:
-        embedded.cleanup()
+        stop_embedded_postgres(embedded)
 
 
 @pytest.fixture(scope="session")

@@ -1,51 +1,207 @@
-"""`eduautismo-local`: serve, migrate, seed, token, daily-job (DESIGN §8)."""
+"""`eduautismo-local`: serve, migrate, seed, token, daily-job (DESIGN §8).
+
+`serve` records where its database and cache are in DATA_DIR/server.json while it runs; the other commands
+use the database and cache of the server running on the same DATA_DIR, else start the embedded PostgreSQL
+of that DATA_DIR themselves, and always say which database they used."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
+import signal
 import sys
+import tempfile
 import uuid
 import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eduautismo_local.embedded import LOCAL_BUCKET, start_embedded_postgres, start_s3_server
+from eduautismo_local.embedded import (
+    LOCAL_BUCKET,
+    FakeRedisServer,
+    start_embedded_postgres,
+    start_s3_server,
+    stop_embedded_postgres,
+)
 from eduautismo_local.events import LocalLambdaContext
 
-# Embedded servers started by this process; they stop when it exits.
-_running: list[Any] = []
+STATE_FILE = "server.json"
+DEFAULT_PORT = 3000
 
 
 def _data_dir() -> Path:
     return Path(os.environ.get("DATA_DIR", ".local")).resolve()
 
 
-def prepare_database() -> None:
-    """DATABASE_URL when set, else an embedded PostgreSQL under DATA_DIR."""
-    if not os.environ.get("DATABASE_URL"):
-        server, url = start_embedded_postgres(_data_dir())
-        _running.append(server)
-        os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("ENVIRONMENT", "local")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "EduAutismo")
-    _reset()
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def prepare_services() -> None:
-    """The whole local stack: database, cache (REDIS_URL or in-process), S3 (moto), export worker thread."""
-    prepare_database()
-    os.environ.setdefault("REDIS_URL", "memory://")
-    if not os.environ.get("S3_ENDPOINT_URL"):
-        server, endpoint = start_s3_server()
-        _running.append(server)
-        os.environ["S3_ENDPOINT_URL"] = endpoint
-        os.environ["EXPORT_BUCKET"] = LOCAL_BUCKET
-    os.environ.setdefault("EXPORT_DISPATCH", "thread")
-    _reset()
+def _without_secrets(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _process_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """What `serve` writes to DATA_DIR/server.json (and to a per-user registry, so that a command run with
+    another DATA_DIR can point at it). Private to the user: the URLs may carry credentials."""
+
+    pid: int
+    port: int
+    data_dir: str
+    database_url: str
+    redis_url: str
+
+    @staticmethod
+    def registry() -> Path:
+        return Path(tempfile.gettempdir()) / f"eduautismo-local-{os.getuid()}"
+
+    def files(self) -> tuple[Path, Path]:
+        return Path(self.data_dir) / STATE_FILE, self.registry() / f"{self.pid}.json"
+
+    def record(self) -> None:
+        self.registry().mkdir(mode=0o700, exist_ok=True)
+        for path in self.files():
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(asdict(self)))
+
+    def forget(self) -> None:
+        for path in self.files():
+            path.unlink(missing_ok=True)
+
+    @classmethod
+    def read(cls, path: Path) -> RunningServer | None:
+        """The server described in ``path`` if it is still running; a file left by a dead one is removed."""
+        try:
+            server = cls(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        if not _process_alive(server.pid):
+            server.forget()
+            return None
+        return server
+
+    @classmethod
+    def on(cls, data_dir: Path) -> RunningServer | None:
+        return cls.read(data_dir / STATE_FILE)
+
+    @classmethod
+    def everywhere(cls) -> list[RunningServer]:
+        found = (cls.read(path) for path in sorted(cls.registry().glob("*.json")))
+        return [server for server in found if server is not None]
+
+
+class LocalStack:
+    """The services this process started, stopped in reverse order by ``stop()``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._stops: list[Callable[[], None]] = []
+
+    def database(self) -> str:
+        """Point DATABASE_URL at a database and say which one: DATABASE_URL as given, the running server's
+        of this DATA_DIR, else this DATA_DIR's embedded PostgreSQL, started for this process."""
+        if os.environ.get("DATABASE_URL"):
+            used = f"DATABASE_URL ({_without_secrets(os.environ['DATABASE_URL'])})"
+        elif (running := RunningServer.on(self.data_dir)) is not None:
+            os.environ["DATABASE_URL"] = running.database_url
+            os.environ.setdefault("REDIS_URL", running.redis_url)
+            used = f"the running server's (port {running.port}, DATA_DIR={running.data_dir})"
+        else:
+            server, url = start_embedded_postgres(self.data_dir)
+            self._stops.append(lambda: stop_embedded_postgres(server))
+            os.environ["DATABASE_URL"] = url
+            used = f"the embedded PostgreSQL in {self.data_dir / 'pgdata'}"
+        os.environ.setdefault("ENVIRONMENT", "local")
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "EduAutismo")
+        _reset()
+        return used
+
+    def cache(self) -> None:
+        """REDIS_URL, else fakeredis on a loopback port (shared with the CLI commands run next to us)."""
+        if not os.environ.get("REDIS_URL"):
+            fake = FakeRedisServer()
+            self._stops.append(fake.stop)
+            os.environ["REDIS_URL"] = fake.url
+        _reset()
+
+    def storage(self) -> None:
+        if not os.environ.get("S3_ENDPOINT_URL"):
+            server, endpoint = start_s3_server()
+            self._stops.append(server.stop)
+            os.environ["S3_ENDPOINT_URL"] = endpoint
+            os.environ["EXPORT_BUCKET"] = LOCAL_BUCKET
+        os.environ.setdefault("EXPORT_DISPATCH", "thread")
+        _reset()
+
+    def on_stop(self, action: Callable[[], None]) -> None:
+        self._stops.append(action)
+
+    def stop(self) -> None:
+        from eduautismo.db.engine import reset_engine
+
+        reset_engine()  # close our connections before the database stops
+        while self._stops:
+            action = self._stops.pop()
+            try:
+                action()
+            except Exception as exc:  # keep stopping the rest
+                _say(f"stopping: {type(exc).__name__}: {exc}")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stopped_cleanly(stack: LocalStack) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP end the command as Ctrl-C does; whichever comes, the stack stops,
+    and further signals cannot interrupt that."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell may have started us ignoring it
+        signal.signal(signum, _interrupt)
+    if previous[signal.SIGHUP] != signal.SIG_IGN:  # nohup asked to survive the terminal
+        signal.signal(signal.SIGHUP, _interrupt)
+    try:
+        yield
+    finally:
+        for signum in signals:
+            signal.signal(signum, signal.SIG_IGN)
+        stack.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stop_with_parent() -> None:
+    """make does not pass SIGTERM on to the command it runs: have Linux send us SIGTERM when our parent
+    (make) dies, so that `make run` stopped by a signal stops everything too."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent was already gone before the request
+        raise KeyboardInterrupt
 
 
 def _reset() -> None:
@@ -59,28 +215,56 @@ def migrate() -> None:
     from eduautismo.db.migrate import upgrade
 
     upgrade(get_engine())
-    print("migrations applied", file=sys.stderr)
+    _say("migrations applied")
+
+
+def _organization_count() -> int:
+    from sqlalchemy import text
+
+    from eduautismo.db.engine import get_engine
+
+    with get_engine().connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM organizations")).scalar_one())
+
+
+def _warn_if_empty(data_dir: Path) -> None:
+    if _organization_count():
+        return
+    _say("warning: this database has no organizations, so there is nothing to work on.")
+    for server in RunningServer.everywhere():
+        _say(f"  a server is running on port {server.port} with DATA_DIR={server.data_dir}")
+    _say(f"  (this command used DATA_DIR={data_dir}; set DATA_DIR to the server's, or run `seed`)")
 
 
 def seed(plans: int | None) -> None:
+    """The demo data with its notifications; on an already seeded database, ``plans`` more plans."""
+    from eduautismo.cache.manager import get_cache_manager
     from eduautismo.db.engine import get_engine
-    from eduautismo_local.seed import SeedSize, demo_already_seeded, seed_demo
+    from eduautismo.plans.service import invalidate_pending_review
+    from eduautismo_local.seed import DEMO_ORGANIZATIONS, SeedSize, add_plans, demo_already_seeded, seed_demo
 
     engine = get_engine()
-    if demo_already_seeded(engine):
-        print("demo data already present", file=sys.stderr)
+    if not demo_already_seeded(engine):
+        size = (
+            SeedSize()
+            if plans is None
+            else SeedSize(plans=plans, professionals=max(8, plans // 500), students=max(120, plans // 20))
+        )
+        report = seed_demo(engine, size)
+        _say(
+            f"seeded {report.organizations} organizations, {report.users} users, "
+            f"{report.students} students, {report.plans} plans"
+        )
+    elif plans:
+        added = add_plans(engine, plans)
+        for organization_id, _name in DEMO_ORGANIZATIONS:
+            invalidate_pending_review(get_cache_manager(), organization_id)
+        _say(f"added {added} plans to {DEMO_ORGANIZATIONS[0][1]}")
+    else:
+        _say("demo data already present (`seed --plans N` adds N plans to it)")
         return
-    size = (
-        SeedSize()
-        if plans is None
-        else SeedSize(plans=plans, professionals=max(8, plans // 500), students=max(120, plans // 20))
-    )
-    report = seed_demo(engine, size)
-    print(
-        f"seeded {report.organizations} organizations, {report.users} users, "
-        f"{report.students} students, {report.plans} plans",
-        file=sys.stderr,
-    )
+    # The notifications the daily job would have created by now.
+    _say(daily_job_summary(run_daily_job_function(None), "daily job (notifications of the demo data)"))
 
 
 def demo_token(role: str, ttl_seconds: int = 12 * 3600) -> str:
@@ -100,30 +284,46 @@ def demo_token(role: str, ttl_seconds: int = 12 * 3600) -> str:
     )
 
 
-def serve(port: int) -> None:
+def banner(base: str, coordinator_token: str, professional_token: str) -> str:
+    """What `serve` prints once it answers; the "Try" lines run as they are when pasted together."""
+    return (
+        f"\nEduAutismo Planos is running at {base}/api/v1\n"
+        f"  Swagger UI:         {base}/docs\n"
+        f"  Health:             curl {base}/api/v1/health\n"
+        f"  Coordinator token:  {coordinator_token}\n"
+        f"  Professional token: {professional_token}\n"
+        f"  Try (paste both lines):\n"
+        f"    export TOKEN={coordinator_token}\n"
+        f'    curl -H "Authorization: Bearer $TOKEN" "{base}/api/v1/intervention-plans/pending-review"\n'
+        f"  Stop with Ctrl-C (or SIGTERM): the embedded PostgreSQL stops too.\n"
+    )
+
+
+def serve(port: int, stack: LocalStack) -> None:
     from eduautismo_local.server import make_server
 
-    prepare_services()
+    used = stack.database()
+    _say(f"database: {used}")
+    stack.cache()
+    stack.storage()
     migrate()
     if os.environ.get("SEED_DEMO", "1") == "1":
         seed(None)
     server = make_server(port)
-    base = f"http://127.0.0.1:{port}"
-    print(
-        f"\nEduAutismo Planos is running at {base}/api/v1\n"
-        f"  Swagger UI:         {base}/docs\n"
-        f"  Health:             curl {base}/api/v1/health\n"
-        f"  Coordinator token:  {demo_token('coordinator')}\n"
-        f"  Professional token: {demo_token('professional')}\n"
-        f'  Try: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/intervention-plans/pending-review\n',
-        flush=True,
+    stack.on_stop(server.server_close)
+    running = RunningServer(
+        pid=os.getpid(),
+        port=int(server.server_address[1]),
+        data_dir=str(stack.data_dir),
+        database_url=os.environ["DATABASE_URL"],
+        redis_url=os.environ["REDIS_URL"],
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    stack.data_dir.mkdir(parents=True, exist_ok=True)
+    running.record()
+    stack.on_stop(running.forget)
+    base = f"http://127.0.0.1:{running.port}"
+    print(banner(base, demo_token("coordinator"), demo_token("professional")), flush=True)
+    server.serve_forever()
 
 
 def scheduled_event(time_iso: str | None) -> dict[str, Any]:
@@ -143,29 +343,65 @@ def scheduled_event(time_iso: str | None) -> dict[str, Any]:
     }
 
 
-def daily_job(time_iso: str | None) -> int:
+@contextlib.contextmanager
+def _logs_to_stderr() -> Iterator[None]:
+    """The function's JSON logs and EMF metrics go to stderr, so stdout holds only the summary."""
+    handlers = [
+        handler
+        for handler in logging.getLogger("eduautismo").handlers
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout
+    ]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler in handlers:
+            handler.setStream(sys.stdout)
+
+
+def run_daily_job_function(time_iso: str | None) -> dict[str, Any]:
+    """The scheduled function of template.yaml, invoked with an EventBridge event at ``time_iso``."""
     from eduautismo_local.template_routes import load_handler, scheduled_function
 
     source = scheduled_function()
     if source is None:
-        print("template.yaml declares no scheduled function", file=sys.stderr)
-        return 2
-    prepare_services()
-    migrate()
-    handler = load_handler(*source)
-    result = handler(scheduled_event(time_iso), LocalLambdaContext(function_name="DailyJobFunction"))
-    print(json.dumps(result, indent=2, default=str))
-    return 0
+        raise SystemExit("template.yaml declares no scheduled function")
+    event = scheduled_event(time_iso)
+    with _logs_to_stderr():
+        handler = load_handler(*source)
+        result = handler(event, LocalLambdaContext(function_name="DailyJobFunction"))
+    return {"time": event["time"], **result}
+
+
+def daily_job_summary(result: dict[str, Any], title: str = "daily job") -> str:
+    created = result.get("created_by_type", {})
+    lines = [
+        f"{title} at {result['time']}",
+        f"  organizations:          {result['organizations']}",
+        f"  plans scanned:          {result['plans_scanned']}",
+        f"  notifications created:  {sum(created.values())}"
+        + (f" ({', '.join(f'{kind} {count}' for kind, count in created.items())})" if created else ""),
+        f"  notifications deleted:  {result['deleted']}",
+        f"  duration:               {result['duration_ms']} ms",
+    ]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eduautismo-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="start the whole API locally")
-    serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", str(DEFAULT_PORT))))
+    serve_parser.add_argument(
+        "--stop-with-parent", action="store_true", help="stop when the parent process (make run) dies"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
-    seed_parser = commands.add_parser("seed", help="write demo data")
-    seed_parser.add_argument("--plans", type=int, default=None, help="number of plans (bulk loaded)")
+    seed_parser = commands.add_parser("seed", help="write demo data, or add plans to it")
+    seed_parser.add_argument(
+        "--plans", type=int, default=None, help="number of plans (bulk loaded); added if the demo exists"
+    )
     token_parser = commands.add_parser("token", help="print a local JWT")
     token_parser.add_argument("--role", choices=["coordinator", "professional"], default="coordinator")
     token_parser.add_argument("--sub", type=uuid.UUID, help="user id (default: the demo user of the role)")
@@ -178,25 +414,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(args: argparse.Namespace, stack: LocalStack) -> int:
+    if args.command == "serve":
+        if args.stop_with_parent:
+            stop_with_parent()
+        serve(args.port, stack)
+        return 0
+    _say(f"database: {stack.database()}")
+    migrate()
+    if args.command == "seed":
+        seed(args.plans)
+    elif args.command == "daily-job":
+        _warn_if_empty(stack.data_dir)
+        print(daily_job_summary(run_daily_job_function(args.time)), flush=True)
+    else:
+        _warn_if_empty(stack.data_dir)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # Local noise with no meaning here: no EMF metrics on some requests, no XDG runtime dir as root.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        serve(args.port)
-    elif args.command == "migrate":
-        prepare_database()
-        migrate()
-    elif args.command == "seed":
-        prepare_database()
-        migrate()
-        seed(args.plans)
-    elif args.command == "token":
+    if args.command == "token":
         print(_token_from_args(args))
-    elif args.command == "daily-job":
-        return daily_job(args.time)
-    return 0
+        return 0
+    stack = LocalStack(_data_dir())
+    try:
+        with stopped_cleanly(stack):
+            return _run(args, stack)
+    except KeyboardInterrupt:
+        _say("stopped")
+        return 0
 
 
 def _token_from_args(args: argparse.Namespace) -> str:

@@ -217,54 +217,106 @@ def seed_demo(
         engine, "students", ("id", "organization_id", "full_name", "birth_date", "created_at"), student_rows()
     )
 
-    frequencies = list(ReviewFrequency)
-    priorities = list(Priority)
-    statuses = [PlanStatus.ACTIVE] * 7 + [PlanStatus.PAUSED, PlanStatus.COMPLETED, PlanStatus.ARCHIVED]
-
     plans_by_org: dict[uuid.UUID, list[uuid.UUID]] = {org_id: [] for org_id, _n, _t in organizations}
-
-    def plan_rows() -> Iterator[tuple[object, ...]]:
-        for number in range(size.plans):
-            org_id = organizations[number % len(organizations)][0]
-            plan_id = uuid.uuid4()
-            plans_by_org[org_id].append(plan_id)
-            frequency = frequencies[number % len(frequencies)]
-            start = today - timedelta(days=rng.randint(0, 400))
-            reviewed_days_ago = rng.choice((None, rng.randint(0, 120)))
-            last_reviewed = (
-                now - timedelta(days=reviewed_days_ago, hours=rng.randint(0, 23))
-                if reviewed_days_ago is not None
-                else None
-            )
-            created = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=rng.randint(9, 20))
-            professional = rng.choice(professionals_by_org[org_id])
-            yield (
-                plan_id,
-                org_id,
-                rng.choice(students_by_org[org_id]),
-                professional,
-                rng.choice((professional, coordinators[org_id])),
-                rng.choice(PLAN_TITLES),
-                rng.choice(PLAN_DESCRIPTIONS),
-                rng.choice(statuses).value,
-                rng.choice(priorities).value,
-                frequency.value,
-                start,
-                last_reviewed,
-                next_review_due(frequency, start, last_reviewed, DEMO_TIMEZONE),
-                created,
-                created,
-            )
-            if (number + 1) % 10_000 == 0 or number + 1 == size.plans:
-                _progress("planos", number + 1, size.plans)
-
+    staff = {
+        org_id: Staff(professionals_by_org[org_id], coordinators[org_id]) for org_id in professionals_by_org
+    }
+    rows = _plan_rows(rng, size.plans, students_by_org, staff, plans_by_org, today, now)
     with _indexes_built_afterwards(engine, InterventionPlan.__table__):
-        report.plans = _copy_plans(engine, plan_rows())
+        report.plans = _copy_plans(engine, rows)
     if size.notifications:
         recipients = [(user_id, org_id) for user_id, org_id, _e, _n, _r in users]
         with _indexes_built_afterwards(engine, Notification.__table__):
             report.notifications = _seed_notifications(engine, rng, size, recipients, plans_by_org, now)
     return report
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who plans of one organization are assigned to and created by."""
+
+    professionals: list[uuid.UUID]
+    coordinator: uuid.UUID
+
+
+def _plan_rows(
+    rng: random.Random,
+    count: int,
+    students_by_org: dict[uuid.UUID, list[uuid.UUID]],
+    staff: dict[uuid.UUID, Staff],
+    plans_by_org: dict[uuid.UUID, list[uuid.UUID]],
+    today: date,
+    now: datetime,
+) -> Iterator[tuple[object, ...]]:
+    """``count`` plans spread round-robin over the organizations of ``students_by_org``, every priority,
+    frequency and status (mostly active); each new id is appended to ``plans_by_org``."""
+    organization_ids = list(students_by_org)
+    frequencies = list(ReviewFrequency)
+    priorities = list(Priority)
+    statuses = [PlanStatus.ACTIVE] * 7 + [PlanStatus.PAUSED, PlanStatus.COMPLETED, PlanStatus.ARCHIVED]
+    for number in range(count):
+        org_id = organization_ids[number % len(organization_ids)]
+        plan_id = uuid.uuid4()
+        plans_by_org.setdefault(org_id, []).append(plan_id)
+        frequency = frequencies[number % len(frequencies)]
+        start = today - timedelta(days=rng.randint(0, 400))
+        reviewed_days_ago = rng.choice((None, rng.randint(0, 120)))
+        last_reviewed = (
+            now - timedelta(days=reviewed_days_ago, hours=rng.randint(0, 23))
+            if reviewed_days_ago is not None
+            else None
+        )
+        created = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=rng.randint(9, 20))
+        professional = rng.choice(staff[org_id].professionals)
+        yield (
+            plan_id,
+            org_id,
+            rng.choice(students_by_org[org_id]),
+            professional,
+            rng.choice((professional, staff[org_id].coordinator)),
+            rng.choice(PLAN_TITLES),
+            rng.choice(PLAN_DESCRIPTIONS),
+            rng.choice(statuses).value,
+            rng.choice(priorities).value,
+            frequency.value,
+            start,
+            last_reviewed,
+            next_review_due(frequency, start, last_reviewed, DEMO_TIMEZONE),
+            created,
+            created,
+        )
+        if (number + 1) % 10_000 == 0 or number + 1 == count:
+            _progress("planos", number + 1, count)
+
+
+def add_plans(engine: Engine, count: int, seed: int = 43, today: date | None = None) -> int:
+    """``count`` more plans in the first demo organization (the one the demo tokens belong to), for its
+    existing students and staff. Returns how many were written."""
+    organization_id = DEMO_ORGANIZATIONS[0][0]
+    with engine.connect() as connection:
+        students = list(
+            connection.execute(
+                text("SELECT id FROM students WHERE organization_id = :org ORDER BY id"),
+                {"org": organization_id},
+            ).scalars()
+        )
+        users = connection.execute(
+            text("SELECT id, role FROM users WHERE organization_id = :org ORDER BY id"),
+            {"org": organization_id},
+        ).all()
+    professionals = [user_id for user_id, role in users if role == Role.PROFESSIONAL.value]
+    coordinator = next(user_id for user_id, role in users if role == Role.COORDINATOR.value)
+    now = datetime.now(UTC)
+    rows = _plan_rows(
+        random.Random(seed),
+        count,
+        {organization_id: students},
+        {organization_id: Staff(professionals, coordinator)},
+        {},
+        today or now.date(),
+        now,
+    )
+    return _copy_plans(engine, rows)
 
 
 def _copy_plans(engine: Engine, rows: Iterator[tuple[object, ...]]) -> int:

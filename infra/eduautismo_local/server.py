@@ -7,10 +7,14 @@ import base64
 import json
 import threading
 from collections import defaultdict
+from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import aws_lambda_powertools.event_handler.openapi.swagger_ui
 
 from eduautismo.settings import get_settings
 from eduautismo_local.events import LocalLambdaContext, http_api_event
@@ -18,13 +22,25 @@ from eduautismo_local.openapi import openapi_document
 from eduautismo_local.template_routes import load_handler, match_route
 from eduautismo_local.tokens import verify_token
 
+# Swagger UI from the copy Powertools ships (pinned with it): /docs works offline.
+SWAGGER_UI_DIR = Path(aws_lambda_powertools.event_handler.openapi.swagger_ui.__file__).parent
+SWAGGER_ASSETS = {
+    "/docs/swagger-ui.css": ("swagger-ui.min.css", "text/css; charset=utf-8"),
+    "/docs/swagger-ui-bundle.js": ("swagger-ui-bundle.min.js", "text/javascript; charset=utf-8"),
+}
 SWAGGER_HTML = """<!doctype html>
 <html><head><meta charset="utf-8"><title>EduAutismo Planos API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="/docs/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
 </body></html>"""
+
+
+@lru_cache(maxsize=len(SWAGGER_ASSETS))
+def _swagger_asset(name: str) -> bytes:
+    return (SWAGGER_UI_DIR / name).read_bytes()
+
 
 # One Lambda container handles one event at a time: serialise the calls to each function.
 _function_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -67,6 +83,12 @@ class LambdaProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         if self.command == "GET" and url.path == "/docs":
             self._send(200, SWAGGER_HTML.encode(), {"content-type": "text/html; charset=utf-8"})
+            return
+        if self.command == "GET" and url.path in SWAGGER_ASSETS:
+            name, content_type = SWAGGER_ASSETS[url.path]
+            self._send(
+                200, _swagger_asset(name), {"content-type": content_type, "cache-control": "max-age=3600"}
+            )
             return
         if self.command == "GET" and url.path == "/openapi.json":
             self._send(200, json.dumps(openapi_document()).encode())

@@ -152,10 +152,10 @@ def test_xlsx_never_holds_a_formula_and_survives_illegal_characters(tmp_path: Pa
     path = tmp_path / "out.xlsx"
     # When the workbook is written
     write_xlsx(rows, path, RowFormatter(TIMEZONE, include_student=True), INFO)
-    # Then every cell is plain text or a number: no formula anywhere, payloads kept behind an apostrophe
+    # Then every cell is text, a number or a date: no formula anywhere, payloads kept behind an apostrophe
     sheet = openpyxl.load_workbook(path)[DATA_SHEET_TITLE]
     cells = [cell for line in sheet.iter_rows(min_row=2) for cell in line]
-    assert all(cell.data_type in ("s", "n") for cell in cells)
+    assert all(cell.data_type in ("s", "n", "d") for cell in cells)
     for line, payload in zip(sheet.iter_rows(min_row=2, values_only=True), INJECTION_PAYLOADS, strict=False):
         # (XML parsers read a carriage return back as a line feed)
         assert [line[2], line[3], line[9], line[11]] == ["'" + payload.replace("\r", "\n")] * 4

@@ -20,12 +20,10 @@ from sqlalchemy import Engine
 
 from eduautismo.domain import Role
 from eduautismo.runtime import reset_runtime
-from eduautismo.settings import get_settings
 from eduautismo_local.embedded import LOCAL_BUCKET, start_s3_server
-from eduautismo_local.tokens import issue_token
 from tests.fuzz.test_openapi_document import COMMITTED
 from tests.support.factories import Actor, Factory
-from tests.support.live_server import running_server
+from tests.support.live_server import running_server, token_for
 
 # Bounded for `make test` (about a minute in all on 2 cores) and derandomized, so a run is repeatable;
 # FUZZ_MAX_EXAMPLES=200 FUZZ_RANDOM=1 explores further and differently on each run.
@@ -71,15 +69,7 @@ def coordinator(factory: Factory) -> Actor:
 
 
 def _bearer(actor: Actor) -> str:
-    token = issue_token(
-        get_settings(),
-        sub=actor.user_id,
-        organization_id=actor.organization_id,
-        role=actor.role.value,
-        email=actor.email,
-        name=actor.name,
-    )
-    return f"Bearer {token}"
+    return f"Bearer {token_for(actor)}"
 
 
 # Loaded from the committed file at collection (the lazy fixture loader does not support pytest 9).

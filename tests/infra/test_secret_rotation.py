@@ -53,7 +53,8 @@ def test_new_database_connections_use_the_rotated_secret(
     # Given an engine built, as in AWS, from an RDS-format secret and the proxy host
     url = make_url(service_urls["database"])
     secret = secrets.create_secret(
-        Name="eduautismo/db", SecretString=json.dumps({"username": url.username, "password": "first"})
+        Name="eduautismo/db",
+        SecretString=json.dumps({"username": url.username, "password": "first", "port": url.port or 5432}),
     )
     settings = Settings(
         database_url=None,
@@ -65,7 +66,8 @@ def test_new_database_connections_use_the_rotated_secret(
     assert _current_user(engine) == url.username
     # When the secret is rotated (new credentials) and the pool opens its next connection
     secrets.put_secret_value(
-        SecretId=secret["ARN"], SecretString=json.dumps({"username": rotated_role, "password": "second"})
+        SecretId=secret["ARN"],
+        SecretString=json.dumps({"username": rotated_role, "password": "second", "port": url.port or 5432}),
     )
     parameters.clear_caches()  # the few minutes of caching have passed
     engine.dispose()

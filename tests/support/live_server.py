@@ -6,8 +6,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from eduautismo.settings import get_settings
 from eduautismo_local.embedded import free_port
 from eduautismo_local.server import make_server
+from eduautismo_local.tokens import issue_token
+from tests.support.factories import Actor
 
 
 @contextmanager
@@ -21,3 +24,15 @@ def running_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def token_for(actor: Actor) -> str:
+    """A local JWT (as `eduautismo-local token` issues) for a user the factory made."""
+    return issue_token(
+        get_settings(),
+        sub=actor.user_id,
+        organization_id=actor.organization_id,
+        role=actor.role.value,
+        email=actor.email,
+        name=actor.name,
+    )

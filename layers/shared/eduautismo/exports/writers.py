@@ -7,6 +7,7 @@ import csv
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from eduautismo.domain import Priority
 from eduautismo.exports.labels import PRIORITY_LABELS
-from eduautismo.exports.rows import PRIORITY_COLUMN, Cell, ExportRow, RowFormatter, headers
+from eduautismo.exports.rows import BASE_HEADERS, PRIORITY_COLUMN, Cell, ExportRow, RowFormatter, headers
 
 Delimiter = Literal[",", ";"]
 
@@ -27,6 +28,19 @@ DATA_SHEET_TITLE = "Planos pendentes"
 SUMMARY_SHEET_TITLE = "Resumo"
 HEADER_FILL = "4472C4"
 PRIORITY_FILLS = {Priority.HIGH: "FFC7CE", Priority.MEDIUM: "FFEB9C", Priority.LOW: "C6EFCE"}
+# Excel sorts and filters real dates; text that looks like a date it sorts as text.
+DATE_FORMAT = "DD/MM/YYYY"
+DATE_TIME_FORMAT = "DD/MM/YYYY HH:MM"
+NEXT_REVIEW_COLUMN = BASE_HEADERS.index("Próxima revisão")
+LAST_REVIEWED_COLUMN = BASE_HEADERS.index("Última revisão")
+CREATED_COLUMN = BASE_HEADERS.index("Criado em")
+DATE_COLUMN_FORMATS = {
+    NEXT_REVIEW_COLUMN: DATE_FORMAT,
+    LAST_REVIEWED_COLUMN: DATE_TIME_FORMAT,
+    CREATED_COLUMN: DATE_TIME_FORMAT,
+}
+# An XLSX cell value: the CSV cells plus real dates and (timezone-less, local) date-times.
+XlsxValue = Cell | date | datetime
 # Column widths are fitted to the header and the first rows: write-only sheets fix widths before any row.
 WIDTH_SAMPLE_ROWS = 1_000
 MAX_COLUMN_WIDTH = 60
@@ -66,13 +80,35 @@ def write_csv(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, de
     return tally
 
 
-def _fitted_widths(header: list[str], sample: list[list[Cell]]) -> list[float]:
+def _shown_length(value: XlsxValue) -> int:
+    if isinstance(value, datetime):
+        return len("00/00/0000 00:00")
+    if isinstance(value, date):
+        return len("00/00/0000")
+    return len(str(value))
+
+
+def _fitted_widths(header: list[str], sample: list[list[XlsxValue]]) -> list[float]:
     widths = [len(title) for title in header]
     for cells in sample:
         for index, value in enumerate(cells):
             if value is not None:
-                widths[index] = max(widths[index], len(str(value)))
+                widths[index] = max(widths[index], _shown_length(value))
     return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
+
+
+def _xlsx_values(formatter: RowFormatter, row: ExportRow) -> list[XlsxValue]:
+    """The row's cells with its dates as dates and its instants as local date-times (Excel has no
+    timezones: the organization's wall clock, as the CSV shows it)."""
+    values: list[XlsxValue] = list(formatter.cells(row))
+    values[NEXT_REVIEW_COLUMN] = row.next_review_due
+    values[LAST_REVIEWED_COLUMN] = _local_wall_clock(formatter, row.last_reviewed_at)
+    values[CREATED_COLUMN] = _local_wall_clock(formatter, row.created_at)
+    return values
+
+
+def _local_wall_clock(formatter: RowFormatter, instant: datetime | None) -> datetime | None:
+    return instant.astimezone(formatter.zone).replace(tzinfo=None) if instant else None
 
 
 def _styled_cell(sheet: WriteOnlyWorksheet, value: str, fill: str, font: Font | None = None) -> WriteOnlyCell:
@@ -84,7 +120,7 @@ def _styled_cell(sheet: WriteOnlyWorksheet, value: str, fill: str, font: Font | 
 
 
 def _write_data_sheet(
-    sheet: WriteOnlyWorksheet, lines: Iterator[tuple[ExportRow, list[Cell]]], header: list[str]
+    sheet: WriteOnlyWorksheet, lines: Iterator[tuple[ExportRow, list[XlsxValue]]], header: list[str]
 ) -> int:
     sample = list(itertools.islice(lines, WIDTH_SAMPLE_ROWS))
     for index, width in enumerate(_fitted_widths(header, [cells for _, cells in sample]), start=1):
@@ -97,9 +133,17 @@ def _write_data_sheet(
         priority: _styled_cell(sheet, label, PRIORITY_FILLS[priority])
         for priority, label in PRIORITY_LABELS.items()
     }
+    # Likewise one cell per date column, holding its number format; only the value changes per row.
+    date_cells = {index: WriteOnlyCell(sheet) for index in DATE_COLUMN_FORMATS}
+    for index, cell in date_cells.items():
+        cell.number_format = DATE_COLUMN_FORMATS[index]
     written = 0
     for row, cells in itertools.chain(sample, lines):
         cells[PRIORITY_COLUMN] = priority_cells[row.priority]
+        for index, cell in date_cells.items():
+            if cells[index] is not None:
+                cell.value = cells[index]
+                cells[index] = cell
         sheet.append(cells)
         written += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written + 1}"
@@ -141,7 +185,7 @@ def write_xlsx(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, i
     tally = Tally()
     workbook = Workbook(write_only=True)
     data_sheet = workbook.create_sheet(DATA_SHEET_TITLE)
-    lines = ((row, formatter.cells(row)) for row in tally.counted(rows))
+    lines = ((row, _xlsx_values(formatter, row)) for row in tally.counted(rows))
     _write_data_sheet(data_sheet, lines, headers(formatter.include_student))
     _write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET_TITLE), tally, info)
     workbook.save(str(path))

@@ -1,0 +1,271 @@
+"""`eduautismo-local serve` as a newcomer runs it: its own process, data folder and port, the embedded
+PostgreSQL; stopped by Ctrl-C or SIGTERM with nothing left behind, its printed hints runnable as pasted,
+and the CLI commands next to it working on its database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from eduautismo_local.embedded import HANDLE_PIDS_FILE, free_port
+from eduautismo_local.template_routes import PROJECT_ROOT
+
+STARTUP_SECONDS = 240
+# Settings the suite put in this process's environment: the served stack must choose its own.
+SUITE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT_URL", "EXPORT_BUCKET", "CACHE_KEY_PREFIX")
+
+
+def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    environment = {name: value for name, value in os.environ.items() if name not in SUITE_VARIABLES}
+    environment.update({"DATA_DIR": str(data_dir), "ENVIRONMENT": "local", **extra})
+    return environment
+
+
+def _cli(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eduautismo_local.cli", *arguments],
+        env=_environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )
+
+
+def postgres_pids(pgdata: Path) -> list[int]:
+    """Live PostgreSQL processes started on ``pgdata`` (their command line names the folder)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if command and command[0].endswith(b"postgres") and str(pgdata).encode() in command:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _port_free(port: int) -> bool:
+    """Nothing listens there and a new server could bind it (as servers do, past TIME_WAIT leftovers)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    stdout: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    def printed(self) -> str:
+        return self.stdout.read_text()
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.printed()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=5) as response:
+                    if response.status == 200 and "Try" in self.printed():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"serve did not become healthy: {self.printed()[-3000:]}")
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=120)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One data folder for the module (initdb once); every test starts its own server on it."""
+    folder = tmp_path_factory.mktemp("serve")
+    yield folder
+    for pid in postgres_pids(folder / "pgdata"):  # a failed test must not leak its server
+        os.kill(pid, signal.SIGTERM)
+
+
+@pytest.fixture
+def start(data_dir: Path, tmp_path: Path) -> Iterator[Callable[[], Served]]:
+    """``start()`` runs `serve` on the module's data folder and a free port, and waits until it answers."""
+    started: list[Served] = []
+
+    def serve() -> Served:
+        port = free_port()
+        stdout = tmp_path / f"serve-{port}.out"
+        with stdout.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "eduautismo_local.cli", "serve"],
+                env=_environment(data_dir, PORT=str(port)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        served = Served(process, port, data_dir, stdout)
+        started.append(served)
+        served.wait_healthy()
+        return served
+
+    yield serve
+    for served in started:
+        if served.process.poll() is None:
+            served.stop(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_stops_the_server_and_its_embedded_postgres(
+    start: Callable[[], Served], signum: signal.Signals
+) -> None:
+    # Given a server running on its own data folder and port, with its embedded PostgreSQL
+    served = start()
+    assert postgres_pids(served.pgdata)
+    # When it receives the signal
+    exit_code = served.stop(signum)
+    # Then it exits cleanly, and no PostgreSQL is left on that folder, and the port is free
+    assert exit_code == 0, served.printed()[-2000:]
+    assert postgres_pids(served.pgdata) == []
+    assert _port_free(served.port)
+    assert not (served.data_dir / "server.json").exists()
+
+
+def test_sigterm_to_make_run_stops_the_server_and_its_embedded_postgres(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # Given `make run` on its own data folder and port (make does not pass SIGTERM on to its command)
+    port = free_port()
+    stdout = tmp_path / "make-run.out"
+    with stdout.open("wb") as out:
+        make = subprocess.Popen(
+            ["/usr/bin/make", "--no-print-directory", "run"],
+            cwd=PROJECT_ROOT,
+            env=_environment(data_dir, PORT=str(port)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(make, port, data_dir, stdout)
+    served.wait_healthy()
+    server_pid = json.loads((data_dir / "server.json").read_text())["pid"]
+    # When make receives SIGTERM
+    served.stop(signal.SIGTERM)
+    # Then the server stops too, with its PostgreSQL, and frees the port
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{server_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not Path(f"/proc/{server_pid}").exists(), served.printed()[-2000:]
+    assert postgres_pids(served.pgdata) == []
+    assert _port_free(port)
+
+
+def test_after_a_crash_the_next_start_takes_the_orphaned_postgres_over_and_stops_it(
+    start: Callable[[], Served],
+) -> None:
+    # Given a server killed without any chance to clean up: its PostgreSQL keeps running, and its dead pid
+    # stays in the handle list
+    crashed = start()
+    crashed.stop(signal.SIGKILL)
+    orphans = postgres_pids(crashed.pgdata)
+    assert orphans
+    assert crashed.process.pid in json.loads((crashed.pgdata / HANDLE_PIDS_FILE).read_text())
+    # When a new server starts on the same folder, and is then stopped
+    served = start()
+    assert served.stop(signal.SIGTERM) == 0
+    # Then the PostgreSQL is gone, and the dead pid with it
+    assert postgres_pids(served.pgdata) == []
+    assert json.loads((served.pgdata / HANDLE_PIDS_FILE).read_text()) == []
+
+
+def test_the_printed_try_lines_run_as_pasted(start: Callable[[], Served]) -> None:
+    # Given the lines the server prints under "Try"
+    served = start()
+    printed = served.printed().splitlines()
+    first = next(index for index, line in enumerate(printed) if line.strip().startswith("Try"))
+    pasted = "\n".join(line.strip() for line in printed[first + 1 : first + 3])
+    assert pasted.startswith("export TOKEN=") and "curl" in pasted
+    # When they are pasted into a shell
+    result = subprocess.run(
+        ["/bin/bash", "-c", pasted],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    # Then they print the coordinator's pending-review page
+    assert result.returncode == 0, result.stderr
+    page = json.loads(result.stdout)
+    assert page["total"] > 0 and len(page["items"]) > 0
+
+
+def test_the_demo_professional_has_review_notifications_from_the_start(start: Callable[[], Served]) -> None:
+    # Given a freshly started server and the professional token it prints
+    served = start()
+    token = next(
+        line.split(":", 1)[1].strip()
+        for line in served.printed().splitlines()
+        if line.strip().startswith("Professional token:")
+    )
+    # When the professional asks for their unread notifications
+    request = urllib.request.Request(
+        f"{served.base}/api/v1/notifications/unread-count", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        counts = json.loads(response.read())
+    # Then the demo's daily job has already written some
+    assert response.status == 200 and counts["unread_count"] > 0, counts
+
+
+def test_cli_commands_use_the_running_servers_database_and_say_so(
+    start: Callable[[], Served], tmp_path: Path
+) -> None:
+    # Given a running server with the demo data and its notifications
+    served = start()
+    # When the daily job runs with the same data folder
+    job = _cli(served.data_dir, "daily-job")
+    # Then it used the server's database (two demo organizations), said so on stderr, and printed its
+    # summary alone on stdout as one block
+    assert job.returncode == 0, job.stderr
+    assert f"the running server's (port {served.port}" in job.stderr
+    assert job.stdout.splitlines()[0].startswith("daily job at ")
+    assert "organizations:          2" in job.stdout
+    assert "{" not in job.stdout
+    # When plans are seeded next to it
+    seeded = _cli(served.data_dir, "seed", "--plans", "30")
+    # Then they are added to the demo school
+    assert seeded.returncode == 0, seeded.stderr
+    assert "added 30 plans to Escola Municipal Raio de Sol" in seeded.stderr
+    # When the daily job runs with another, empty data folder
+    elsewhere = _cli(tmp_path / "other", "daily-job")
+    # Then it says which database it used, that it is empty, and where the running server is
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert f"the embedded PostgreSQL in {tmp_path / 'other' / 'pgdata'}" in elsewhere.stderr
+    assert "has no organizations" in elsewhere.stderr
+    assert f"a server is running on port {served.port} with DATA_DIR={served.data_dir}" in elsewhere.stderr
+    assert postgres_pids(tmp_path / "other" / "pgdata") == []
