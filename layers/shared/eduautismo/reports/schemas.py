@@ -14,14 +14,12 @@ DEFAULT_PERIOD_DAYS = 90
 
 
 class ComplianceQuery(BaseModel):
-    """The period of the report, inclusive, in the organization's timezone."""
+    """The period asked for, inclusive, in the organization's timezone (None: the default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date_from: BoundedDate | None = Field(
-        default=None, description="First day of the period (default: 89 days before date_to)"
-    )
-    date_to: BoundedDate | None = Field(default=None, description="Last day of the period (default: today)")
+    date_from: BoundedDate | None = None
+    date_to: BoundedDate | None = None
 
     @field_validator("date_to")
     @classmethod
@@ -30,13 +28,6 @@ class ComplianceQuery(BaseModel):
         if value is not None and start is not None and value < start:
             raise ValueError("date_to must be on or after date_from")
         return value
-
-
-class ComplianceExportQuery(ComplianceQuery):
-    redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
-
-    def period_query(self) -> ComplianceQuery:
-        return ComplianceQuery(date_from=self.date_from, date_to=self.date_to)
 
 
 class CompliancePeriod(BaseModel):
