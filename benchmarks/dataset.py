@@ -106,15 +106,17 @@ def seed_review_history(engine: Engine, total: int, seed: int = 7) -> int:
                 "FROM intervention_plans WHERE last_reviewed_at IS NOT NULL ORDER BY id"
             )
         ).all()
-    if not plans:
-        return 0
-    per_plan = max(1, round(total / len(plans)))
 
     def rows() -> Iterator[tuple[object, ...]]:
-        for plan_id, reviewer_id, frequency, start_date, last_reviewed_at in plans:
+        # Each plan draws around the share still owed (plans cut short by their start date leave more
+        # for the next ones), so the total lands near ``total``.
+        owed = total
+        for index, (plan_id, reviewer_id, frequency, start_date, last_reviewed_at) in enumerate(plans):
+            share = owed / (len(plans) - index)
             reviewed_at: datetime = last_reviewed_at
-            for _ in range(rng.randint(1, 2 * per_plan - 1)):
+            for _ in range(rng.randint(1, max(1, round(2 * share) - 1))):
                 yield (uuid.uuid4(), plan_id, reviewer_id, reviewed_at, None)
+                owed -= 1
                 slip = timedelta(days=rng.choice((-2, -1, 0, 0, 0, 1, 3, 9)), hours=rng.randint(-6, 6))
                 earlier = datetime.combine(
                     _cycle_back(reviewed_at.date(), ReviewFrequency(frequency)),

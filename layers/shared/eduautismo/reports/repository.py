@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, Select, and_, case, cast, func, select
+from sqlalchemy import Date, Integer, Select, and_, case, cast, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -165,9 +165,15 @@ def compliance_statement(principal: Principal, window: ReportWindow) -> Select[A
     )
 
 
+# The planner's estimate for the per-plan lookup crosses jit_above_cost: compiling took about 300 ms of a
+# 1.4 s report in benchmarks/scenarios/reports.py and speeds up nothing over some 60,000 rows.
+NO_JIT = "SET LOCAL jit = off"
+
+
 def professional_counts(
     session: Session, principal: Principal, window: ReportWindow
 ) -> list[ProfessionalCounts]:
+    session.execute(text(NO_JIT))
     return [
         ProfessionalCounts(**row._mapping) for row in session.execute(compliance_statement(principal, window))
     ]
