@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from eduautismo.api.contract import BoundedDate
 
@@ -20,14 +20,6 @@ class ComplianceQuery(BaseModel):
 
     date_from: BoundedDate | None = None
     date_to: BoundedDate | None = None
-
-    @field_validator("date_to")
-    @classmethod
-    def _not_before_date_from(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("date_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError("date_to must be on or after date_from")
-        return value
 
 
 class CompliancePeriod(BaseModel):

@@ -45,8 +45,11 @@ def report_window(query: ComplianceQuery, timezone: str, clock: Clock) -> Report
     today = local_today(clock.now(), timezone)
     date_to = query.date_to or today
     date_from = query.date_from or max(MIN_DATE, date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
-    if date_from > date_to:  # only when date_from is after today and date_to was left to default
-        raise InvalidInput.for_field("date_from", "date_from must be on or before date_to (default today)")
+    if date_from > date_to:  # named after the date given last: date_to, or date_from when alone
+        field = "date_to" if query.date_to else "date_from"
+        raise InvalidInput.for_field(
+            field, "date_to must be on or after date_from (date_to: today by default)"
+        )
     return ReportWindow(
         date_from=date_from,
         date_to=date_to,
