@@ -27,6 +27,7 @@ class BenchDataset:
     heavy_user: Actor  # a professional with 10,000 notifications
     plans: int
     notifications: int
+    reviews: int = 0  # plan_reviews, the history of the reviewed plans
 
 
 @dataclass

@@ -178,7 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average_1m": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "scale": args.scale,
-        "dataset": {"plans": dataset.plans, "notifications": dataset.notifications},
+        "dataset": {
+            "plans": dataset.plans,
+            "notifications": dataset.notifications,
+            "reviews": dataset.reviews,
+        },
         "seed_seconds": round(seed_seconds, 1),
         "total_seconds": round(time.perf_counter() - run_started, 1),
     }

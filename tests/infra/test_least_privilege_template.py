@@ -29,6 +29,7 @@ EXPECTED_SECRETS = {
     "NotificationsFunction": {"ApplicationDatabaseSecretPolicy", "CacheSecretPolicy"},
     "ExportsFunction": {"ApplicationDatabaseSecretPolicy"},
     "ExportWorkerFunction": {"ApplicationDatabaseSecretPolicy"},
+    "ReportsFunction": {"ApplicationDatabaseSecretPolicy"},
     "DailyJobFunction": {"ApplicationDatabaseSecretPolicy"},
     "ProvisioningFunction": {"ApplicationDatabaseSecretPolicy"},
 }

@@ -89,6 +89,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def review_interval(frequency: ReviewFrequency) -> tuple[int, int]:
+    """The interval of a frequency as (calendar months, days); the report's SQL states the same rule."""
+    return _MONTH_INTERVALS.get(frequency, 0), _DAY_INTERVALS.get(frequency, 0)
+
+
 def next_review_due(
     frequency: ReviewFrequency, start_date: date, last_reviewed_at: datetime | None, timezone: str
 ) -> date:

@@ -20,7 +20,7 @@ from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import ExportJob, User
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
-from eduautismo.exports import audit
+from eduautismo.exports import audit, delivery
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
@@ -226,10 +226,7 @@ class ExportService:
         return ExportStatus.SUCCEEDED
 
     def _fail(self, job_id: uuid.UUID, exc: BaseException) -> None:
-        reason = exc.message if isinstance(exc, AppError) else type(exc).__name__
-        with self.session_scope() as session:
-            audit.mark_failed(session, job_id, reason, self.clock.now())
-        logger.warning("export failed", extra={"job_id": str(job_id), "error_type": type(exc).__name__})
+        delivery.record_failure(self.session_scope, self.clock, job_id, exc)
 
     def _produce(
         self, job_id: uuid.UUID, principal: Principal, request: ExportRequest, timezone: str
@@ -257,29 +254,23 @@ class ExportService:
                 window = PendingReviewWindow(today=local_now.date(), timezone=timezone)
                 rows = PendingRows(session, principal, request.filters, window).rows(request.include_student)
                 tally = self._write(request, rows, path, formatter, local_now, timezone)
-            size_bytes = path.stat().st_size
-            key = self.storage.upload(path, request.export_format, filename)
-        link = self.storage.link(key, self.clock.now())
-        with self.session_scope() as session:
-            audit.mark_succeeded(
-                session,
+            stored = delivery.store_and_record(
+                self.session_scope,
+                self.storage,
+                self.clock,
                 job_id,
-                row_count=tally.total,
-                size_bytes=size_bytes,
-                s3_key=key,
-                filename=filename,
-                now=self.clock.now(),
+                path,
+                request.export_format,
+                filename,
+                tally.total,
             )
-        logger.info(
-            "export stored", extra={"job_id": str(job_id), "rows": tally.total, "size_bytes": size_bytes}
-        )
         return ExportLink(
-            download_url=link.url,
-            expires_at=link.expires_at,
+            download_url=stored.link.url,
+            expires_at=stored.link.expires_at,
             filename=filename,
             content_type=CONTENT_TYPES[request.export_format],
             row_count=tally.total,
-            size_bytes=size_bytes,
+            size_bytes=stored.size_bytes,
         )
 
     @staticmethod

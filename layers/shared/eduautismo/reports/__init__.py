@@ -1,0 +1,1 @@
+"""The review compliance report (DESIGN §9)."""

@@ -1,0 +1,71 @@
+"""HTTP routes of the reports function: translate requests into service calls, nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from eduautismo.api.contract import SUCCESS_DESCRIPTIONS, BoundedDate, json_response, responses
+from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.reports import service
+from eduautismo.reports.schemas import ComplianceQuery, ComplianceReport, ReportFileLink
+
+router = APIGatewayHttpRouter()
+
+Storage = Annotated[ExportStorage, Depends(get_export_storage)]
+# Declared one by one (not as a query model) so the document gives each its date format and bounds.
+DateFrom = Annotated[
+    BoundedDate | None,
+    Query(description="First day of the period, local (default: 89 days before date_to)"),
+]
+DateTo = Annotated[BoundedDate | None, Query(description="Last day of the period, local (default: today)")]
+Redirect = Annotated[bool, Query(description="303 to the download link instead of 200")]
+NO_STORE = {"Cache-Control": "no-store"}
+# ?redirect=true: 303 to the link, which the body repeats (one typed body for both answers).
+SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ReportFileLink)}
+
+
+@router.get(
+    "/reports/review-compliance",
+    responses=responses(200),
+    summary="Review compliance per responsible professional (DESIGN §9)",
+    tags=["reports"],
+)
+def review_compliance(
+    principal: CurrentPrincipal,
+    clock: CurrentClock,
+    sessions: Sessions,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> Response[ComplianceReport]:
+    query = ComplianceQuery(date_from=date_from, date_to=date_to)
+    report = service.review_compliance(sessions, principal, clock, query)
+    return Response(200, content_types.APPLICATION_JSON, report, headers=NO_STORE)
+
+
+@router.get(
+    "/export/review-compliance/excel",
+    responses=responses(200, 429, extra=SEE_OTHER),
+    summary="The compliance report as an XLSX sheet behind a presigned link",
+    tags=["reports", "exports"],
+)
+def export_review_compliance(
+    principal: CurrentPrincipal,
+    clock: CurrentClock,
+    sessions: Sessions,
+    storage: Storage,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    redirect: Redirect = False,
+) -> Response[ReportFileLink]:
+    query = ComplianceQuery(date_from=date_from, date_to=date_to)
+    link = service.export_review_compliance(sessions, storage, clock, principal, query)
+    if redirect:
+        headers = {"Location": link.download_url, **NO_STORE}
+        return Response(303, content_types.APPLICATION_JSON, link, headers=headers)
+    return Response(200, content_types.APPLICATION_JSON, link, headers=NO_STORE)
