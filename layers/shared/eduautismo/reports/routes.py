@@ -1,7 +1,5 @@
 """HTTP routes of the reports function: translate requests into service calls, nothing more."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
