@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from eduautismo.api.contract import BoundedDate
 from eduautismo.db.models import InterventionPlan, Student
 from eduautismo.domain import MAX_PAGE_OFFSET, PlanStatus, Priority, ReviewFrequency
 from eduautismo.errors import Forbidden
@@ -52,8 +53,8 @@ class PendingReviewFilters(BaseModel):
     professional_id: uuid.UUID | None = None
     student_id: uuid.UUID | None = None
     review_frequency: ReviewFrequency | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: BoundedDate | None = None
+    date_to: BoundedDate | None = None
     overdue_only: bool = False
 
     @field_validator("date_to")
