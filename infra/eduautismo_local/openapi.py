@@ -29,6 +29,30 @@ def _document_operation(operation: dict[str, Any], authorized: bool) -> None:
     operation["security"] = [{"bearer": []}] if authorized else []
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is present or absent: null cannot be sent in a query string or a path (a client or a
+    fuzzer would send it as an empty value, which the API rightly refuses)."""
+    schema = {key: value for key, value in schema.items() if not (key == "default" and value is None)}
+    variants = [variant for variant in schema.pop("anyOf", [schema]) if variant != {"type": "null"}]
+    if len(variants) == 1:
+        return {**schema, **variants[0]} if variants[0] is not schema else schema
+    return {**schema, "anyOf": variants}
+
+
+def _document_parameters(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Each parameter with its real schema. Powertools documents the fields of a query model
+    (``Annotated[Model, Query()]``) as bare strings, without enums, formats or bounds; the model's own
+    schema, the component whose properties are exactly the operation's query parameters, has them."""
+    parameters = operation.get("parameters", [])
+    names = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+    models = [model for model in schemas.values() if names and set(model.get("properties", {})) == names]
+    for parameter in parameters:
+        schema = parameter.get("schema", {})
+        if len(models) == 1 and parameter["in"] == "query":
+            schema = models[0]["properties"][parameter["name"]]
+        parameter["schema"] = _without_null(schema)
+
+
 def _error_envelope_schemas() -> dict[str, Any]:
     """ErrorEnvelope and the models it nests, as components."""
     schema = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -64,6 +88,7 @@ def openapi_document() -> dict[str, Any]:
         operation = merged["paths"].get(route.path, {}).get(route.method.lower())
         if operation is not None:
             _document_operation(operation, route.authorized)
+            _document_parameters(operation, merged["components"]["schemas"])
     merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)
     return merged

@@ -153,6 +153,7 @@ def test_inline_or_background_is_decided_on_the_rows_after_skip_and_limit(
         ({"skip": MAX_PAGE_OFFSET + 1}, "skip"),
         ({"date_to": "9999-12-31"}, "date_to"),
         ({"date_from": "1899-12-31"}, "date_from"),
+        ({"date_to": "0"}, "date_to"),
     ],
 )
 @pytest.mark.parametrize("kind", ["summary", "csv", "excel"])
