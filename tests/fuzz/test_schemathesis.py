@@ -9,7 +9,6 @@ import os
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,13 +18,9 @@ from schemathesis.config import SchemathesisConfig
 from sqlalchemy import Engine
 
 from eduautismo.domain import Role
-from eduautismo.runtime import reset_runtime
-from eduautismo.settings import get_settings
-from eduautismo_local.embedded import LOCAL_BUCKET, start_s3_server
-from eduautismo_local.tokens import issue_token
+from tests.fuzz.conftest import bearer
 from tests.fuzz.test_openapi_document import COMMITTED
 from tests.support.factories import Actor, Factory
-from tests.support.live_server import running_server
 
 # Bounded for `make test` and derandomized with a fixed seed, so a run is repeatable;
 # FUZZ_MAX_EXAMPLES=200 FUZZ_RANDOM=1 explores further and differently on each run.
@@ -58,25 +53,6 @@ def _document() -> dict[str, Any]:
     return json.loads(COMMITTED.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def base_url(migrated_engine: Engine) -> Iterator[str]:
-    """The local server with every dependency up: PostgreSQL, Redis, and S3 (moto's server) for exports."""
-    s3_server, endpoint = start_s3_server()
-    saved = dict(os.environ)
-    os.environ.update(
-        {"S3_ENDPOINT_URL": endpoint, "EXPORT_BUCKET": LOCAL_BUCKET, "EXPORT_DISPATCH": "thread"}
-    )
-    reset_runtime()
-    try:
-        with running_server() as url:
-            yield url
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_runtime()
-        s3_server.stop()
-
-
 @pytest.fixture
 def coordinator(factory: Factory) -> Actor:
     """A provisioned coordinator whose organization has a student and plans to find."""
@@ -86,18 +62,6 @@ def coordinator(factory: Factory) -> Actor:
     factory.plan(professional, created_by=coordinator, priority="high")
     factory.plan(professional, priority="low", review_frequency="daily")
     return coordinator
-
-
-def _bearer(actor: Actor) -> str:
-    token = issue_token(
-        get_settings(),
-        sub=actor.user_id,
-        organization_id=actor.organization_id,
-        role=actor.role.value,
-        email=actor.email,
-        name=actor.name,
-    )
-    return f"Bearer {token}"
 
 
 # Loaded from the committed file at collection (the lazy fixture loader does not support pytest 9).
@@ -130,7 +94,7 @@ def test_every_operation_answers_within_its_schema_and_never_5xx(
 ) -> None:
     # Given a coordinator's valid token; When schemathesis calls the operation with generated input;
     # Then every check holds (the configured set: all of them)
-    case.call_and_validate(base_url=base_url, headers={"Authorization": _bearer(coordinator)})
+    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {bearer(coordinator)}"})
 
 
 def _secured_operations() -> list[tuple[str, str]]:
