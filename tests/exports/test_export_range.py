@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,8 +15,8 @@ from eduautismo.clock import FixedClock
 from eduautismo.domain import MAX_PAGE_OFFSET, Role
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
 from eduautismo.exports.writers import DATA_SHEET_TITLE
-from tests.exports.conftest import export, jobs_of, read_csv, stored_bytes
-from tests.support.api import ApiResponse, call_api
+from tests.exports.conftest import export, jobs_of, read_csv, stored_bytes, wait_for_job
+from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
 
 TODAY = date(2026, 11, 24)
@@ -38,15 +37,6 @@ def _coordinator_with_ordered_plans(factory: Factory, count: int) -> tuple[Actor
 @pytest.fixture
 def today(set_now: Callable[[datetime], FixedClock]) -> FixedClock:
     return set_now(NOW)
-
-
-def _wait_for_job(actor: Actor, status_url: str) -> ApiResponse:
-    deadline = time.monotonic() + 60
-    while True:
-        response = call_api("GET", status_url, claims=actor.claims)
-        if response.json.get("status") not in ("pending", "running") or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
 
 
 def test_csv_holds_the_rows_of_skip_and_limit(
@@ -138,7 +128,7 @@ def test_inline_or_background_is_decided_on_the_rows_after_skip_and_limit(
     # When three rows are asked after skipping one, it runs in the background, and holds just them
     accepted = export(coordinator, "csv", skip=1, limit=3)
     assert accepted.status == 202, accepted.json
-    done = _wait_for_job(coordinator, accepted.json["status_url"])
+    done = wait_for_job(coordinator, accepted.json["status_url"])
     assert (done.json["status"], done.json["row_count"]) == ("succeeded", 3), done.json
     assert [line[1] for line in read_csv(stored_bytes(s3, db, coordinator))[1:]] == ordered[1:4]
 
