@@ -169,3 +169,11 @@ def test_file_name_and_link_expiry_follow_the_clock_in_the_organization_timezone
     assert datetime.fromisoformat(response.json["expires_at"]) == NOW + timedelta(seconds=900)
     job = call_api("GET", f"/api/v1/export/jobs/{jobs_of(db, coordinator)[-1].id}", claims=coordinator.claims)
     assert job.json["created_at"] == "2026-11-24T13:30:45Z"
+
+
+def test_unknown_query_parameters_are_ignored(
+    factory: Factory, db: Engine, s3: Any, today: FixedClock
+) -> None:
+    coordinator, _ = _coordinator_with_ordered_plans(factory, 1)
+    response = export(coordinator, "summary", page="2", sort="title")
+    assert (response.status, response.json["total"]) == (200, 1)
