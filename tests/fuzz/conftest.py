@@ -29,9 +29,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xfail(strict=True, reason="typed on its feature's branch"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def base_url(migrated_engine: Engine) -> Iterator[str]:
-    """The local server with every dependency up: PostgreSQL, Redis, and S3 (moto's server) for exports."""
+    """The local server with every dependency up: PostgreSQL, Redis, and S3 (moto's server) for exports.
+    One for the package: moto keeps its buckets in the process, a second server could not make its own."""
     s3_server, endpoint = start_s3_server()
     saved = dict(os.environ)
     os.environ.update(
