@@ -1,50 +1,63 @@
 """The API's OpenAPI document: every function's Powertools resolver, merged, with what API Gateway and our
-error handlers add (the JWT requirement per route, the error envelope). `make openapi` commits it."""
+error handlers add (the JWT requirement per route, the envelope of validation errors). Each route declares
+its own statuses and bodies (eduautismo.api.contract.responses). `make openapi` commits it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from eduautismo.api.contract import ERROR_DESCRIPTIONS, ErrorEnvelope
 from eduautismo.settings import get_settings
 from eduautismo_local.template_routes import http_routes, load_module
 
-ERROR_SCHEMA = "ErrorEnvelope"
-ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
-ERROR_ENVELOPE = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "array"},
-            },
-        }
-    },
-}
 # Powertools documents its own validation bodies; our handlers answer every error with the envelope instead.
 POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+ERROR_REF = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
 
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
-
-
-def _document_errors(operation: dict[str, Any], authorized: bool) -> None:
+def _document_operation(operation: dict[str, Any], authorized: bool) -> None:
+    """What API Gateway and our error handlers add to a resolver's operation: the JWT requirement of the
+    route in template.yaml (none for health), and the envelope as the body of every 422 (Powertools
+    documents its own validation body, which the API never sends)."""
     responses = operation.setdefault("responses", {})
     if "422" in responses:
-        responses["422"] = _error_response("Invalid input")
-    if authorized:
-        operation["security"] = [{"bearer": []}]
-        # 401/403/404/409/415/429/503 all carry the envelope; the resolver does not list them one by one.
-        responses.setdefault("4XX", _error_response("Client error"))
-        responses.setdefault("5XX", _error_response("Dependency unavailable"))
-    else:
-        operation["security"] = []
+        responses["422"] = {
+            "description": ERROR_DESCRIPTIONS[422],
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+    operation["security"] = [{"bearer": []}] if authorized else []
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is present or absent: null cannot be sent in a query string or a path (a client or a
+    fuzzer would send it as an empty value, which the API rightly refuses)."""
+    schema = {key: value for key, value in schema.items() if not (key == "default" and value is None)}
+    variants = [variant for variant in schema.pop("anyOf", [schema]) if variant != {"type": "null"}]
+    if len(variants) == 1:
+        return {**schema, **variants[0]} if variants[0] is not schema else schema
+    return {**schema, "anyOf": variants}
+
+
+def _document_parameters(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Each parameter with its real schema. Powertools documents the fields of a query model
+    (``Annotated[Model, Query()]``) as bare strings, without enums, formats or bounds; the model's own
+    schema, the component whose properties are exactly the operation's query parameters, has them."""
+    parameters = operation.get("parameters", [])
+    names = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+    models = [model for model in schemas.values() if names and set(model.get("properties", {})) == names]
+    for parameter in parameters:
+        schema = parameter.get("schema", {})
+        if len(models) == 1 and parameter["in"] == "query":
+            schema = models[0]["properties"][parameter["name"]]
+        parameter["schema"] = _without_null(schema)
+
+
+def _error_envelope_schemas() -> dict[str, Any]:
+    """ErrorEnvelope and the models it nests, as components."""
+    schema = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    nested = schema.pop("$defs", {})
+    return {**nested, ErrorEnvelope.__name__: schema}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -74,8 +87,9 @@ def openapi_document() -> dict[str, Any]:
     for route in routes:
         operation = merged["paths"].get(route.path, {}).get(route.method.lower())
         if operation is not None:
-            _document_errors(operation, route.authorized)
-    merged["components"]["schemas"][ERROR_SCHEMA] = ERROR_ENVELOPE
+            _document_operation(operation, route.authorized)
+            _document_parameters(operation, merged["components"]["schemas"])
+    merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)
     return merged
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -78,6 +79,16 @@ def export(actor: Actor, kind: str, **query: object) -> ApiResponse:
         name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in query.items()
     }
     return call_api("GET", f"{EXPORT}/{kind}", claims=actor.claims, query=encoded)
+
+
+def wait_for_job(actor: Actor, status_url: str) -> ApiResponse:
+    """Poll the job until it leaves pending/running (the local worker is a background thread)."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = call_api("GET", status_url, claims=actor.claims)
+        if response.json.get("status") not in ("pending", "running") or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
 
 
 def jobs_of(engine: Engine, actor: Actor) -> list[ExportJob]:

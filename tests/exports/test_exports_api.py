@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,8 +18,17 @@ from sqlalchemy.orm import Session
 from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.writers import DATA_SHEET_TITLE
-from tests.exports.conftest import BUCKET, REGION, export, jobs_of, read_csv, read_summary, stored_bytes
-from tests.support.api import ApiResponse, call_api
+from tests.exports.conftest import (
+    BUCKET,
+    REGION,
+    export,
+    jobs_of,
+    read_csv,
+    read_summary,
+    stored_bytes,
+    wait_for_job,
+)
+from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
 
 OVERDUE_START = datetime.now(UTC).date() - timedelta(days=30)
@@ -37,16 +45,6 @@ def _team(factory: Factory) -> tuple[Actor, Actor, Actor]:
 
 def _overdue_plan(factory: Factory, professional: Actor, **fields: Any) -> str:
     return str(factory.plan(professional, start_date=OVERDUE_START, **fields).id)
-
-
-def _wait_for_job(actor: Actor, status_url: str) -> ApiResponse:
-    """Poll the job until it leaves pending/running (the local worker is a background thread)."""
-    deadline = time.monotonic() + 60
-    while True:
-        response = call_api("GET", status_url, claims=actor.claims)
-        if response.json.get("status") not in ("pending", "running") or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
 
 
 def test_csv_export_is_stored_encrypted_under_a_random_key_and_linked(
@@ -250,7 +248,7 @@ def test_large_export_is_asynchronous_and_its_job_ends_with_a_link(
     }
     assert response.header("Location") == response.json["status_url"]
     # And the job ends succeeded with the link, for the requester only
-    done = _wait_for_job(coordinator, response.json["status_url"])
+    done = wait_for_job(coordinator, response.json["status_url"])
     assert done.json["status"] == "succeeded", done.json
     assert done.json["row_count"] == 3
     assert "X-Amz-Signature=" in done.json["download_url"]

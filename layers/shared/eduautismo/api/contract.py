@@ -9,18 +9,41 @@ A feature's ``routes.py`` declares, per operation, its success model (the return
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from eduautismo.domain import MAX_DATE, MAX_PAGE_OFFSET, MIN_DATE
 
 ItemT = TypeVar("ItemT")
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """Dates arrive as YYYY-MM-DD: pydantic would also read "0" or "1700000000" as Unix times (fuzzing)."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
 # Every date the API takes (query or body) lies in DESIGN §4's range: outside it is a 422 naming the field.
-BoundedDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
+# JSON Schema has no bounds for dates: the year's pattern documents the range to clients and fuzzers.
+BoundedDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_text),
+    Field(
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        json_schema_extra={
+            "pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-",
+            "description": "1900-01-01 to 2100-12-31",
+        },
+    ),
+]
 
 
 # The paging query parameters of every list (DESIGN §4): skip >= 0, limit 1-200, default 50.

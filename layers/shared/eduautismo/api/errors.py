@@ -58,6 +58,25 @@ def _is_connection_failure(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError | InterfaceError) or bool(exc.connection_invalidated)
 
 
+def _server_error_fields(exc: DBAPIError) -> dict[str, Any]:
+    """The PostgreSQL error fields pg8000 carries (``C`` the SQLSTATE, ``n`` the constraint), else {}."""
+    args = getattr(exc.orig, "args", ())
+    return args[0] if args and isinstance(args[0], dict) else {}
+
+
+def _refused_input(sqlstate: str) -> tuple[int, str, str] | None:
+    """Status, code and message of a database error the request's data caused (DESIGN §4: 4xx, never 500),
+    else None. Class 23 is an integrity violation, class 22 a value the database cannot take (a date
+    beyond its range, a number too large)."""
+    if sqlstate in ("23502", "23514"):  # not-null, check: the value itself is not allowed
+        return 422, "validation_error", "a value is not allowed"
+    if sqlstate.startswith("23"):  # unique, foreign key, exclusion: other data stands in the way
+        return 409, "conflict", "conflicts with existing data"
+    if sqlstate.startswith("22"):
+        return 422, "validation_error", "a value is out of range"
+    return None
+
+
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response[Any]:
@@ -91,5 +110,13 @@ def register_database_error_handler(app: APIGatewayHttpResolver) -> None:
         if _is_connection_failure(exc):
             logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
             return error_response(503, "service_unavailable", "database unavailable, try again shortly")
+        fields = _server_error_fields(exc)
+        refused = _refused_input(str(fields.get("C", "")))
+        if refused is not None:
+            # The constraint's name, never the row values PostgreSQL puts in its message and detail.
+            logger.warning(
+                "database refused the input", extra={"sqlstate": fields["C"], "constraint": fields.get("n")}
+            )
+            return error_response(*refused)
         _log_failure("database error", exc)
         return error_response(500, "internal_error", "internal error")

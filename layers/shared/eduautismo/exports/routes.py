@@ -3,47 +3,71 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import Field
 
-from eduautismo.api.app import current_principal
-from eduautismo.clock import Clock, SystemClock
-from eduautismo.db.engine import session_scope
+from eduautismo.api.contract import empty_response, json_response, responses
+from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
 from eduautismo.domain import ExportFormat
-from eduautismo.exports.dispatch import dispatcher_from_settings
-from eduautismo.exports.service import ExportAccepted, ExportRequest, ExportService
-from eduautismo.exports.storage import get_export_storage
-from eduautismo.plans.pending_review import PendingReviewFilters
+from eduautismo.exports.dispatch import ExportDispatcher, dispatcher_from_settings
+from eduautismo.exports.schemas import (
+    ExportAccepted,
+    ExportJobStatus,
+    ExportLink,
+    ExportQuery,
+    ExportSelection,
+    ExportSummary,
+)
+from eduautismo.exports.service import ExportRequest, ExportService
+from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.identity.principal import Principal
 
 router = APIGatewayHttpRouter()
 
-# The clock adapter (tests substitute it).
-clock: Clock = SystemClock()
+BodyT = TypeVar("BodyT")
 
 
-class ExportQuery(PendingReviewFilters):
-    """The query string of an export: the pending-review filters (no paging: an export holds every
-    matching plan) and the export's own options."""
-
-    include_student: bool = Field(default=False, description="Add the Aluno column (student's name)")
-    delimiter: Literal[",", ";"] = Field(default=",", description="CSV delimiter; ; for pt-BR Excel")
-    redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
-
-    def filters(self) -> PendingReviewFilters:
-        return PendingReviewFilters(
-            **{name: getattr(self, name) for name in PendingReviewFilters.model_fields}
-        )
+def get_export_service(
+    sessions: Sessions, clock: CurrentClock, storage: Annotated[ExportStorage, Depends(get_export_storage)]
+) -> ExportService:
+    return ExportService(sessions, storage, clock)
 
 
-def export_service() -> ExportService:
-    return ExportService(session_scope, get_export_storage(), clock)
+Exports = Annotated[ExportService, Depends(get_export_service)]
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+def get_export_dispatcher(service: Exports) -> ExportDispatcher:
+    return dispatcher_from_settings(service.run_job)
+
+
+Dispatcher = Annotated[ExportDispatcher, Depends(get_export_dispatcher)]
+
+LOCATION = {"Location": {"description": "Where to go next", "schema": {"type": "string"}}}
+# An export answers the link (200), a job to follow (202) or a redirect to the link (303): the main
+# success is given its model here because the return annotation is the union of the three bodies.
+EXPORT_RESPONSES = responses(
+    200,
+    429,
+    extra={
+        200: json_response("The stored file's download link", ExportLink),
+        202: {
+            **json_response("Large export: running in the background; follow status_url", ExportAccepted),
+            "headers": LOCATION,
+        },
+        303: {
+            **empty_response("redirect=true: the Location header holds the download link"),
+            "headers": LOCATION,
+        },
+    },
+)
+
+
+def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -> Response[BodyT]:
+    """Exports and their links concern children's data: no cache keeps them."""
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -52,39 +76,75 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     )
 
 
-def _export(export_format: ExportFormat, query: ExportQuery) -> Response[Any]:
+def _export(
+    export_format: ExportFormat,
+    query: ExportQuery,
+    principal: Principal,
+    service: ExportService,
+    dispatcher: ExportDispatcher,
+) -> Response[ExportLink | ExportAccepted | None]:
     request = ExportRequest(
         export_format=export_format,
         filters=query.filters(),
         include_student=query.include_student,
         delimiter=query.delimiter,
+        row_range=query.row_range(),
     )
-    service = export_service()
-    outcome = service.start(current_principal(router), request, dispatcher_from_settings(service.run_job))
+    outcome = service.start(principal, request, dispatcher)
     if isinstance(outcome, ExportAccepted):
-        return _json(202, outcome.as_json(), {"Location": outcome.status_url})
+        return _no_store(202, outcome, {"Location": outcome.status_url})
     if query.redirect:
-        return Response(
-            status_code=303, headers={"Location": outcome.download_url, "Cache-Control": "no-store"}
-        )
-    return _json(200, outcome.as_json())
+        return Response(303, headers={"Location": outcome.download_url, "Cache-Control": "no-store"})
+    return _no_store(200, outcome)
 
 
-@router.get("/export/pending-review/summary", summary="What an export would hold", tags=["exports"])
-def export_summary(filters: Annotated[PendingReviewFilters, Query()]) -> Response[Any]:
-    return _json(200, export_service().summary(current_principal(router), filters))
+@router.get(
+    "/export/pending-review/summary",
+    summary="What an export with the same query would hold",
+    tags=["exports"],
+    responses=responses(200),
+)
+def export_summary(
+    selection: Annotated[ExportSelection, Query()], principal: CurrentPrincipal, service: Exports
+) -> Response[ExportSummary]:
+    return _no_store(200, service.summary(principal, selection.filters(), selection.row_range()))
 
 
-@router.get("/export/pending-review/csv", summary="Export pending reviews as CSV", tags=["exports"])
-def export_csv(query: Annotated[ExportQuery, Query()]) -> Response[Any]:
-    return _export(ExportFormat.CSV, query)
+@router.get(
+    "/export/pending-review/csv",
+    summary="Export pending reviews as CSV (UTF-8 with BOM)",
+    tags=["exports"],
+    responses=EXPORT_RESPONSES,
+)
+def export_csv(
+    query: Annotated[ExportQuery, Query()],
+    principal: CurrentPrincipal,
+    service: Exports,
+    dispatcher: Dispatcher,
+) -> Response[ExportLink | ExportAccepted | None]:
+    return _export(ExportFormat.CSV, query, principal, service, dispatcher)
 
 
-@router.get("/export/pending-review/excel", summary="Export pending reviews as XLSX", tags=["exports"])
-def export_excel(query: Annotated[ExportQuery, Query()]) -> Response[Any]:
-    return _export(ExportFormat.XLSX, query)
+@router.get(
+    "/export/pending-review/excel",
+    summary="Export pending reviews as XLSX",
+    tags=["exports"],
+    responses=EXPORT_RESPONSES,
+)
+def export_excel(
+    query: Annotated[ExportQuery, Query()],
+    principal: CurrentPrincipal,
+    service: Exports,
+    dispatcher: Dispatcher,
+) -> Response[ExportLink | ExportAccepted | None]:
+    return _export(ExportFormat.XLSX, query, principal, service, dispatcher)
 
 
-@router.get("/export/jobs/<job_id>", summary="Status of an asynchronous export", tags=["exports"])
-def export_job(job_id: uuid.UUID) -> Response[Any]:
-    return _json(200, export_service().job_status(current_principal(router), job_id))
+@router.get(
+    "/export/jobs/<job_id>",
+    summary="Status of an asynchronous export (its requester only)",
+    tags=["exports"],
+    responses=responses(200, 404),
+)
+def export_job(job_id: uuid.UUID, principal: CurrentPrincipal, service: Exports) -> Response[ExportJobStatus]:
+    return _no_store(200, service.job_status(principal, job_id))

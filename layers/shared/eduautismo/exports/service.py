@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from eduautismo.exports import audit, delivery
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
-from eduautismo.exports.source import PendingRows
+from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary
+from eduautismo.exports.source import PendingRows, RowRange
 from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
 from eduautismo.exports.writers import Delimiter, SummaryInfo, Tally, write_csv, write_xlsx
 from eduautismo.identity.principal import Principal
@@ -45,6 +46,7 @@ class ExportRequest:
     filters: PendingReviewFilters
     include_student: bool = False
     delimiter: Delimiter = ","
+    row_range: RowRange = field(default_factory=RowRange)
 
     def audit_json(self) -> dict[str, Any]:
         """What the audit row records about the request (the worker rebuilds the request from it)."""
@@ -52,6 +54,8 @@ class ExportRequest:
             "filters": self.filters.model_dump(mode="json", exclude_defaults=True),
             "include_student": self.include_student,
             "delimiter": self.delimiter,
+            "skip": self.row_range.skip,
+            "limit": self.row_range.limit,
         }
 
     @classmethod
@@ -61,43 +65,9 @@ class ExportRequest:
             filters=PendingReviewFilters.model_validate(job.filters["filters"]),
             include_student=bool(job.filters["include_student"]),
             delimiter=job.filters["delimiter"],
+            # Jobs recorded before exports took skip/limit held the whole list.
+            row_range=RowRange(skip=job.filters.get("skip", 0), limit=job.filters.get("limit")),
         )
-
-
-@dataclass(frozen=True)
-class ExportLink:
-    download_url: str
-    expires_at: datetime
-    filename: str
-    content_type: str
-    row_count: int
-    size_bytes: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "download_url": self.download_url,
-            "expires_at": self.expires_at.isoformat(),
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "row_count": self.row_count,
-            "size_bytes": self.size_bytes,
-        }
-
-
-@dataclass(frozen=True)
-class ExportAccepted:
-    job_id: uuid.UUID
-
-    @property
-    def status_url(self) -> str:
-        return JOB_STATUS_PATH.format(job_id=self.job_id)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "job_id": str(self.job_id),
-            "status": ExportStatus.PENDING.value,
-            "status_url": self.status_url,
-        }
 
 
 def describe_filters(filters: PendingReviewFilters) -> list[tuple[str, str]]:
@@ -135,20 +105,22 @@ class ExportService:
         self.storage = storage
         self.clock = clock
 
-    def summary(self, principal: Principal, filters: PendingReviewFilters) -> dict[str, Any]:
-        """Seed §4.3: what an export with these filters would hold."""
+    def summary(
+        self, principal: Principal, filters: PendingReviewFilters, row_range: RowRange = RowRange()
+    ) -> ExportSummary:
+        """Seed §4.3: what an export with these filters and range would hold."""
         authorize_filters(principal, filters)
         window = organization_window(self.session_scope, principal, self.clock)
         with self.session_scope() as session:
-            counts = PendingRows(session, principal, filters, window).count_by_priority()
+            counts = PendingRows(session, principal, filters, window, row_range).count_by_priority()
         total = sum(counts.values())
-        return {
-            "total": total,
-            "high_priority": counts[Priority.HIGH],
-            "medium_priority": counts[Priority.MEDIUM],
-            "low_priority": counts[Priority.LOW],
-            "excel_available": total <= MAX_EXPORT_ROWS,
-        }
+        return ExportSummary(
+            total=total,
+            high_priority=counts[Priority.HIGH],
+            medium_priority=counts[Priority.MEDIUM],
+            low_priority=counts[Priority.LOW],
+            excel_available=total <= MAX_EXPORT_ROWS,
+        )
 
     def start(
         self, principal: Principal, request: ExportRequest, dispatcher: ExportDispatcher
@@ -162,11 +134,12 @@ class ExportService:
             audit.enforce_daily_quota(
                 session, principal.user_id, now, window.timezone, settings.exports_per_user_per_day
             )
-            total = PendingRows(session, principal, request.filters, window).count()
+            total = PendingRows(session, principal, request.filters, window, request.row_range).count()
             if total > MAX_EXPORT_ROWS:
                 raise InvalidInput.for_field(
-                    "filters",
-                    f"{total} rows exceed the {MAX_EXPORT_ROWS} an export can hold; narrow the filters",
+                    "limit",
+                    f"{total} rows exceed the {MAX_EXPORT_ROWS} an export can hold; narrow the filters "
+                    "or pass skip and limit",
                 )
             inline = total <= settings.export_sync_max_rows
             if not inline:
@@ -197,7 +170,7 @@ class ExportService:
         except AppError as exc:
             self._fail(job_id, exc)
             raise
-        return ExportAccepted(job_id)
+        return ExportAccepted(job_id=job_id, status_url=JOB_STATUS_PATH.format(job_id=job_id))
 
     def run_job(self, job_id: uuid.UUID) -> ExportStatus | None:
         """The worker's entry: produce a pending job once. None when there was nothing to do (a duplicate
@@ -252,7 +225,8 @@ class ExportService:
             path = Path(directory) / filename
             with self.session_scope() as session:
                 window = PendingReviewWindow(today=local_now.date(), timezone=timezone)
-                rows = PendingRows(session, principal, request.filters, window).rows(request.include_student)
+                source = PendingRows(session, principal, request.filters, window, request.row_range)
+                rows = source.rows(request.include_student)
                 tally = self._write(request, rows, path, formatter, local_now, timezone)
             stored = delivery.store_and_record(
                 self.session_scope,
@@ -290,7 +264,7 @@ class ExportService:
         )
         return write_xlsx(rows, path, formatter, info)
 
-    def job_status(self, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
+    def job_status(self, principal: Principal, job_id: uuid.UUID) -> ExportJobStatus:
         with self.session_scope() as session:
             job = audit.requester_job(session, job_id, principal.user_id, principal.organization_id)
             if job is None:
@@ -300,23 +274,24 @@ class ExportService:
             if unfinished and now - job.created_at > STALE_JOB_AFTER:
                 audit.mark_failed(session, job.id, "the export worker did not finish", now)
                 session.refresh(job)
-        body: dict[str, Any] = {
-            "job_id": str(job.id),
-            "status": job.status,
-            "format": job.format,
-            "created_at": job.created_at.isoformat(),
-            "completed_at": job.completed_at.isoformat() if job.completed_at else None,
-        }
-        if job.status == ExportStatus.SUCCEEDED.value and job.s3_key and job.filename:
+        status = ExportJobStatus(
+            job_id=job.id,
+            status=ExportStatus(job.status),
+            format=ExportFormat(job.format),
+            created_at=job.created_at,
+            completed_at=job.completed_at,
+        )
+        if status.status is ExportStatus.FAILED:
+            return status.model_copy(update={"error": job.error})
+        if status.status is ExportStatus.SUCCEEDED and job.s3_key and job.filename:
             link = self.storage.link(job.s3_key, self.clock.now())
-            body |= ExportLink(
+            stored = ExportLink(
                 download_url=link.url,
                 expires_at=link.expires_at,
                 filename=job.filename,
-                content_type=CONTENT_TYPES[ExportFormat(job.format)],
+                content_type=CONTENT_TYPES[status.format],
                 row_count=job.row_count or 0,
                 size_bytes=job.size_bytes or 0,
-            ).as_json()
-        if job.status == ExportStatus.FAILED.value:
-            body["error"] = job.error
-        return body
+            )
+            return status.model_copy(update=stored.model_dump())
+        return status

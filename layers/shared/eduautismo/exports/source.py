@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Student, User
@@ -43,16 +44,39 @@ _EXPORTED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class RowRange:
+    """Which part of the matching list an export holds (seed §4.3): ``skip`` rows left out, then at most
+    ``limit`` rows; without a limit, all the rest."""
+
+    skip: int = 0
+    limit: int | None = None
+
+    @property
+    def is_whole_list(self) -> bool:
+        return self.skip == 0 and self.limit is None
+
+    def rows_of(self, matching: int) -> int:
+        """How many of ``matching`` rows the range holds."""
+        remaining = max(matching - self.skip, 0)
+        return remaining if self.limit is None else min(remaining, self.limit)
+
+    def applied(self, statement: Select[Any]) -> Select[Any]:
+        """The ordered ``statement`` cut to the range, never beyond Excel's row limit."""
+        return statement.offset(self.skip or None).limit(self.limit or MAX_EXPORT_ROWS)
+
+
 def export_statement(
-    principal: Principal, filters: PendingReviewFilters, window: PendingReviewWindow, include_student: bool
+    principal: Principal,
+    filters: PendingReviewFilters,
+    window: PendingReviewWindow,
+    include_student: bool,
+    row_range: RowRange = RowRange(),
 ) -> Select[Any]:
-    """The pending-review query reading only what the file shows, at most Excel's row limit."""
+    """The pending-review query reading only what the file shows, cut to the range."""
     columns = (*_EXPORTED_COLUMNS, Student.full_name) if include_student else _EXPORTED_COLUMNS
-    return (
-        pending_review_query(principal, filters, window, include_student)
-        .with_only_columns(*columns)
-        .limit(MAX_EXPORT_ROWS)
-    )
+    statement = pending_review_query(principal, filters, window, include_student).with_only_columns(*columns)
+    return row_range.applied(statement)
 
 
 # Stored value -> member, by dict: calling the enum per cell is a measurable share of a large export.
@@ -68,21 +92,33 @@ class PendingRows:
         principal: Principal,
         filters: PendingReviewFilters,
         window: PendingReviewWindow,
+        row_range: RowRange = RowRange(),
     ) -> None:
         self.session = session
         self.principal = principal
         self.filters = filters
         self.window = window
+        self.row_range = row_range
 
     def count(self) -> int:
-        return count_pending_review(self.session, self.principal, self.filters, self.window)
+        """The rows the export holds: the matching plans, cut to the range."""
+        return self.row_range.rows_of(
+            count_pending_review(self.session, self.principal, self.filters, self.window)
+        )
 
     def count_by_priority(self) -> dict[Priority, int]:
-        wanted = [self.filters.priority] if self.filters.priority else list(Priority)
+        """The rows the export holds by priority, in one grouped query (ordered only when a range cuts it)."""
+        statement = pending_review_query(self.principal, self.filters, self.window, False).with_only_columns(
+            InterventionPlan.priority
+        )
+        if self.row_range.is_whole_list:
+            selected = statement.order_by(None).subquery()
+        else:
+            selected = self.row_range.applied(statement).subquery()
         counts = dict.fromkeys(Priority, 0)
-        for priority in wanted:
-            only = self.filters.model_copy(update={"priority": priority})
-            counts[priority] = count_pending_review(self.session, self.principal, only, self.window)
+        grouped = select(selected.c.priority, func.count()).group_by(selected.c.priority)
+        for priority, count in self.session.execute(grouped):
+            counts[_PRIORITIES[priority]] = count
         return counts
 
     def _professional_names(self) -> dict[uuid.UUID, str]:
@@ -90,9 +126,11 @@ class PendingRows:
         return {user_id: name for user_id, name in self.session.execute(statement)}
 
     def rows(self, include_student: bool) -> Iterator[ExportRow]:
-        """Every matching row in the page order, at most Excel's row limit."""
+        """The rows of the range in the page order, at most Excel's row limit."""
         names = self._professional_names()
-        statement = export_statement(self.principal, self.filters, self.window, include_student)
+        statement = export_statement(
+            self.principal, self.filters, self.window, include_student, self.row_range
+        )
         statement = statement.execution_options(yield_per=EXPORT_BATCH_SIZE)
         today = self.window.today
         for line in self.session.execute(statement):

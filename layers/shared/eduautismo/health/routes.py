@@ -1,27 +1,41 @@
-"""GET /health: no authentication; 503 when the database is down."""
+"""GET /health: no authentication; 503 (same body) when the database is down."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from eduautismo.api.contract import json_response, responses
 from eduautismo.cache.client import get_redis
 from eduautismo.db.direct import direct_connection
+from eduautismo.health.schemas import HealthReport
 from eduautismo.health.service import check_health
 from eduautismo.settings import get_settings
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/health", summary="Service health", tags=["health"])
-def get_health() -> Response[dict[str, Any]]:
+@router.get(
+    "/health",
+    summary="Service health",
+    tags=["health"],
+    # 413, 415 and 422: the bounds every function puts on a request body (api.app.refuse_unreadable_body).
+    responses=responses(
+        200,
+        413,
+        415,
+        422,
+        authenticated=False,
+        extra={503: json_response("The database is down", HealthReport)},
+    ),
+)
+def get_health() -> Response[HealthReport]:
     settings = get_settings()
+    # A connection of its own (db/direct.py): the health function does not import SQLAlchemy.
     report = check_health(lambda: direct_connection(settings), get_redis, settings.app_version)
     return Response(
         status_code=200 if report.healthy else 503,
         content_type=content_types.APPLICATION_JSON,
-        body=report.as_dict(),
+        body=report,
         headers={"Cache-Control": "no-store"},
     )

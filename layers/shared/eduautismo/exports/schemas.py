@@ -1,0 +1,111 @@
+"""Request and response models of the exports API (seed §4.3, DESIGN §7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field, NonNegativeInt
+from pydantic.json_schema import SkipJsonSchema
+
+from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat, ExportStatus
+from eduautismo.exports.rows import MAX_EXPORT_ROWS
+from eduautismo.exports.source import RowRange
+from eduautismo.plans.pending_review import PendingReviewFilters
+
+T = TypeVar("T")
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+# A key the body leaves out when it does not apply: documented as its type (optional), never as null.
+Absent = Annotated[
+    T | SkipJsonSchema[None],
+    Field(exclude_if=lambda value: value is None, json_schema_extra=_without_default),
+]
+
+
+class ExportSelection(PendingReviewFilters):
+    """Which plans an export holds: the pending-review filters, then ``skip``/``limit`` over the list in
+    its order (priority, due date, id), as the seed's front end sends them (``limit=1000``)."""
+
+    skip: int = Field(
+        default=0, ge=0, le=MAX_PAGE_OFFSET, description="Leave out the first `skip` matching plans"
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_EXPORT_ROWS,
+        description=(
+            f"At most this many plans (1-{MAX_EXPORT_ROWS}); without it every matching plan, "
+            f"refused (422) when they are more than {MAX_EXPORT_ROWS}"
+        ),
+    )
+
+    def filters(self) -> PendingReviewFilters:
+        return PendingReviewFilters.model_validate(
+            self.model_dump(include=set(PendingReviewFilters.model_fields))
+        )
+
+    def row_range(self) -> RowRange:
+        return RowRange(skip=self.skip, limit=self.limit)
+
+
+class ExportQuery(ExportSelection):
+    """The query string of a CSV or XLSX export: the selection and the file's options."""
+
+    include_student: bool = Field(default=False, description="Add the Aluno column (student's name)")
+    delimiter: Literal[",", ";"] = Field(default=",", description="CSV delimiter; ; for pt-BR Excel")
+    redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
+
+
+class ExportSummary(BaseModel):
+    """Seed §4.3: what an export with the same query would hold."""
+
+    total: int = Field(ge=0)
+    high_priority: int = Field(ge=0)
+    medium_priority: int = Field(ge=0)
+    low_priority: int = Field(ge=0)
+    excel_available: bool = Field(description=f"false above {MAX_EXPORT_ROWS} rows (Excel's limit)")
+
+
+class ExportLink(BaseModel):
+    """A stored export: its presigned download link (DESIGN §7) and what the file holds."""
+
+    download_url: str = Field(
+        description="Presigned (SigV4) link; a bearer credential, valid until expires_at"
+    )
+    expires_at: datetime
+    filename: str = Field(description="planos_pendentes_YYYYMMDD_HHMMSS.csv|xlsx")
+    content_type: str
+    row_count: int = Field(ge=0)
+    size_bytes: int = Field(ge=0)
+
+
+class ExportAccepted(BaseModel):
+    """A large export handed to the worker; follow ``status_url`` (also the Location header)."""
+
+    job_id: uuid.UUID
+    status: Literal["pending"] = "pending"
+    status_url: str
+
+
+class ExportJobStatus(BaseModel):
+    """An export job. The link's fields are there once it succeeded, ``error`` once it failed; otherwise
+    those keys are absent (never null)."""
+
+    job_id: uuid.UUID
+    status: ExportStatus
+    format: ExportFormat
+    created_at: datetime
+    completed_at: datetime | None
+    download_url: Absent[str] = None
+    expires_at: Absent[datetime] = None
+    filename: Absent[str] = None
+    content_type: Absent[str] = None
+    row_count: Absent[NonNegativeInt] = None
+    size_bytes: Absent[NonNegativeInt] = None
+    error: Absent[str] = None

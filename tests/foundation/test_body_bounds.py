@@ -1,0 +1,155 @@
+"""DESIGN §4's bounds on a JSON body, on every function (health included), before anything parses it:
+over 1 MiB is 413, nested deeper than 32 levels is 422 naming the body, base64-encoded bodies alike."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from eduautismo.api.app import MAX_BODY_BYTES, MAX_BODY_DEPTH
+from eduautismo.db.models import InterventionPlan
+from eduautismo.domain import Role
+from eduautismo_local.events import LocalLambdaContext, http_api_event
+from eduautismo_local.template_routes import http_routes, load_handler, match_route
+from tests.support.api import ApiResponse, lambda_result_to_response
+from tests.support.factories import Factory
+
+HEALTH = ("GET", "/api/v1/health")
+CREATE_PLAN = ("POST", "/api/v1/intervention-plans")
+
+
+def _send(
+    route: tuple[str, str], body: str, *, base64_encoded: bool = False, claims: Any = None
+) -> ApiResponse:
+    """The event API Gateway would send to the function template.yaml routes ``route`` to."""
+    method, path = route
+    matched = match_route(method, path)
+    assert matched is not None
+    target, path_parameters = matched
+    event = http_api_event(
+        method,
+        path,
+        route_key=target.route_key,
+        path_parameters=path_parameters,
+        headers={"content-type": "application/json"},
+        claims=claims,
+    )
+    if base64_encoded:
+        event["body"] = base64.b64encode(body.encode()).decode("ascii")
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = body
+    handler = load_handler(target.code_uri, target.handler)
+    return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=target.function)))
+
+
+def _sized(size: int, filler: str = "x") -> str:
+    """A JSON object of exactly ``size`` UTF-8 bytes."""
+    frame = '{"padding": ""}'
+    count, remainder = divmod(size - len(frame), len(filler.encode()))
+    text = frame[:-2] + filler * count + "x" * remainder + frame[-2:]
+    assert len(text.encode()) == size
+    return text
+
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+def _assert_too_deep(response: ApiResponse) -> None:
+    assert response.status == 422, response.body[:200]
+    detail = response.json["error"]["details"][0]
+    assert (detail["field"], detail["type"]) == ("body", "json_too_deep")
+
+
+@pytest.mark.parametrize("base64_encoded", [False, True])
+def test_a_body_over_one_mebibyte_is_413_and_one_of_exactly_that_size_is_read(
+    db: Engine, base64_encoded: bool
+) -> None:
+    # Given JSON bodies of exactly 1 MiB and of one byte more
+    # When each reaches the health function (as text, or base64-encoded as the HTTP API sends binary)
+    exact = _send(HEALTH, _sized(MAX_BODY_BYTES), base64_encoded=base64_encoded)
+    over = _send(HEALTH, _sized(MAX_BODY_BYTES + 1), base64_encoded=base64_encoded)
+    # Then the larger one is refused with the envelope, the other answered as usual
+    assert exact.status == 200
+    assert (over.status, over.json["error"]["code"]) == (413, "payload_too_large")
+
+
+def test_the_size_bound_counts_bytes_not_characters(db: Engine) -> None:
+    # Given a body under 1 MiB in characters but over it in UTF-8 bytes (two per "é")
+    body = _sized(MAX_BODY_BYTES + 2, filler="é")
+    assert len(body) < MAX_BODY_BYTES
+    # When it reaches a function, Then it is 413
+    assert _send(HEALTH, body).status == 413
+
+
+@pytest.mark.parametrize("base64_encoded", [False, True])
+def test_nesting_deeper_than_32_levels_is_422_naming_the_body(db: Engine, base64_encoded: bool) -> None:
+    # Given bodies nested exactly 32 and 33 levels deep
+    # When each reaches the health function
+    at_limit = _send(HEALTH, _nested(MAX_BODY_DEPTH), base64_encoded=base64_encoded)
+    beyond = _send(HEALTH, _nested(MAX_BODY_DEPTH + 1), base64_encoded=base64_encoded)
+    # Then only the deeper one is refused, as a validation error of the body
+    assert at_limit.status == 200
+    _assert_too_deep(beyond)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(db: Engine) -> None:
+    # Given a shallow body whose strings hold many brackets and escaped quotes
+    body = json.dumps({"notes": "[{" * 100 + '\\"[' * 100, "list": ["]]", "{{"]})
+    # When it reaches a function, Then it is read as usual
+    assert _send(HEALTH, body).status == 200
+
+
+@pytest.mark.parametrize("base64_encoded", [False, True])
+def test_a_body_three_thousand_levels_deep_is_422_on_the_public_health_route(
+    db: Engine, base64_encoded: bool
+) -> None:
+    # Given a body nested 3,000 levels (a recursive parser fails past about 1,000)
+    # When it reaches the unauthenticated health function, Then it is 422, never a 500
+    _assert_too_deep(_send(HEALTH, "[" * 3_000 + "]" * 3_000, base64_encoded=base64_encoded))
+
+
+def test_a_body_three_thousand_levels_deep_is_422_on_an_authenticated_route_and_writes_nothing(
+    factory: Factory, db: Engine
+) -> None:
+    # Given a professional creating a plan with a body nested 3,000 levels inside a field
+    professional = factory.user(factory.organization(), Role.PROFESSIONAL)
+    body = '{"title": "Plano", "description": ' + _nested(3_000) + "}"
+    # When it reaches the plans function
+    response = _send(CREATE_PLAN, body, claims=professional.claims)
+    # Then it is 422 naming the body, and no plan exists
+    _assert_too_deep(response)
+    with Session(db) as session:
+        assert session.scalar(select(func.count()).select_from(InterventionPlan)) == 0
+
+
+def _one_route_per_function() -> list[tuple[str, str]]:
+    routes: dict[str, tuple[str, str]] = {}
+    for route in http_routes():
+        path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), route.path)
+        routes.setdefault(route.function, (route.method, path))
+    return list(routes.values())
+
+
+@pytest.mark.parametrize("route", _one_route_per_function(), ids=lambda route: " ".join(route))
+def test_every_api_function_refuses_a_deep_body_before_parsing_it(
+    factory: Factory, route: tuple[str, str]
+) -> None:
+    # Given a coordinator's request whose body is nested 3,000 levels
+    coordinator = factory.user(factory.organization(), Role.COORDINATOR)
+    # When it reaches any function of the API, Then it is 422 naming the body
+    _assert_too_deep(_send(route, "[" * 3_000 + "]" * 3_000, claims=coordinator.claims))
+
+
+def test_a_mebibyte_of_opening_brackets_is_refused_quickly(db: Engine) -> None:
+    # Given the deepest body the size bound lets through: 1 MiB of "["
+    # When it reaches a function, Then it is 422 (the scan stops at level 33)
+    _assert_too_deep(_send(HEALTH, "[" * MAX_BODY_BYTES))

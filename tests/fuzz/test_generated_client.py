@@ -1,0 +1,111 @@
+"""A front-end team generates its client from openapi.json: a standard generator (openapi-python-client,
+installed, no network) builds one from the committed document, and it calls the live API with a token,
+every answer a typed object (not a dict)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from eduautismo.db.models import ExportJob
+from eduautismo.domain import Role
+from tests.fuzz.test_openapi_document import COMMITTED
+from tests.support.factories import Factory
+from tests.support.live_server import token_for
+
+PACKAGE = "eduautismo_client"
+GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+
+
+@pytest.fixture(scope="module")
+def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The client generated from the committed document, importable."""
+    root = tmp_path_factory.mktemp("generated")
+    config = root / "config.yaml"
+    config.write_text(
+        f"post_hooks: []\npackage_name_override: {PACKAGE}\nproject_name_override: eduautismo-client\n"
+    )
+    arguments = ["--path", str(COMMITTED), "--output-path", str(root / PACKAGE), "--meta", "none"]
+    generated = subprocess.run(
+        [str(GENERATOR), "generate", *arguments, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # The generator warns about what it cannot type: a warning is a gap in the contract.
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "Warning" not in generated.stdout + generated.stderr, generated.stdout + generated.stderr
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(root))
+        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(f"{PACKAGE}.")]:
+            del sys.modules[name]
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+def test_generated_client_calls_health_exports_and_job_status_with_typed_answers(
+    client_package: ModuleType, base_url: str, factory: Factory, db: Engine
+) -> None:
+    # Given a coordinator with two pending plans, and clients built by the generated package
+    organization = factory.organization()
+    coordinator = factory.user(organization, Role.COORDINATOR)
+    professional = factory.user(organization, Role.PROFESSIONAL)
+    overdue = datetime.now(UTC).date() - timedelta(days=30)
+    factory.plan(professional, start_date=overdue, priority="high")
+    factory.plan(professional, start_date=overdue, priority="low")
+    models = _module("models")
+    public = client_package.Client(base_url=base_url, raise_on_unexpected_status=True)
+    signed_in = client_package.AuthenticatedClient(
+        base_url=base_url, token=token_for(coordinator), raise_on_unexpected_status=True
+    )
+
+    # When health is asked, Then the answer is a HealthReport with enum members
+    health = _module("api.health.get_health_api_v1_health_get").sync(client=public)
+    assert isinstance(health, models.HealthReport)
+    assert health.status is models.HealthReportStatus.OK and health.database is models.HealthReportDatabase.OK
+
+    # When the export summary is asked as the seed's front end does (limit=1000, a priority)
+    summary = _module("api.exports.export_summary_api_v1_export_pending_review_summary_get").sync(
+        client=signed_in, priority=models.Priority.HIGH, limit=1000
+    )
+    # Then it is an ExportSummary with integer counts
+    assert isinstance(summary, models.ExportSummary)
+    assert (summary.total, summary.high_priority, summary.low_priority) == (1, 1, 0)
+
+    # When a CSV export is made, Then the link is an ExportLink with a real datetime
+    link = _module("api.exports.export_csv_api_v1_export_pending_review_csv_get").sync(
+        client=signed_in, skip=0, limit=1000
+    )
+    assert isinstance(link, models.ExportLink)
+    assert link.row_count == 2 and isinstance(link.expires_at, datetime)
+
+    # And its job, asked by id, is an ExportJobStatus that succeeded, with the same file
+    jobs = _module("api.exports.export_job_api_v1_export_jobs_job_id_get")
+    job_id = _latest_job_id(db, coordinator.user_id)
+    status = jobs.sync(job_id=job_id, client=signed_in)
+    assert isinstance(status, models.ExportJobStatus)
+    assert status.status is models.ExportStatus.SUCCEEDED and status.format_ is models.ExportFormat.CSV
+    assert (status.filename, status.row_count) == (link.filename, 2)
+
+
+def _latest_job_id(db: Engine, user_id: uuid.UUID) -> uuid.UUID | None:
+    with Session(db) as session:
+        return session.scalars(
+            select(ExportJob.id).where(ExportJob.user_id == user_id).order_by(ExportJob.created_at.desc())
+        ).first()
