@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from eduautismo.api.app import create_app, current_principal, lambda_entry
+from eduautismo.api.app import create_app, lambda_entry
+from eduautismo.api.dependencies import CurrentPrincipal
 from eduautismo.db.models import User
 from eduautismo.errors import NotFound
 from eduautismo.observability import logger
@@ -32,8 +33,9 @@ class ProbeBody(BaseModel):
 
 
 @probe.get("/probe")
-def read_probe(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
-    principal = current_principal(probe)
+def read_probe(
+    principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> dict[str, Any]:
     return {"user_id": str(principal.user_id), "role": principal.role.value, "limit": limit}
 
 

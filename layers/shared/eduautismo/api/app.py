@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
-from eduautismo.identity.principal import PRINCIPAL_KEY, Principal, claims_from_event, principal_from_claims
+from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
 from eduautismo.snapstart import register_hooks
 
@@ -39,13 +39,6 @@ def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
     logger.append_keys(user_id=str(principal.user_id), organization_id=str(principal.organization_id))
     app.append_context(**{PRINCIPAL_KEY: principal})
     return next_middleware(app)
-
-
-def current_principal(router: APIGatewayHttpRouter | APIGatewayHttpResolver) -> Principal:
-    principal = router.context.get(PRINCIPAL_KEY)
-    if not isinstance(principal, Principal):  # a route mounted without authenticate()
-        raise RuntimeError("route requires authentication middleware")
-    return principal
 
 
 def create_app(
