@@ -51,13 +51,15 @@ def test_csv_holds_the_rows_of_skip_and_limit(
     lines = read_csv(stored_bytes(s3, db, coordinator))
     assert [line[1] for line in lines[1:]] == ordered[1:4]
     assert response.json["row_count"] == 3
-    # And the audit row records the range asked for
+    # And the audit row records the range asked for (beside the scope captured for the worker)
     assert jobs_of(db, coordinator)[-1].filters == {
         "filters": {},
         "include_student": False,
         "delimiter": ",",
         "skip": 1,
         "limit": 3,
+        "asynchronous": False,
+        "scope": {"role": "coordinator"},
     }
 
 

@@ -4,7 +4,6 @@ report): the file stored, its audit row completed and the link made; or the audi
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from eduautismo.clock import Clock
@@ -12,14 +11,9 @@ from eduautismo.db.engine import SessionScope
 from eduautismo.domain import ExportFormat
 from eduautismo.errors import AppError
 from eduautismo.exports import audit
-from eduautismo.exports.storage import DownloadLink, ExportStorage
+from eduautismo.exports.schemas import ExportLink
+from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
 from eduautismo.observability import logger
-
-
-@dataclass(frozen=True)
-class StoredExport:
-    link: DownloadLink
-    size_bytes: int
 
 
 def store_and_record(
@@ -31,8 +25,8 @@ def store_and_record(
     export_format: ExportFormat,
     filename: str,
     row_count: int,
-) -> StoredExport:
-    """Upload the finished file, link it, and mark its job succeeded."""
+) -> ExportLink:
+    """Upload the finished file, link it, mark its job succeeded, and answer the link envelope."""
     size_bytes = path.stat().st_size
     key = storage.upload(path, export_format, filename)
     link = storage.link(key, clock.now())
@@ -47,7 +41,14 @@ def store_and_record(
             now=clock.now(),
         )
     logger.info("export stored", extra={"job_id": str(job_id), "rows": row_count, "size_bytes": size_bytes})
-    return StoredExport(link, size_bytes)
+    return ExportLink(
+        download_url=link.url,
+        expires_at=link.expires_at,
+        filename=filename,
+        content_type=CONTENT_TYPES[export_format],
+        row_count=row_count,
+        size_bytes=size_bytes,
+    )
 
 
 def record_failure(session_scope: SessionScope, clock: Clock, job_id: uuid.UUID, exc: BaseException) -> None:

@@ -23,7 +23,7 @@ from eduautismo.exports.schemas import (
     ExportSummary,
 )
 from eduautismo.exports.service import ExportRequest, ExportService
-from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.exports.storage import Storage
 from eduautismo.identity.principal import Principal
 
 router = APIGatewayHttpRouter()
@@ -31,9 +31,7 @@ router = APIGatewayHttpRouter()
 BodyT = TypeVar("BodyT")
 
 
-def get_export_service(
-    sessions: Sessions, clock: CurrentClock, storage: Annotated[ExportStorage, Depends(get_export_storage)]
-) -> ExportService:
+def get_export_service(sessions: Sessions, clock: CurrentClock, storage: Storage) -> ExportService:
     return ExportService(sessions, storage, clock)
 
 

@@ -73,15 +73,21 @@ class ExportSummary(BaseModel):
 
 
 class ExportLink(BaseModel):
-    """A stored export: its presigned download link (DESIGN §7) and what the file holds."""
+    """A stored export: its presigned download link (DESIGN §7) and what the file holds. Every export
+    answers it: pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON)."""
 
     download_url: str = Field(
         description="Presigned (SigV4) link; a bearer credential, valid until expires_at"
     )
     expires_at: datetime
-    filename: str = Field(description="planos_pendentes_YYYYMMDD_HHMMSS.csv|xlsx")
+    filename: str = Field(
+        description="planos_pendentes_YYYYMMDD_HHMMSS.csv|xlsx, conformidade_revisoes_YYYYMMDD_HHMMSS.xlsx, "
+        "or the student's data_*.json"
+    )
     content_type: str
-    row_count: int = Field(ge=0)
+    row_count: int = Field(
+        ge=0, description="Plans in the file; professionals in the report; records in a student's data"
+    )
     size_bytes: int = Field(ge=0)
 
 

@@ -228,7 +228,7 @@ class ExportService:
                 source = PendingRows(session, principal, request.filters, window, request.row_range)
                 rows = source.rows(request.include_student)
                 tally = self._write(request, rows, path, formatter, local_now, timezone)
-            stored = delivery.store_and_record(
+            return delivery.store_and_record(
                 self.session_scope,
                 self.storage,
                 self.clock,
@@ -238,14 +238,6 @@ class ExportService:
                 filename,
                 tally.total,
             )
-        return ExportLink(
-            download_url=stored.link.url,
-            expires_at=stored.link.expires_at,
-            filename=filename,
-            content_type=CONTENT_TYPES[request.export_format],
-            row_count=tally.total,
-            size_bytes=stored.size_bytes,
-        )
 
     @staticmethod
     def _write(

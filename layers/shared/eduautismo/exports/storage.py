@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
+from aws_lambda_powertools.event_handler.depends import Depends
 from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -105,3 +106,7 @@ def get_export_storage() -> ExportStorage:
     return ExportStorage(
         get_s3_client(), settings.export_bucket, settings.export_url_ttl_seconds, settings.export_kms_key_id
     )
+
+
+# What a route declares to receive the export storage (tests override ``get_export_storage``).
+Storage = Annotated[ExportStorage, Depends(get_export_storage)]

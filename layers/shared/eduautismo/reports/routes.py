@@ -3,19 +3,18 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import SUCCESS_DESCRIPTIONS, BoundedDate, json_response, responses
 from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
-from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.exports.schemas import ExportLink
+from eduautismo.exports.storage import Storage
 from eduautismo.reports import service
-from eduautismo.reports.schemas import ComplianceQuery, ComplianceReport, ReportFileLink
+from eduautismo.reports.schemas import ComplianceQuery, ComplianceReport
 
 router = APIGatewayHttpRouter()
 
-Storage = Annotated[ExportStorage, Depends(get_export_storage)]
 # Declared one by one (not as a query model) so the document gives each its date format and bounds.
 DateFrom = Annotated[
     BoundedDate | None,
@@ -25,7 +24,7 @@ DateTo = Annotated[BoundedDate | None, Query(description="Last day of the period
 Redirect = Annotated[bool, Query(description="303 to the download link instead of 200")]
 NO_STORE = {"Cache-Control": "no-store"}
 # ?redirect=true: 303 to the link, which the body repeats (one typed body for both answers).
-SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ReportFileLink)}
+SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ExportLink)}
 
 
 @router.get(
@@ -60,7 +59,7 @@ def export_review_compliance(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     redirect: Redirect = False,
-) -> Response[ReportFileLink]:
+) -> Response[ExportLink]:
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
     link = service.export_review_compliance(sessions, storage, clock, principal, query)
     if redirect:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,14 +58,3 @@ class ComplianceReport(BaseModel):
     period: CompliancePeriod
     totals: ComplianceCounters
     items: list[ComplianceItem] = Field(description="One per responsible professional, by name then id")
-
-
-class ReportFileLink(BaseModel):
-    """Where the exported file waits (the exports' link envelope, DESIGN §7)."""
-
-    download_url: str = Field(description="SigV4 presigned link; a bearer credential, never log it")
-    expires_at: datetime
-    filename: str
-    content_type: str
-    row_count: int = Field(ge=0, description="Professionals in the sheet (the totals row not counted)")
-    size_bytes: int = Field(ge=0)

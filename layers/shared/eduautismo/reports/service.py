@@ -18,7 +18,8 @@ from eduautismo.db.engine import SessionScope
 from eduautismo.domain import MIN_DATE, ExportFormat, ExportStatus
 from eduautismo.errors import InvalidInput
 from eduautismo.exports import audit, delivery
-from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
+from eduautismo.exports.schemas import ExportLink
+from eduautismo.exports.storage import ExportStorage
 from eduautismo.identity.principal import Principal
 from eduautismo.plans.service import organization_timezone
 from eduautismo.reports import repository
@@ -30,7 +31,6 @@ from eduautismo.reports.schemas import (
     CompliancePeriod,
     ComplianceQuery,
     ComplianceReport,
-    ReportFileLink,
 )
 from eduautismo.reports.workbook import write_compliance_workbook
 from eduautismo.settings import get_settings
@@ -148,7 +148,7 @@ def export_review_compliance(
     clock: Clock,
     principal: Principal,
     query: ComplianceQuery,
-) -> ReportFileLink:
+) -> ExportLink:
     """The report as a formatted sheet behind a presigned link: an export like any other, counted in the
     daily quota and recorded in export_jobs (the request row holds the report's name and period)."""
     now = clock.now()
@@ -177,17 +177,9 @@ def export_review_compliance(
         with tempfile.TemporaryDirectory(prefix="report-") as directory:
             path = Path(directory) / filename
             write_compliance_workbook(report, path, local_now)
-            stored = delivery.store_and_record(
+            return delivery.store_and_record(
                 sessions, storage, clock, job_id, path, ExportFormat.XLSX, filename, len(report.items)
             )
     except BaseException as exc:
         delivery.record_failure(sessions, clock, job_id, exc)
         raise
-    return ReportFileLink(
-        download_url=stored.link.url,
-        expires_at=stored.link.expires_at,
-        filename=filename,
-        content_type=CONTENT_TYPES[ExportFormat.XLSX],
-        row_count=len(report.items),
-        size_bytes=stored.size_bytes,
-    )

@@ -1,21 +1,19 @@
 """HTTP routes of the students (PlansFunction): translate requests into service calls, nothing more."""
 
 import uuid
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PageLimit, PageSkip, responses
 from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
-from eduautismo.exports.storage import ExportStorage, get_export_storage
+from eduautismo.exports.schemas import ExportLink
+from eduautismo.exports.storage import Storage
 from eduautismo.students import service
-from eduautismo.students.schemas import DataExportLink, StudentCreate, StudentOut, StudentUpdate
+from eduautismo.students.schemas import StudentCreate, StudentOut, StudentUpdate
 
 router = APIGatewayHttpRouter()
 
-Storage = Annotated[ExportStorage, Depends(get_export_storage)]
 
 # Children's data: never kept by a browser or a shared proxy.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -114,6 +112,6 @@ def export_student_data(
     sessions: Sessions,
     storage: Storage,
     clock: CurrentClock,
-) -> Response[DataExportLink]:
+) -> Response[ExportLink]:
     link = service.export_student_data(sessions, storage, clock, principal, student_id)
     return Response(200, content_types.APPLICATION_JSON, link, headers=NO_STORE)

@@ -54,17 +54,6 @@ class StudentOut(BaseModel):
     created_at: datetime
 
 
-class DataExportLink(BaseModel):
-    """The link envelope of every export (DESIGN §7), here to the student's JSON document."""
-
-    download_url: str = Field(description="SigV4 presigned link; a bearer credential, expires at expires_at")
-    expires_at: datetime
-    filename: str
-    content_type: str
-    row_count: int = Field(ge=0, description="Records in the document: student, plans, reviews, ...")
-    size_bytes: int = Field(ge=0)
-
-
 # ---- the data export document (stored in S3, not an HTTP body) ----
 
 

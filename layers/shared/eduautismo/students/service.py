@@ -21,9 +21,10 @@ from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import ExportJob, Student
 from eduautismo.domain import ExportFormat, ExportStatus
-from eduautismo.errors import AppError, Forbidden, NotFound
-from eduautismo.exports import audit
-from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
+from eduautismo.errors import Forbidden, NotFound
+from eduautismo.exports import audit, delivery
+from eduautismo.exports.schemas import ExportLink
+from eduautismo.exports.storage import ExportStorage
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger
 from eduautismo.plans.schemas import PlanOut, ReviewRecord
@@ -31,7 +32,6 @@ from eduautismo.plans.service import invalidate_pending_review, organization_tim
 from eduautismo.settings import get_settings
 from eduautismo.students import repository
 from eduautismo.students.schemas import (
-    DataExportLink,
     ExportJobRecord,
     NotificationRecord,
     PlanRecord,
@@ -160,7 +160,7 @@ def export_student_data(
     clock: Clock,
     principal: Principal,
     student_id: uuid.UUID,
-) -> DataExportLink:
+) -> ExportLink:
     """LGPD access and portability: everything held about the student as one JSON file behind a
     presigned link; audited in export_jobs and counted in the caller's daily export quota."""
     _require_coordinator(principal, "export a student's data")
@@ -183,44 +183,12 @@ def export_student_data(
         ).id
     filename = data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
     try:
-        return _store(sessions, storage, clock, job_id, document, filename)
-    except Exception as exc:
-        with sessions() as session:
-            reason = exc.message if isinstance(exc, AppError) else type(exc).__name__
-            audit.mark_failed(session, job_id, reason, clock.now())
+        with tempfile.TemporaryDirectory(prefix="student-data-") as directory:
+            path = Path(directory) / filename
+            path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
+            return delivery.store_and_record(
+                sessions, storage, clock, job_id, path, ExportFormat.JSON, filename, document.record_count
+            )
+    except BaseException as exc:
+        delivery.record_failure(sessions, clock, job_id, exc)
         raise
-
-
-def _store(
-    sessions: SessionScope,
-    storage: ExportStorage,
-    clock: Clock,
-    job_id: uuid.UUID,
-    document: StudentDataDocument,
-    filename: str,
-) -> DataExportLink:
-    with tempfile.TemporaryDirectory(prefix="student-data-") as directory:
-        path = Path(directory) / filename
-        path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
-        size_bytes = path.stat().st_size
-        key = storage.upload(path, ExportFormat.JSON, filename)
-    link = storage.link(key, clock.now())
-    with sessions() as session:
-        audit.mark_succeeded(
-            session,
-            job_id,
-            row_count=document.record_count,
-            size_bytes=size_bytes,
-            s3_key=key,
-            filename=filename,
-            now=clock.now(),
-        )
-    logger.info("student data exported", extra={"job_id": str(job_id), "records": document.record_count})
-    return DataExportLink(
-        download_url=link.url,
-        expires_at=link.expires_at,
-        filename=filename,
-        content_type=CONTENT_TYPES[ExportFormat.JSON],
-        row_count=document.record_count,
-        size_bytes=size_bytes,
-    )
