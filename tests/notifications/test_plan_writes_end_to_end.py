@@ -89,5 +89,5 @@ def test_a_refused_plan_write_notifies_nobody(factory: Factory, db: Engine) -> N
         },
     )
     # Then it is refused and no notification exists
-    assert response.status == 422
+    assert response.status == 404
     assert count_notifications(db) == 0

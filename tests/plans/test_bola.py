@@ -148,4 +148,4 @@ def test_a_coordinator_cannot_create_plans_for_another_organizations_student(wor
     # When organization A's coordinator creates a plan for them
     response = call_api("POST", PLANS, claims=world.coordinator.claims, json_body=body)
     # Then it is refused as an unknown student
-    assert response.status == 422
+    assert response.status == 404

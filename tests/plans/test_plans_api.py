@@ -119,11 +119,11 @@ def test_a_coordinator_assigns_a_professional_of_their_organization_only(
         claims=coordinator.claims,
         json_body=_plan_body(student, professional_id=str(stranger.user_id)),
     )
-    # Then the first is the professional's, created by the coordinator; the second is 422 on the field
+    # Then the first is the professional's, created by the coordinator; the second is 404 naming the field
     assert assigned.status == 201
     assert assigned.json["professional_id"] == str(professional.user_id)
     assert assigned.json["created_by_id"] == str(coordinator.user_id)
-    assert refused.status == 422
+    assert refused.status == 404
     assert refused.json["error"]["details"][0]["field"] == "professional_id"
     assert _count(db, InterventionPlan) == 1
 
@@ -134,8 +134,8 @@ def test_a_student_of_another_organization_cannot_get_a_plan(factory: Factory, d
     foreign_student = factory.student(factory.organization())
     # When the coordinator creates a plan for that student
     response = call_api("POST", PLANS, claims=coordinator.claims, json_body=_plan_body(foreign_student))
-    # Then 422 on student_id, nothing stored
-    assert response.status == 422
+    # Then 404 naming student_id (like an unknown id), nothing stored
+    assert response.status == 404
     assert response.json["error"]["details"][0]["field"] == "student_id"
     assert _count(db, InterventionPlan) == 0
 

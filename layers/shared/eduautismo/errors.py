@@ -29,8 +29,13 @@ class NotFound(AppError):
     status_code = 404
     code = "not_found"
 
-    def __init__(self, resource: str = "resource") -> None:
-        super().__init__(f"{resource} not found")
+    def __init__(self, resource: str = "resource", details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(f"{resource} not found", details)
+
+    @classmethod
+    def referenced_by(cls, field: str, resource: str) -> NotFound:
+        """An id in the body names nothing in the caller's scope: 404 like any unknown id, naming it."""
+        return cls(resource, [{"field": field, "message": f"no such {resource} in your scope"}])
 
 
 class Conflict(AppError):

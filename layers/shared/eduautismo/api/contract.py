@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from eduautismo.domain import MAX_DATE, MAX_PAGE_OFFSET, MIN_DATE
 
@@ -24,10 +32,11 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_date_text(value: Any) -> Any:
-    """Dates arrive as YYYY-MM-DD: pydantic would also read "0" or "1700000000" as Unix times (fuzzing)."""
-    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return value
+    """Dates arrive as YYYY-MM-DD text: pydantic would also read "0", 1700000000 or 0 as Unix times
+    (fuzzing). Date objects (built in code, never from JSON) pass."""
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD")
 
 
 # Every date the API takes (query or body) lies in DESIGN §4's range: outside it is a 422 naming the field.
@@ -51,6 +60,54 @@ DEFAULT_PAGE_LIMIT = 50
 MAX_PAGE_LIMIT = 200
 PageSkip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1-200)")]
+
+
+def _without_null(properties: dict[str, Any], names: set[str]) -> None:
+    for name in names:
+        schema = properties.get(name, {})
+        branches = [branch for branch in schema.pop("anyOf", []) if branch.get("type") != "null"]
+        if len(branches) == 1:
+            schema.update(branches[0])
+        elif branches:
+            schema["anyOf"] = branches
+        schema.pop("default", None)
+
+
+def _partial_update_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    clearable: frozenset[str] = getattr(model, "clearable", frozenset())
+    properties = schema.get("properties", {})
+    _without_null(properties, set(properties) - clearable)
+    min_fields: int = getattr(model, "min_fields", 0)
+    if min_fields:
+        schema["minProperties"] = min_fields
+
+
+class PartialUpdate(BaseModel):
+    """A PATCH body: every field may be left out (unchanged); a field sent is changed; null is refused
+    with a 422 naming the field, except for the fields in ``clearable``; at least ``min_fields`` fields.
+    The document says so: only the clearable fields are nullable (a generated client never sends null
+    where the API refuses it) and ``minProperties`` holds the minimum."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_partial_update_schema)
+    clearable: ClassVar[frozenset[str]] = frozenset()
+    min_fields: ClassVar[int] = 0
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("may not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _enough_fields(self) -> Self:
+        if len(self.model_fields_set) < self.min_fields:
+            raise ValueError(f"send at least {self.min_fields} of {', '.join(type(self).model_fields)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with their values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ErrorDetail(BaseModel):

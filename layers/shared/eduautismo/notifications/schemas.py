@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from eduautismo.api.contract import Page
+from eduautismo.api.contract import Page, PartialUpdate
 from eduautismo.db.models import Notification
 from eduautismo.domain import NotificationPriority, NotificationType
 
@@ -95,24 +95,13 @@ class BulkAction(StrEnum):
     DELETE = "delete"
 
 
-class NotificationUpdate(BaseModel):
-    """PATCH body: at least one field; unknown fields are refused."""
+class NotificationUpdate(PartialUpdate):
+    """PATCH body: at least one field, never null; unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    min_fields = 1
 
     is_read: StrictBool | None = None
     is_archived: StrictBool | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_at_least_one(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            if not value:
-                raise ValueError("send is_read, is_archived or both")
-            for name in ("is_read", "is_archived"):
-                if name in value and value[name] is None:
-                    raise ValueError(f"{name} may not be null")
-        return value
 
 
 class BulkRequest(BaseModel):

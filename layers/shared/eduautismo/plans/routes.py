@@ -49,7 +49,7 @@ def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -
 @router.post(
     "/intervention-plans",
     status_code=201,
-    responses=responses(201),
+    responses=responses(201, 404),
     summary="Create an intervention plan",
     tags=["plans"],
 )

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from eduautismo.api.contract import BoundedDate, Page
+from eduautismo.api.contract import BoundedDate, Page, PartialUpdate
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 
@@ -39,8 +39,8 @@ class PlanCreate(RequestModel):
     start_date: BoundedDate | None = Field(default=None, description="Defaults to today in the organization.")
 
 
-class PlanUpdate(RequestModel):
-    """Every field optional; a field sent as null is refused (nothing here may be cleared)."""
+class PlanUpdate(PartialUpdate):
+    """Every field optional; nothing here may be cleared (null is refused)."""
 
     professional_id: uuid.UUID | None = None
     title: Title | None = None
@@ -49,16 +49,6 @@ class PlanUpdate(RequestModel):
     priority: Priority | None = None
     review_frequency: ReviewFrequency | None = None
     start_date: BoundedDate | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ReviewCreate(RequestModel):

@@ -23,7 +23,7 @@ from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
 from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, next_review_due
-from eduautismo.errors import Forbidden, InvalidInput, NotFound
+from eduautismo.errors import Forbidden, NotFound
 from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
 from eduautismo.plans import repository
@@ -87,7 +87,7 @@ def _responsible_professional(
     if not principal.is_coordinator:
         raise Forbidden("only coordinators assign plans to another professional")
     if not repository.organization_user_exists(session, principal.organization_id, requested):
-        raise InvalidInput.for_field("professional_id", "no such user in your organization")
+        raise NotFound.referenced_by("professional_id", "user")
     return requested
 
 
@@ -115,7 +115,7 @@ def create_plan(
         # A professional attaches only students already in their caseload (DESIGN §2); any other id
         # answers exactly like one that does not exist.
         if students_repository.find_student(session, principal, body.student_id) is None:
-            raise InvalidInput.for_field("student_id", "no such student in your organization")
+            raise NotFound.referenced_by("student_id", "student")
         plan = InterventionPlan(
             organization_id=principal.organization_id,
             student_id=body.student_id,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from eduautismo.api.contract import BoundedDate
+from eduautismo.api.contract import BoundedDate, PartialUpdate
 from eduautismo.domain import ExportFormat, ExportStatus, NotificationPriority, NotificationType
 from eduautismo.plans.schemas import PlanOut, ReviewRecord
 
@@ -26,23 +26,14 @@ class StudentCreate(BaseModel):
     birth_date: BoundedDate | None = None
 
 
-def _no_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-class StudentUpdate(BaseModel):
+class StudentUpdate(PartialUpdate):
     """A correction (LGPD Art. 18, III): only the fields sent change. ``birth_date`` may be cleared with
     null (it is optional in DESIGN §3); ``full_name`` may not."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"birth_date"})
 
-    # Optional but never null: typed as the name alone (no union), so null or a blank name is one 422 on
-    # full_name; the unvalidated default only marks "not sent" and never reaches the database.
-    full_name: FullName = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
+    full_name: FullName | None = None
     birth_date: BoundedDate | None = Field(default=None, description="null clears the birth date")
-
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class StudentOut(BaseModel):
