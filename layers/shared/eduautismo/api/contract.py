@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -52,6 +53,13 @@ BoundedDate = Annotated[
             "description": "1900-01-01 to 2100-12-31",
         },
     ),
+]
+
+
+# A short required text (a plan's title, a student's name): the surrounding whitespace is dropped and
+# something must remain; the pattern tells clients so (" " or "\r" alone is refused).
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
 ]
 
 

@@ -13,11 +13,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from eduautismo.api.contract import BoundedDate, Page, PartialUpdate
+from eduautismo.api.contract import BoundedDate, Page, PartialUpdate, ShortText
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = ShortText
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Notes = Annotated[str, StringConstraints(max_length=10_000)]
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from eduautismo.api.contract import BoundedDate, PartialUpdate
+from eduautismo.api.contract import BoundedDate, PartialUpdate, ShortText
 from eduautismo.domain import ExportFormat, ExportStatus, NotificationPriority, NotificationType
 from eduautismo.plans.schemas import PlanOut, ReviewRecord
 
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+FullName = ShortText
 
 
 class StudentCreate(BaseModel):
