@@ -1,0 +1,182 @@
+"""CSV exports produced by PostgreSQL: ``COPY (SELECT …) TO STDOUT`` streamed straight into storage.
+
+The SELECT renders every cell as the Python writer does (``write_csv`` with ``RowFormatter``, kept as the
+oracle; tests/exports/test_copy_csv.py compares both byte for byte): pt-BR labels, dd/mm/aaaa dates in the
+organization's timezone, the cell rule of cells.py in SQL, and every empty text as NULL (COPY writes an
+empty string as ``""``, csv.writer as an empty field). COPY ends records with LF where csv.writer writes
+CRLF: ``CrlfRecords`` rewrites the terminators outside quoted fields as the bytes stream through.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Date, Select, String, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from eduautismo.db.models import InterventionPlan, Student, User
+from eduautismo.exports.cells import (
+    FORMULA_TRIGGERS,
+    LEADING_BLANKS,
+    LEADING_CONTROL_TRIGGERS,
+    MAX_CELL_CHARS,
+    TRUNCATION_MARK,
+)
+from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from eduautismo.exports.rows import headers
+from eduautismo.exports.source import RowRange
+from eduautismo.exports.writers import Delimiter
+from eduautismo.identity.principal import Principal
+from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, pending_review_query
+
+# Step 1 of the rule: PostgreSQL text never holds NUL or surrogates, so the rest of the class is left.
+_XML_ILLEGAL_CLASS = "[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# Step 2: an empty match at the start when the text needs the apostrophe. '-' goes last in the brackets.
+_TRIGGERS_CLASS = "[" + FORMULA_TRIGGERS.replace("-", "") + "-]"
+_STARTS_LIKE_FORMULA = f"^(?=[{LEADING_CONTROL_TRIGGERS}]|[{LEADING_BLANKS}]*{_TRIGGERS_CLASS})"
+
+
+class ByteSink(Protocol):
+    def write(self, data: bytes) -> Any: ...
+
+
+def _cell_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """Steps 1 and 2 of cells.py's rule (step 3, the cut, reads the result three times: one level up)."""
+    cleaned = func.regexp_replace(value, _XML_ILLEGAL_CLASS, "", "g")
+    return func.regexp_replace(cleaned, _STARTS_LIKE_FORMULA, "'")
+
+
+def _cut(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """Step 3, then NULL for an empty text (csv.writer's empty field)."""
+    kept = MAX_CELL_CHARS - len(TRUNCATION_MARK)
+    long_text = func.left(value, kept) + literal(TRUNCATION_MARK)
+    return func.nullif(case((func.char_length(value) > MAX_CELL_CHARS, long_text), else_=value), "")
+
+
+def _label(column: ColumnElement[Any], labels: dict[Any, str]) -> ColumnElement[str]:
+    return case({member.value: label for member, label in labels.items()}, value=column)
+
+
+def _local_date(instant: ColumnElement[Any], timezone: str) -> ColumnElement[str]:
+    return func.to_char(cast(func.timezone(timezone, instant), Date), "DD/MM/YYYY")
+
+
+def copy_statement(
+    principal: Principal,
+    filters: PendingReviewFilters,
+    window: PendingReviewWindow,
+    include_student: bool,
+    row_range: RowRange,
+) -> Select[Any]:
+    """The rows of ``source.export_statement`` as the CSV shows them, in the page order.
+
+    The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
+    once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
+    professional_name = (
+        select(User.name)
+        .where(User.id == InterventionPlan.professional_id, User.organization_id == principal.organization_id)
+        .scalar_subquery()
+    )
+    texts = {
+        "title": InterventionPlan.title,
+        "description": InterventionPlan.description,
+        "professional": professional_name,
+    }
+    if include_student:
+        texts["student"] = Student.full_name
+    overdue = func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0)
+    inner = row_range.applied(
+        pending_review_query(principal, filters, window, include_student).with_only_columns(
+            _label(InterventionPlan.priority, PRIORITY_LABELS).label("priority"),
+            cast(InterventionPlan.id, String).label("id"),
+            *(_cell_text(value).label(name) for name, value in texts.items()),
+            _label(InterventionPlan.status, STATUS_LABELS).label("status"),
+            _label(InterventionPlan.review_frequency, FREQUENCY_LABELS).label("frequency"),
+            _local_date(InterventionPlan.last_reviewed_at, window.timezone).label("last_reviewed"),
+            func.to_char(InterventionPlan.next_review_due, "DD/MM/YYYY").label("next_review"),
+            overdue.label("overdue"),
+            _local_date(InterventionPlan.created_at, window.timezone).label("created"),
+        )
+    ).subquery("export_row")
+    row = inner.c
+    columns = [
+        row.priority,
+        row.id,
+        _cut(row.title),
+        _cut(row.description),
+        row.status,
+        row.frequency,
+        row.last_reviewed,
+        row.next_review,
+        row.overdue,
+        _cut(row.professional),
+        row.created,
+    ]
+    if include_student:
+        columns.append(_cut(row.student))
+    return select(*columns)
+
+
+def header_bytes(include_student: bool, delimiter: Delimiter) -> bytes:
+    """The BOM and the header line exactly as ``write_csv`` writes them."""
+    line = io.StringIO()
+    csv.writer(line, delimiter=delimiter).writerow(headers(include_student))
+    return codecs.BOM_UTF8 + line.getvalue().encode()
+
+
+class CrlfRecords:
+    """Passes COPY's CSV bytes on with CRLF record terminators; a LF inside a quoted field is data and
+    stays. Quotes toggle the state (an escaped quote ``""`` toggles it twice), across writes. Writes are
+    gathered into chunks: pg8000 writes once per row."""
+
+    CHUNK_BYTES = 1 << 20
+
+    def __init__(self, sink: ByteSink) -> None:
+        self.sink = sink
+        self.pending = bytearray()
+        self.in_quotes = False
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        if len(self.pending) >= self.CHUNK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pieces = bytes(self.pending).split(b'"')
+        self.pending.clear()
+        for index, piece in enumerate(pieces):
+            if index:
+                self.in_quotes = not self.in_quotes
+            if not self.in_quotes:
+                pieces[index] = piece.replace(b"\n", b"\r\n")
+        self.sink.write(b'"'.join(pieces))
+
+
+def copy_csv(
+    session: Session,
+    statement: Select[Any],
+    include_student: bool,
+    delimiter: Delimiter,
+    sink: ByteSink,
+) -> int:
+    """Write the whole CSV file (BOM, header, rows) into ``sink``; return the rows written.
+
+    COPY takes no bind parameters: the statement is rendered with its values inline (typed values:
+    ids, dates, enums and the organization's timezone, escaped by SQLAlchemy)."""
+    dialect = session.get_bind().dialect
+    query = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
+    sink.write(header_bytes(include_student, delimiter))
+    records = CrlfRecords(sink)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(copy, stream=records)
+        records.flush()
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()

@@ -1,0 +1,149 @@
+"""The CSV made by PostgreSQL COPY holds the very bytes the Python writer (the oracle) writes for the
+same rows: labels, dates, the cell rule of cells.py, quoting, line ends, skip/limit and both delimiters."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from eduautismo.domain import Role
+from eduautismo.exports.cells import MAX_CELL_CHARS
+from eduautismo.exports.copy_csv import copy_csv, copy_statement
+from eduautismo.exports.rows import RowFormatter
+from eduautismo.exports.source import PendingRows, RowRange
+from eduautismo.exports.writers import Delimiter, write_csv
+from eduautismo.identity.principal import Principal
+from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
+from tests.support.factories import Actor, Factory
+
+TIMEZONE = "America/Sao_Paulo"
+TODAY = date(2026, 11, 24)
+
+# Texts that exercise every branch of the cell rule and of CSV quoting.
+TRICKY_TEXTS = [
+    "=SUM(A1:A9)",
+    "+55 11 9999",
+    "-2",
+    "@cmd",
+    "   =espaços antes",
+    "\t=tab antes",
+    "\u00a0=NBSP antes",
+    "\uff1dfull-width igual",
+    "\uff0b",
+    "\uff0d1",
+    "\uff20x",
+    "\u200b=ZWSP antes",
+    "\ufeff+BOM antes",
+    "\tcomeça com tab",
+    "\ncomeça com LF",
+    "\r\ncomeça com CRLF",
+    'aspas "duplas" no meio',
+    '"',
+    "vírgula, no meio",
+    "ponto; e vírgula",
+    "linha 1\nlinha 2",
+    "linha 1\r\nlinha 2\r\n",
+    "acentuação: ção, ã, é, ü; emoji 🧩🙂",
+    "",
+    "controles\x01\x08\x0b\x0c\x0e\x1f no meio",
+    "\x01=depois de controle",
+    "\x01\x02",
+    " espaço nas pontas ",
+    "texto normal",
+    "x" * (MAX_CELL_CHARS + 10),
+    "=" + "y" * (MAX_CELL_CHARS - 1),
+    "z" * MAX_CELL_CHARS,
+    "\ufffe\uffff não-caracteres",
+]
+
+
+def _principal(actor: Actor) -> Principal:
+    return Principal(
+        user_id=actor.user_id,
+        organization_id=actor.organization_id,
+        email=actor.email,
+        name=actor.name,
+        role=actor.role,
+    )
+
+
+@pytest.fixture
+def tricky_organization(factory: Factory) -> tuple[Actor, Actor]:
+    """A coordinator and a professional whose name needs the apostrophe; one pending plan per tricky text
+    (as description, and cut to the column's 200 characters as title and student name), some with their student's name tricky too, one reviewed (a date)."""
+    organization = factory.organization(timezone=TIMEZONE)
+    coordinator = factory.user(organization, Role.COORDINATOR, name="Coordenação")
+    professional = factory.user(organization, Role.PROFESSIONAL, name="=Ana; \"Souza\"")
+    other = factory.user(organization, Role.PROFESSIONAL, name="Bruno, o outro")
+    for index, text in enumerate(TRICKY_TEXTS):
+        student = factory.student(organization, full_name=TRICKY_TEXTS[-index - 1][:200] or "Aluno")
+        factory.plan(
+            professional if index % 2 else other,
+            student_id=student,
+            title=text[:200],
+            description=TRICKY_TEXTS[-index - 1],
+            priority=("high", "medium", "low")[index % 3],
+            review_frequency=("daily", "weekly", "biweekly", "monthly", "quarterly")[index % 5],
+            start_date=TODAY - timedelta(days=120 + index),
+            last_reviewed_at=datetime(2026, 7, 1, 2, 30, tzinfo=UTC) if index % 4 == 0 else None,
+            created_at=datetime(2026, 8, 1, 1, 0, tzinfo=UTC) + timedelta(hours=index * 7),
+        )
+    return coordinator, professional
+
+
+def _both_paths(
+    db: Engine, actor: Actor, include_student: bool, delimiter: Delimiter, row_range: RowRange
+) -> tuple[bytes, bytes, int, int]:
+    principal = _principal(actor)
+    filters = PendingReviewFilters()
+    window = PendingReviewWindow(today=TODAY, timezone=TIMEZONE)
+    with Session(db) as session, tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "oracle.csv"
+        rows = PendingRows(session, principal, filters, window, row_range).rows(include_student)
+        tally = write_csv(rows, path, RowFormatter(TIMEZONE, include_student), delimiter)
+        oracle = path.read_bytes()
+    with Session(db) as session:
+        produced = io.BytesIO()
+        statement = copy_statement(principal, filters, window, include_student, row_range)
+        copied = copy_csv(session, statement, include_student, delimiter, produced)
+    return oracle, produced.getvalue(), tally.total, copied
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize("include_student", [False, True])
+@pytest.mark.parametrize("row_range", [RowRange(), RowRange(skip=3, limit=20)], ids=["whole", "range"])
+def test_copy_csv_bytes_equal_the_python_writer(
+    db: Engine,
+    tricky_organization: tuple[Actor, Actor],
+    delimiter: Delimiter,
+    include_student: bool,
+    row_range: RowRange,
+) -> None:
+    # Given pending plans full of formula triggers, quotes, delimiters, line breaks, controls and long texts
+    coordinator, _ = tricky_organization
+    # When both paths export them
+    oracle, produced, oracle_rows, copied_rows = _both_paths(
+        db, coordinator, include_student, delimiter, row_range
+    )
+    # Then the bytes and the row counts are the same
+    assert oracle_rows == row_range.rows_of(len(TRICKY_TEXTS))
+    assert copied_rows == oracle_rows
+    assert produced == oracle
+
+
+def test_copy_csv_keeps_a_professional_to_their_own_plans(
+    db: Engine, tricky_organization: tuple[Actor, Actor]
+) -> None:
+    # Given a professional who owns half of the plans
+    _, professional = tricky_organization
+    # When both paths export as that professional
+    oracle, produced, oracle_rows, copied_rows = _both_paths(db, professional, True, ";", RowRange())
+    # Then only their plans are in the file, the same bytes on both paths
+    assert copied_rows == oracle_rows == len(TRICKY_TEXTS) // 2
+    assert produced == oracle
