@@ -76,10 +76,11 @@ def _principal(actor: Actor) -> Principal:
 @pytest.fixture
 def tricky_organization(factory: Factory) -> tuple[Actor, Actor]:
     """A coordinator and a professional whose name needs the apostrophe; one pending plan per tricky text
-    (as description, and cut to the column's 200 characters as title and student name), some with their student's name tricky too, one reviewed (a date)."""
+    as description, and (cut to the columns' 200 characters) as title and student name; every fourth plan
+    reviewed (a date in the last-review column)."""
     organization = factory.organization(timezone=TIMEZONE)
     coordinator = factory.user(organization, Role.COORDINATOR, name="Coordenação")
-    professional = factory.user(organization, Role.PROFESSIONAL, name="=Ana; \"Souza\"")
+    professional = factory.user(organization, Role.PROFESSIONAL, name='=Ana; "Souza"')
     other = factory.user(organization, Role.PROFESSIONAL, name="Bruno, o outro")
     for index, text in enumerate(TRICKY_TEXTS):
         student = factory.student(organization, full_name=TRICKY_TEXTS[-index - 1][:200] or "Aluno")

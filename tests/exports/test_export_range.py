@@ -58,6 +58,8 @@ def test_csv_holds_the_rows_of_skip_and_limit(
         "delimiter": ",",
         "skip": 1,
         "limit": 3,
+        "scope": {"role": "coordinator"},
+        "asynchronous": False,
     }
 
 

@@ -20,6 +20,7 @@ from eduautismo.observability import logger
 class StoredExport:
     link: DownloadLink
     size_bytes: int
+    row_count: int
 
 
 def store_and_record(
@@ -35,6 +36,20 @@ def store_and_record(
     """Upload the finished file, link it, and mark its job succeeded."""
     size_bytes = path.stat().st_size
     key = storage.upload(path, export_format, filename)
+    return record_stored(session_scope, storage, clock, job_id, key, filename, row_count, size_bytes)
+
+
+def record_stored(
+    session_scope: SessionScope,
+    storage: ExportStorage,
+    clock: Clock,
+    job_id: uuid.UUID,
+    key: str,
+    filename: str,
+    row_count: int,
+    size_bytes: int,
+) -> StoredExport:
+    """Link the stored object ``key`` and mark its job succeeded."""
     link = storage.link(key, clock.now())
     with session_scope() as session:
         audit.mark_succeeded(
@@ -47,7 +62,7 @@ def store_and_record(
             now=clock.now(),
         )
     logger.info("export stored", extra={"job_id": str(job_id), "rows": row_count, "size_bytes": size_bytes})
-    return StoredExport(link, size_bytes)
+    return StoredExport(link, size_bytes, row_count)
 
 
 def record_failure(session_scope: SessionScope, clock: Clock, job_id: uuid.UUID, exc: BaseException) -> None:
