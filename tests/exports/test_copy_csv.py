@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from eduautismo.domain import Role
+from eduautismo.domain import Priority, ReviewFrequency, Role
 from eduautismo.exports.cells import MAX_CELL_CHARS
 from eduautismo.exports.copy_csv import copy_csv, copy_statement
 from eduautismo.exports.rows import RowFormatter
@@ -74,10 +75,11 @@ def _principal(actor: Actor) -> Principal:
 
 
 @pytest.fixture
-def tricky_organization(factory: Factory) -> tuple[Actor, Actor]:
+def tricky_organization(factory: Factory) -> tuple[Actor, Actor, uuid.UUID]:
     """A coordinator and a professional whose name needs the apostrophe; one pending plan per tricky text
     as description, and (cut to the columns' 200 characters) as title and student name; every fourth plan
-    reviewed (a date in the last-review column)."""
+    reviewed (a date in the last-review column). Returns the coordinator, the professional and the
+    last student."""
     organization = factory.organization(timezone=TIMEZONE)
     coordinator = factory.user(organization, Role.COORDINATOR, name="Coordenação")
     professional = factory.user(organization, Role.PROFESSIONAL, name='=Ana; "Souza"')
@@ -95,14 +97,18 @@ def tricky_organization(factory: Factory) -> tuple[Actor, Actor]:
             last_reviewed_at=datetime(2026, 7, 1, 2, 30, tzinfo=UTC) if index % 4 == 0 else None,
             created_at=datetime(2026, 8, 1, 1, 0, tzinfo=UTC) + timedelta(hours=index * 7),
         )
-    return coordinator, professional
+    return coordinator, professional, student
 
 
 def _both_paths(
-    db: Engine, actor: Actor, include_student: bool, delimiter: Delimiter, row_range: RowRange
+    db: Engine,
+    actor: Actor,
+    include_student: bool,
+    delimiter: Delimiter,
+    row_range: RowRange,
+    filters: PendingReviewFilters = PendingReviewFilters(),
 ) -> tuple[bytes, bytes, int, int]:
     principal = _principal(actor)
-    filters = PendingReviewFilters()
     window = PendingReviewWindow(today=TODAY, timezone=TIMEZONE)
     with Session(db) as session, tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "oracle.csv"
@@ -121,13 +127,13 @@ def _both_paths(
 @pytest.mark.parametrize("row_range", [RowRange(), RowRange(skip=3, limit=20)], ids=["whole", "range"])
 def test_copy_csv_bytes_equal_the_python_writer(
     db: Engine,
-    tricky_organization: tuple[Actor, Actor],
+    tricky_organization: tuple[Actor, Actor, uuid.UUID],
     delimiter: Delimiter,
     include_student: bool,
     row_range: RowRange,
 ) -> None:
     # Given pending plans full of formula triggers, quotes, delimiters, line breaks, controls and long texts
-    coordinator, _ = tricky_organization
+    coordinator, _, _ = tricky_organization
     # When both paths export them
     oracle, produced, oracle_rows, copied_rows = _both_paths(
         db, coordinator, include_student, delimiter, row_range
@@ -139,12 +145,41 @@ def test_copy_csv_bytes_equal_the_python_writer(
 
 
 def test_copy_csv_keeps_a_professional_to_their_own_plans(
-    db: Engine, tricky_organization: tuple[Actor, Actor]
+    db: Engine, tricky_organization: tuple[Actor, Actor, uuid.UUID]
 ) -> None:
     # Given a professional who owns half of the plans
-    _, professional = tricky_organization
+    _, professional, _ = tricky_organization
     # When both paths export as that professional
     oracle, produced, oracle_rows, copied_rows = _both_paths(db, professional, True, ";", RowRange())
     # Then only their plans are in the file, the same bytes on both paths
     assert copied_rows == oracle_rows == len(TRICKY_TEXTS) // 2
+    assert produced == oracle
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"priority": Priority.HIGH, "overdue_only": True},
+        {"professional": True, "review_frequency": ReviewFrequency.WEEKLY},
+        {"date_from": date(2026, 8, 2), "date_to": date(2026, 8, 5)},
+        {"student": True},
+    ],
+    ids=["priority-overdue", "professional-frequency", "dates", "student"],
+)
+def test_copy_csv_applies_the_filters_as_the_python_writer_does(
+    db: Engine, tricky_organization: tuple[Actor, Actor, uuid.UUID], chosen: dict[str, object]
+) -> None:
+    # Given the tricky plans and filters of every kind (ids, enums, dates, flags inlined into the COPY)
+    coordinator, professional, student = tricky_organization
+    values = {name: value for name, value in chosen.items() if name not in ("professional", "student")}
+    if chosen.get("professional"):
+        values["professional_id"] = professional.user_id
+    if chosen.get("student"):
+        values["student_id"] = student
+    filters = PendingReviewFilters.model_validate(values)
+    # When both paths export with them
+    oracle, produced, oracle_rows, copied_rows = _both_paths(db, coordinator, True, ",", RowRange(), filters)
+    # Then the filters kept some plans but not all, the same ones in the same bytes
+    assert 0 < oracle_rows < len(TRICKY_TEXTS)
+    assert copied_rows == oracle_rows
     assert produced == oracle

@@ -14,7 +14,18 @@ import csv
 import io
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Date, Select, String, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    SQLColumnExpression,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Student, User
@@ -43,7 +54,7 @@ class ByteSink(Protocol):
     def write(self, data: bytes) -> Any: ...
 
 
-def _cell_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+def _cell_text(value: SQLColumnExpression[Any]) -> ColumnElement[str]:
     """Steps 1 and 2 of cells.py's rule (step 3, the cut, reads the result three times: one level up)."""
     cleaned = func.regexp_replace(value, _XML_ILLEGAL_CLASS, "", "g")
     return func.regexp_replace(cleaned, _STARTS_LIKE_FORMULA, "'")
@@ -56,11 +67,11 @@ def _cut(value: ColumnElement[Any]) -> ColumnElement[str]:
     return func.nullif(case((func.char_length(value) > MAX_CELL_CHARS, long_text), else_=value), "")
 
 
-def _label(column: ColumnElement[Any], labels: dict[Any, str]) -> ColumnElement[str]:
+def _label(column: SQLColumnExpression[Any], labels: dict[Any, str]) -> ColumnElement[str]:
     return case({member.value: label for member, label in labels.items()}, value=column)
 
 
-def _local_date(instant: ColumnElement[Any], timezone: str) -> ColumnElement[str]:
+def _local_date(instant: SQLColumnExpression[Any], timezone: str) -> ColumnElement[str]:
     return func.to_char(cast(func.timezone(timezone, instant), Date), "DD/MM/YYYY")
 
 
@@ -80,7 +91,7 @@ def copy_statement(
         .where(User.id == InterventionPlan.professional_id, User.organization_id == principal.organization_id)
         .scalar_subquery()
     )
-    texts = {
+    texts: dict[str, SQLColumnExpression[Any]] = {
         "title": InterventionPlan.title,
         "description": InterventionPlan.description,
         "professional": professional_name,
@@ -88,19 +99,19 @@ def copy_statement(
     if include_student:
         texts["student"] = Student.full_name
     overdue = func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0)
-    inner = row_range.applied(
-        pending_review_query(principal, filters, window, include_student).with_only_columns(
-            _label(InterventionPlan.priority, PRIORITY_LABELS).label("priority"),
-            cast(InterventionPlan.id, String).label("id"),
-            *(_cell_text(value).label(name) for name, value in texts.items()),
-            _label(InterventionPlan.status, STATUS_LABELS).label("status"),
-            _label(InterventionPlan.review_frequency, FREQUENCY_LABELS).label("frequency"),
-            _local_date(InterventionPlan.last_reviewed_at, window.timezone).label("last_reviewed"),
-            func.to_char(InterventionPlan.next_review_due, "DD/MM/YYYY").label("next_review"),
-            overdue.label("overdue"),
-            _local_date(InterventionPlan.created_at, window.timezone).label("created"),
-        )
-    ).subquery("export_row")
+    cells: list[SQLColumnExpression[Any]] = [
+        _label(InterventionPlan.priority, PRIORITY_LABELS).label("priority"),
+        cast(InterventionPlan.id, String).label("id"),
+        *(_cell_text(value).label(name) for name, value in texts.items()),
+        _label(InterventionPlan.status, STATUS_LABELS).label("status"),
+        _label(InterventionPlan.review_frequency, FREQUENCY_LABELS).label("frequency"),
+        _local_date(InterventionPlan.last_reviewed_at, window.timezone).label("last_reviewed"),
+        func.to_char(InterventionPlan.next_review_due, "DD/MM/YYYY").label("next_review"),
+        overdue.label("overdue"),
+        _local_date(InterventionPlan.created_at, window.timezone).label("created"),
+    ]
+    shown = pending_review_query(principal, filters, window, include_student).with_only_columns(*cells)
+    inner = row_range.applied(shown).subquery("export_row")
     row = inner.c
     columns = [
         row.priority,
@@ -173,7 +184,8 @@ def copy_csv(
     copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
     sink.write(header_bytes(include_student, delimiter))
     records = CrlfRecords(sink)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    # pg8000's own cursor: COPY OUT writes into ``stream`` (a pg8000 extension of the DBAPI).
+    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(copy, stream=records)
         records.flush()
