@@ -4,6 +4,7 @@ same rows: labels, dates, the cell rule of cells.py, quoting, line ends, skip/li
 from __future__ import annotations
 
 import io
+import random
 import tempfile
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -50,6 +51,8 @@ TRICKY_TEXTS = [
     "ponto; e vírgula",
     "linha 1\nlinha 2",
     "linha 1\r\nlinha 2\r\n",
+    "só CR\rno meio e no fim\r",
+    'aspas no fim, depois de LF\n"',
     "acentuação: ção, ã, é, ü; emoji 🧩🙂",
     "",
     "controles\x01\x08\x0b\x0c\x0e\x1f no meio",
@@ -183,3 +186,35 @@ def test_copy_csv_applies_the_filters_as_the_python_writer_does(
     assert 0 < oracle_rows < len(TRICKY_TEXTS)
     assert copied_rows == oracle_rows
     assert produced == oracle
+
+
+# Every character class the rule or CSV quoting treats apart, plus plain text.
+FUZZ_ALPHABET = "aZ9 ,;\"'\t\n\r\x01\x0b\x1f\x85\xa0\u2028\u3000\u200b\ufeff=+-@\uff1d\uff0b\uff0d\uff20é🧩\\"
+
+
+def test_copy_csv_bytes_equal_the_python_writer_over_random_texts(factory: Factory, db: Engine) -> None:
+    # Given plans whose titles, descriptions and professional names are random strings of tricky characters
+    generator = random.Random(20261126)
+    organization = factory.organization(timezone=TIMEZONE)
+    coordinator = factory.user(organization, Role.COORDINATOR)
+
+    def text(size: int) -> str:
+        return "".join(generator.choice(FUZZ_ALPHABET) for _ in range(generator.randint(0, size)))
+
+    for _ in range(12):
+        professional = factory.user(organization, Role.PROFESSIONAL, name=text(8) or "Ana")
+        for _ in range(10):
+            factory.plan(
+                professional,
+                title=text(10),
+                description=text(16),
+                start_date=TODAY - timedelta(days=generator.randint(30, 90)),
+            )
+    # When both paths export them, with each delimiter
+    for delimiter in (",", ";"):
+        oracle, produced, oracle_rows, copied_rows = _both_paths(
+            db, coordinator, False, delimiter, RowRange()
+        )
+        # Then the bytes are the same
+        assert copied_rows == oracle_rows == 120
+        assert produced == oracle
