@@ -149,12 +149,12 @@ def _generate_plans(
         INSERT INTO intervention_plans (id, organization_id, student_id, professional_id, created_by_id,
             title, description, status, priority, review_frequency, start_date, last_reviewed_at,
             next_review_due, created_at, updated_at)
-        SELECT gen_random_uuid(), :organization, students.ids[1 + i % cardinality(students.ids)],
-            professionals.ids[1 + i % cardinality(professionals.ids)], :coordinator,
+        SELECT gen_random_uuid(), :organization, students.ids[1 + mod(i, cardinality(students.ids))],
+            professionals.ids[1 + mod(i, cardinality(professionals.ids))], :coordinator,
             'Plano de intervenção ' || i,
             'Rotina visual, comunicação alternativa e acompanhamento semanal com a família.',
-            'active', (ARRAY['high', 'medium', 'low'])[1 + i % 3], 'weekly', current_date - (30 + i % 60),
-            NULL, current_date - (30 + i % 60) + 7, now(), now()
+            'active', (ARRAY['high', 'medium', 'low'])[1 + mod(i, 3)], 'weekly', current_date - (30 + mod(i, 60)),
+            NULL, current_date - (30 + mod(i, 60)) + 7, now(), now()
         FROM generate_series(0, :plans - 1) AS i,
             (SELECT array_agg(id) AS ids FROM students WHERE organization_id = :organization) AS students,
             (SELECT array_agg(id) AS ids FROM users

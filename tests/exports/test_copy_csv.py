@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.domain import Priority, ReviewFrequency, Role
 from eduautismo.exports.cells import MAX_CELL_CHARS
-from eduautismo.exports.copy_csv import copy_csv, copy_statement
+from eduautismo.exports.copy_csv import copy_csv, csv_query
 from eduautismo.exports.rows import RowFormatter
 from eduautismo.exports.source import PendingRows, RowRange
 from eduautismo.exports.writers import Delimiter, write_csv
@@ -120,8 +120,8 @@ def _both_paths(
         oracle = path.read_bytes()
     with Session(db) as session:
         produced = io.BytesIO()
-        statement = copy_statement(principal, filters, window, include_student, row_range)
-        copied = copy_csv(session, statement, include_student, delimiter, produced)
+        query = csv_query(principal, filters, window, include_student, row_range)
+        copied = copy_csv(session, query, delimiter, produced)
     return oracle, produced.getvalue(), tally.total, copied
 
 

@@ -21,7 +21,7 @@ from eduautismo.db.models import ExportJob, User
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import audit, delivery
-from eduautismo.exports.copy_csv import copy_csv, copy_statement
+from eduautismo.exports.copy_csv import copy_csv, csv_query
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
@@ -244,14 +244,12 @@ class ExportService:
         filename: str,
     ) -> delivery.StoredExport:
         """PostgreSQL writes the CSV (COPY), streamed into S3 as it comes: no file, bounded memory."""
-        statement = copy_statement(
-            principal, request.filters, window, request.include_student, request.row_range
-        )
+        query = csv_query(principal, request.filters, window, request.include_student, request.row_range)
         with (
             self.session_scope() as session,
             self.storage.streamed_upload(ExportFormat.CSV, filename) as upload,
         ):
-            row_count = copy_csv(session, statement, request.include_student, request.delimiter, upload)
+            row_count = copy_csv(session, query, request.delimiter, upload)
         return delivery.record_stored(
             self.session_scope,
             self.storage,
