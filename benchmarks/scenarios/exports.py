@@ -139,6 +139,10 @@ def _load_organization(engine: Engine, plans: int) -> ExportOrganization:
     return ExportOrganization(organization_id, principal)
 
 
+# Rows generated or deleted per statement: each stays well within the bench engine's 30 s socket timeout.
+GENERATED_BATCH = 100_000
+
+
 def _generate_plans(
     engine: Engine, organization_id: uuid.UUID, coordinator_id: uuid.UUID, plans: int
 ) -> None:
@@ -153,19 +157,26 @@ def _generate_plans(
             professionals.ids[1 + mod(i, cardinality(professionals.ids))], :coordinator,
             'Plano de intervenção ' || i,
             'Rotina visual, comunicação alternativa e acompanhamento semanal com a família.',
-            'active', (ARRAY['high', 'medium', 'low'])[1 + mod(i, 3)], 'weekly', current_date - (30 + mod(i, 60)),
-            NULL, current_date - (30 + mod(i, 60)) + 7, now(), now()
-        FROM generate_series(0, :plans - 1) AS i,
+            'active', (ARRAY['high', 'medium', 'low'])[1 + mod(i, 3)], 'weekly',
+            current_date - (30 + mod(i, 60)), NULL, current_date - (30 + mod(i, 60)) + 7, now(), now()
+        FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS i,
             (SELECT array_agg(id) AS ids FROM students WHERE organization_id = :organization) AS students,
             (SELECT array_agg(id) AS ids FROM users
              WHERE organization_id = :organization AND role = 'professional') AS professionals
         """
     )
-    with engine.begin() as connection:
-        connection.execute(text("SET LOCAL statement_timeout = 0"))
-        connection.execute(
-            statement, {"organization": organization_id, "coordinator": coordinator_id, "plans": plans}
-        )
+    for first in range(0, plans, GENERATED_BATCH):
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(
+                statement,
+                {
+                    "organization": organization_id,
+                    "coordinator": coordinator_id,
+                    "first": first,
+                    "last": min(first + GENERATED_BATCH, plans) - 1,
+                },
+            )
 
 
 def _window() -> PendingReviewWindow:
@@ -336,6 +347,17 @@ def _row(
 
 
 def _remove(engine: Engine, organizations: list[uuid.UUID]) -> None:
+    batch = text(
+        "DELETE FROM intervention_plans WHERE id IN (SELECT id FROM intervention_plans"
+        " WHERE organization_id = ANY(:organizations) LIMIT :batch)"
+    )
+    deleted = GENERATED_BATCH
+    while deleted:
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            deleted = connection.execute(
+                batch, {"organizations": organizations, "batch": GENERATED_BATCH}
+            ).rowcount
     with engine.begin() as connection:
         connection.execute(delete(Organization).where(Organization.id.in_(organizations)))
 
