@@ -313,8 +313,9 @@ def test_job_whose_worker_never_finished_is_reported_failed(factory: Factory, db
     assert jobs_of(db, coordinator)[-1].status == ExportStatus.FAILED.value
 
 
+@pytest.mark.parametrize("kind", ["csv", "excel"])
 def test_with_a_kms_key_exports_are_encrypted_with_it(
-    factory: Factory, db: Engine, s3: Any, override_settings: Any
+    factory: Factory, db: Engine, s3: Any, override_settings: Any, kind: str
 ) -> None:
     # Given the stack's KMS key configured (as template.yaml does in AWS)
     key_id = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
@@ -322,7 +323,7 @@ def test_with_a_kms_key_exports_are_encrypted_with_it(
     coordinator, ana, _ = _team(factory)
     _overdue_plan(factory, ana)
     # When the coordinator exports
-    assert export(coordinator, "excel").status == 200
+    assert export(coordinator, kind).status == 200
     # Then the object is encrypted with that key
     head = s3.head_object(Bucket=BUCKET, Key=jobs_of(db, coordinator)[-1].s3_key)
     assert head["ServerSideEncryption"] == "aws:kms"

@@ -123,3 +123,15 @@ print(json.dumps([imported, enabled, before, after, others]))
     assert (imported_at_import, enabled, patched_before) == (False, True, False)
     # And tracing the AWS SDK patches botocore, and only botocore
     assert (patched_after, other_patches) == (True, [])
+
+
+def test_the_plans_handler_imports_neither_boto3_nor_openpyxl() -> None:
+    # Given a fresh interpreter, as a Lambda container starts
+    # When it imports the plans handler (students' data export included, which uploads to S3 on demand)
+    probe = (
+        "import json, sys\nimport plans_handler\n"
+        "print(json.dumps(sorted({'boto3', 'openpyxl'} & {*sys.modules})))"
+    )
+    loaded = _fresh_interpreter(probe)
+    # Then neither is loaded: they cost the cold start about half a second and only a data export uses boto3
+    assert json.loads(loaded) == []

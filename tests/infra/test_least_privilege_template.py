@@ -132,7 +132,7 @@ def test_the_s3_gateway_endpoint_reaches_only_the_export_files_of_this_account()
     network = load_template(PROJECT_ROOT / "infra/stacks/network.yaml")["Resources"]
     [statement] = network["S3GatewayEndpoint"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
-    assert sorted(statement["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert sorted(statement["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     assert statement["Resource"] == {"Sub": "arn:${AWS::Partition}:s3:::${ExportBucketName}/exports/*"}
     assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
     given = load_template()["Resources"]["Network"]["Properties"]["Parameters"]

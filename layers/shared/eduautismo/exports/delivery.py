@@ -29,6 +29,23 @@ def store_and_record(
     """Upload the finished file, link it, mark its job succeeded, and answer the link envelope."""
     size_bytes = path.stat().st_size
     key = storage.upload(path, export_format, filename)
+    return record_stored(
+        session_scope, storage, clock, job_id, key, export_format, filename, row_count, size_bytes
+    )
+
+
+def record_stored(
+    session_scope: SessionScope,
+    storage: ExportStorage,
+    clock: Clock,
+    job_id: uuid.UUID,
+    key: str,
+    export_format: ExportFormat,
+    filename: str,
+    row_count: int,
+    size_bytes: int,
+) -> ExportLink:
+    """Link the stored object ``key``, mark its job succeeded, and answer the link envelope."""
     link = storage.link(key, clock.now())
     with session_scope() as session:
         audit.mark_succeeded(

@@ -21,13 +21,14 @@ from eduautismo.db.models import ExportJob, User
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import audit, delivery
+from eduautismo.exports.copy_csv import copy_csv, csv_query
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
 from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary
 from eduautismo.exports.source import PendingRows, RowRange
 from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
-from eduautismo.exports.writers import Delimiter, SummaryInfo, Tally, write_csv, write_xlsx
+from eduautismo.exports.writers import Delimiter, SummaryInfo, write_xlsx
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger, record_export
 from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, authorize_filters
@@ -220,14 +221,57 @@ class ExportService:
     ) -> ExportLink:
         local_now = self.clock.now().astimezone(ZoneInfo(timezone))
         filename = export_filename(request.export_format, local_now)
-        formatter = RowFormatter(timezone, request.include_student)
+        window = PendingReviewWindow(today=local_now.date(), timezone=timezone)
+        if request.export_format is ExportFormat.CSV:
+            return self._copy_csv(job_id, principal, request, window, filename)
+        return self._write_xlsx(job_id, principal, request, window, filename, local_now)
+
+    def _copy_csv(
+        self,
+        job_id: uuid.UUID,
+        principal: Principal,
+        request: ExportRequest,
+        window: PendingReviewWindow,
+        filename: str,
+    ) -> ExportLink:
+        """PostgreSQL writes the CSV (COPY), streamed into S3 as it comes: no file, bounded memory."""
+        query = csv_query(principal, request.filters, window, request.include_student, request.row_range)
+        with (
+            self.session_scope() as session,
+            self.storage.streamed_upload(ExportFormat.CSV, filename) as upload,
+        ):
+            row_count = copy_csv(session, query, request.delimiter, upload)
+        return delivery.record_stored(
+            self.session_scope,
+            self.storage,
+            self.clock,
+            job_id,
+            upload.key,
+            ExportFormat.CSV,
+            filename,
+            row_count,
+            upload.size_bytes,
+        )
+
+    def _write_xlsx(
+        self,
+        job_id: uuid.UUID,
+        principal: Principal,
+        request: ExportRequest,
+        window: PendingReviewWindow,
+        filename: str,
+        local_now: datetime,
+    ) -> ExportLink:
+        formatter = RowFormatter(window.timezone, request.include_student)
+        info = SummaryInfo(
+            filters=describe_filters(request.filters),
+            exported_at=f"{local_now:%d/%m/%Y %H:%M} ({window.timezone})",
+        )
         with tempfile.TemporaryDirectory(prefix="export-") as directory:
             path = Path(directory) / filename
             with self.session_scope() as session:
-                window = PendingReviewWindow(today=local_now.date(), timezone=timezone)
                 source = PendingRows(session, principal, request.filters, window, request.row_range)
-                rows = source.rows(request.include_student)
-                tally = self._write(request, rows, path, formatter, local_now, timezone)
+                tally = write_xlsx(source.rows(request.include_student), path, formatter, info)
             return delivery.store_and_record(
                 self.session_scope,
                 self.storage,
@@ -238,23 +282,6 @@ class ExportService:
                 filename,
                 tally.total,
             )
-
-    @staticmethod
-    def _write(
-        request: ExportRequest,
-        rows: Any,
-        path: Path,
-        formatter: RowFormatter,
-        local_now: datetime,
-        timezone: str,
-    ) -> Tally:
-        if request.export_format is ExportFormat.CSV:
-            return write_csv(rows, path, formatter, request.delimiter)
-        info = SummaryInfo(
-            filters=describe_filters(request.filters),
-            exported_at=f"{local_now:%d/%m/%Y %H:%M} ({timezone})",
-        )
-        return write_xlsx(rows, path, formatter, info)
 
     def job_status(self, principal: Principal, job_id: uuid.UUID) -> ExportJobStatus:
         with self.session_scope() as session:

@@ -7,15 +7,15 @@ logged.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler.depends import Depends
-from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,6 +29,19 @@ CONTENT_TYPES = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.JSON: "application/json",
 }
+
+
+# Parts of a streamed upload: S3 takes 5 MiB at least (but the last part); a part is all a stream holds.
+PART_BYTES = 8 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def _storage_errors() -> tuple[type[Exception], ...]:
+    """What a failing S3 call raises (Boto3Error: the transfer's own wrapper). boto3 is imported on first
+    use, not with this module: the plans function routes here only for a student's data export."""
+    from boto3.exceptions import Boto3Error
+
+    return (Boto3Error, BotoCoreError, ClientError)
 
 
 @dataclass(frozen=True)
@@ -50,9 +63,70 @@ def get_s3_client() -> Any:
         # A local endpoint (moto) has no per-bucket DNS names.
         s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
     )
+    import boto3
+
     return boto3.client(
         "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url, config=config
     )
+
+
+def _unavailable(event: str, exc: BaseException) -> DependencyUnavailable:
+    logger.warning(event, extra={"error_type": type(exc).__name__})
+    return DependencyUnavailable("export storage unavailable, try again shortly")
+
+
+class StreamedUpload:
+    """The open multipart upload of one object: bytes are gathered into parts of ``PART_BYTES``."""
+
+    def __init__(self, client: Any, bucket: str, key: str, upload_id: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.upload_id = upload_id
+        self.size_bytes = 0
+        self._part = bytearray()
+        self._sent: list[dict[str, Any]] = []
+
+    def write(self, data: bytes) -> None:
+        self._part += data
+        self.size_bytes += len(data)
+        if len(self._part) >= PART_BYTES:
+            self._send_part()
+
+    def _send_part(self) -> None:
+        number = len(self._sent) + 1
+        try:
+            sent = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                Body=bytes(self._part),
+            )
+        except _storage_errors() as exc:
+            raise _unavailable("export upload failed", exc) from exc
+        self._sent.append({"PartNumber": number, "ETag": sent["ETag"]})
+        self._part.clear()
+
+    def complete(self) -> None:
+        if self._part or not self._sent:
+            self._send_part()
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self._sent},
+            )
+        except _storage_errors() as exc:
+            raise _unavailable("export upload failed", exc) from exc
+
+    def abort(self) -> None:
+        """Drop the parts sent (S3 keeps, and bills, an unfinished upload's parts)."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        except _storage_errors() as exc:
+            logger.warning("export upload abort failed", extra={"error_type": type(exc).__name__})
 
 
 class ExportStorage:
@@ -73,20 +147,47 @@ class ExportStorage:
             raise DependencyUnavailable("export storage is not configured")
         return self.bucket
 
-    def upload(self, path: Path, export_format: ExportFormat, filename: str) -> str:
-        """Store the file under a random key (no names in keys) and return the key."""
-        key = f"exports/{uuid.uuid4()}.{export_format.value}"
-        extra = {
+    def _object_args(self, export_format: ExportFormat, filename: str) -> dict[str, str]:
+        return {
             **self._encryption(),
             "ContentType": CONTENT_TYPES[export_format],
             "ContentDisposition": f'attachment; filename="{filename}"',
         }
+
+    @staticmethod
+    def _new_key(export_format: ExportFormat) -> str:
+        """A random key: no names in keys."""
+        return f"exports/{uuid.uuid4()}.{export_format.value}"
+
+    def upload(self, path: Path, export_format: ExportFormat, filename: str) -> str:
+        """Store the file under a random key and return the key."""
+        key = self._new_key(export_format)
         try:
-            self.client.upload_file(str(path), self._bucket(), key, ExtraArgs=extra)
-        except (Boto3Error, BotoCoreError, ClientError) as exc:  # Boto3Error: the transfer's own wrapper
-            logger.warning("export upload failed", extra={"error_type": type(exc).__name__})
-            raise DependencyUnavailable("export storage unavailable, try again shortly") from exc
+            self.client.upload_file(
+                str(path), self._bucket(), key, ExtraArgs=self._object_args(export_format, filename)
+            )
+        except _storage_errors() as exc:
+            raise _unavailable("export upload failed", exc) from exc
         return key
+
+    @contextmanager
+    def streamed_upload(self, export_format: ExportFormat, filename: str) -> Iterator[StreamedUpload]:
+        """An object written as it is produced (an S3 multipart upload, so memory holds one part at most):
+        stored when the block ends, aborted (nothing left behind) when it raises."""
+        key = self._new_key(export_format)
+        try:
+            started = self.client.create_multipart_upload(
+                Bucket=self._bucket(), Key=key, **self._object_args(export_format, filename)
+            )
+        except _storage_errors() as exc:
+            raise _unavailable("export upload failed", exc) from exc
+        upload = StreamedUpload(self.client, self._bucket(), key, started["UploadId"])
+        try:
+            yield upload
+            upload.complete()
+        except BaseException:
+            upload.abort()
+            raise
 
     def link(self, key: str, now: datetime) -> DownloadLink:
         try:
@@ -96,8 +197,7 @@ class ExportStorage:
                 ExpiresIn=self.url_ttl_seconds,
             )
         except (BotoCoreError, ClientError) as exc:
-            logger.warning("export link failed", extra={"error_type": type(exc).__name__})
-            raise DependencyUnavailable("export storage unavailable, try again shortly") from exc
+            raise _unavailable("export link failed", exc) from exc
         return DownloadLink(str(url), now + timedelta(seconds=self.url_ttl_seconds))
 
 
