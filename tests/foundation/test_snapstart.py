@@ -4,7 +4,11 @@ restored copies, and the next request opens its own connections and works."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +19,7 @@ from eduautismo.cache.client import get_redis
 from eduautismo.db.engine import get_engine
 from eduautismo.identity import provisioning
 from eduautismo.plans import service as plans_service
+from eduautismo_local.template_routes import PROJECT_ROOT
 from tests.support.api import call_api
 from tests.support.factories import Factory
 
@@ -103,3 +108,45 @@ def test_the_snapshot_hook_leaves_no_connection_open_on_the_server(factory: Fact
             text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": own_pid}
         ).scalar_one()
     assert alive == 0
+
+
+# A fresh interpreter, as a Lambda container: import a function's handler, count its built models, run the
+# before-snapshot hooks Lambda would run, count again.
+_MODELS_BUILT_BY_THE_HOOK = """
+import json, snapshot_restore_py
+import {module}
+from eduautismo.api.model import ApiModel
+
+def models(base):
+    for model in base.__subclasses__():
+        yield model
+        yield from models(model)
+
+def built():
+    return sorted(model.__name__ for model in models(ApiModel) if model.__pydantic_complete__)
+
+after_import = built()
+for function, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):
+    function(*args, **kwargs)
+print(json.dumps({{"after_import": after_import, "after_hook": built(), "all": len(list(models(ApiModel)))}}))
+"""
+
+
+def test_models_are_built_by_the_snapshot_hook_not_at_import(db: Engine) -> None:
+    # Given a fresh interpreter that imports the plans function's handler
+    code_dir = PROJECT_ROOT / "functions" / "plans"
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_dir), *sys.path])}
+    # When it is imported and then the before-snapshot hooks run
+    completed = subprocess.run(
+        [sys.executable, "-c", _MODELS_BUILT_BY_THE_HOOK.format(module="plans_handler")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    built = json.loads(completed.stdout.strip().splitlines()[-1])
+    # Then the import built (almost) none of the request and response models
+    assert len(built["after_import"]) <= 2, built["after_import"]
+    # And the hook built those of every route the function serves
+    for name in ("PlanCreate", "PlanOut", "StudentOut", "UserOut", "ErrorEnvelope", "ExportLink"):
+        assert name in built["after_hook"], name

@@ -1,6 +1,7 @@
 """Lambda SnapStart runtime hooks of the API functions (``snapshot_restore_py``, in the Python runtime).
 
-Before the snapshot, what the first request would otherwise pay is done once: the X-Ray SDK, one request
+Before the snapshot, what the first request would otherwise pay is done once: the X-Ray SDK, the
+validators and serializers of every route's models (built on first use otherwise: api.model), one request
 through the resolver (routing, middleware, error envelope, JSON), the ORM mapper configuration, and the
 engine's first connection (the dialect reads the server's version and settings once per engine). That
 connection is closed again before the snapshot: a snapshot must hold no socket, since every restored copy
@@ -11,15 +12,14 @@ connections, Redis client, breaker, memos) and reseeds randomness. Outside SnapS
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
+from eduautismo.api.model import build_models
 from eduautismo.observability import get_tracer, logger
 from eduautismo.runtime import restore_runtime
-
-Resolve = Callable[[dict[str, Any], Any], Any]
 
 # A route no function has: answered 404 without database work, yet through the resolver, its routing,
 # the error envelope and JSON serialisation.
@@ -54,18 +54,20 @@ def _warm_database() -> None:
         engine.dispose()  # closes the pool's connections: none may be in the snapshot
 
 
-def before_snapshot(resolve: Resolve) -> None:
+def before_snapshot(app: APIGatewayHttpResolver) -> None:
     """Warm the function; a failure is logged and the snapshot still taken (requests then pay the cost)."""
     get_tracer()
     try:
-        resolve(_PROBE, None)
+        build_models()
+        app.get_openapi_schema()  # every route's parameters and body: the resolver's validators
+        app.resolve(_PROBE, None)
         if "eduautismo.db.engine" in sys.modules:  # a function that uses the engine (not health)
             _warm_database()
     except Exception as exc:  # warming is an optimisation, never a failed deploy
         logger.warning("snapshot warm-up incomplete", extra={"error_type": type(exc).__name__})
 
 
-def register_hooks(resolve: Resolve) -> None:
+def register_hooks(app: APIGatewayHttpResolver) -> None:
     """Register this function's hooks (each API function once, at import: api.app.lambda_entry)."""
-    register_before_snapshot(before_snapshot, resolve)
+    register_before_snapshot(before_snapshot, app)
     register_after_restore(restore_runtime)

@@ -174,5 +174,5 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
             return refusal
         return app.resolve(event, context)
 
-    register_hooks(app.resolve)
+    register_hooks(app)
     return handler

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from eduautismo.api.model import ApiModel
 from eduautismo.domain import MAX_DATE, MAX_PAGE_OFFSET, MIN_DATE
 
 ItemT = TypeVar("ItemT")
@@ -90,7 +91,7 @@ def _partial_update_schema(schema: dict[str, Any], model: type[BaseModel]) -> No
         schema["minProperties"] = min_fields
 
 
-class PartialUpdate(BaseModel):
+class PartialUpdate(ApiModel):
     """A PATCH body: every field may be left out (unchanged); a field sent is changed; null is refused
     with a 422 naming the field, except for the fields in ``clearable``; at least ``min_fields`` fields.
     The document says so: only the clearable fields are nullable (a generated client never sends null
@@ -118,7 +119,7 @@ class PartialUpdate(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ApiModel):
     """One problem with the request; validation errors name the field and where it was."""
 
     field: str = Field(description="The offending field (dotted path), or 'body'")
@@ -127,19 +128,19 @@ class ErrorDetail(BaseModel):
     type: str | None = Field(default=None, description="Machine-readable kind, e.g. 'enum', 'date_too_late'")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     code: str = Field(description="validation_error, not_found, forbidden, conflict, ...")
     message: str
     details: list[ErrorDetail]
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(ApiModel):
     """Every error answer (DESIGN §4): never a stack trace."""
 
     error: ErrorBody
 
 
-class Page(BaseModel, Generic[ItemT]):
+class Page(ApiModel, Generic[ItemT]):
     """One page of a list: ``{items, total, skip, limit, has_more}``."""
 
     model_config = ConfigDict(from_attributes=True)

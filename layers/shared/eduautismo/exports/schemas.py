@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt
 from pydantic.json_schema import SkipJsonSchema
 
+from eduautismo.api.model import ApiModel
 from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat, ExportStatus
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
 from eduautismo.exports.source import RowRange
@@ -62,7 +63,7 @@ class ExportQuery(ExportSelection):
     redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
 
 
-class ExportSummary(BaseModel):
+class ExportSummary(ApiModel):
     """Seed §4.3: what an export with the same query would hold."""
 
     total: int = Field(ge=0)
@@ -72,7 +73,7 @@ class ExportSummary(BaseModel):
     excel_available: bool = Field(description=f"false above {MAX_EXPORT_ROWS} rows (Excel's limit)")
 
 
-class ExportLink(BaseModel):
+class ExportLink(ApiModel):
     """A stored export: its presigned download link (DESIGN §7) and what the file holds. Every export
     answers it: pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON)."""
 
@@ -91,7 +92,7 @@ class ExportLink(BaseModel):
     size_bytes: int = Field(ge=0)
 
 
-class ExportAccepted(BaseModel):
+class ExportAccepted(ApiModel):
     """A large export handed to the worker; follow ``status_url`` (also the Location header)."""
 
     job_id: uuid.UUID
@@ -99,7 +100,7 @@ class ExportAccepted(BaseModel):
     status_url: str
 
 
-class ExportJobStatus(BaseModel):
+class ExportJobStatus(ApiModel):
     """An export job. The link's fields are there once it succeeded, ``error`` once it failed; otherwise
     those keys are absent (never null)."""
 

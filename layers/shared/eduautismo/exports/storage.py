@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.depends import Depends
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from eduautismo.domain import ExportFormat
 from eduautismo.errors import DependencyUnavailable
@@ -37,9 +35,11 @@ PART_BYTES = 8 * 1024 * 1024
 
 @lru_cache(maxsize=1)
 def _storage_errors() -> tuple[type[Exception], ...]:
-    """What a failing S3 call raises (Boto3Error: the transfer's own wrapper). boto3 is imported on first
-    use, not with this module: the plans function routes here only for a student's data export."""
+    """What a failing S3 call raises (Boto3Error: the transfer's own wrapper). boto3 and botocore are
+    imported on first use, not with this module: the plans function routes here only for a student's data
+    export."""
     from boto3.exceptions import Boto3Error
+    from botocore.exceptions import BotoCoreError, ClientError
 
     return (Boto3Error, BotoCoreError, ClientError)
 
@@ -53,6 +53,9 @@ class DownloadLink:
 @lru_cache(maxsize=1)
 def get_s3_client() -> Any:
     """One client per container. SigV4 explicitly: boto3 may otherwise presign with SigV2."""
+    import boto3
+    from botocore.config import Config
+
     trace_aws_sdk()
     settings = get_settings()
     config = Config(
@@ -63,8 +66,6 @@ def get_s3_client() -> Any:
         # A local endpoint (moto) has no per-bucket DNS names.
         s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
     )
-    import boto3
-
     return boto3.client(
         "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url, config=config
     )
@@ -196,7 +197,7 @@ class ExportStorage:
                 Params={"Bucket": self._bucket(), "Key": key},
                 ExpiresIn=self.url_ttl_seconds,
             )
-        except (BotoCoreError, ClientError) as exc:
+        except _storage_errors() as exc:
             raise _unavailable("export link failed", exc) from exc
         return DownloadLink(str(url), now + timedelta(seconds=self.url_ttl_seconds))
 

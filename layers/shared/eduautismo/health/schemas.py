@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from eduautismo.api.model import ApiModel
 
 DatabaseState = Literal["ok", "down"]
 CacheState = Literal["ok", "down", "disabled"]
 HealthStatus = Literal["ok", "degraded", "down"]
 
 
-class HealthReport(BaseModel):
+class HealthReport(ApiModel):
     """The same body with 200 (serving) and 503 (the database is down)."""
 
     status: HealthStatus = Field(

@@ -7,16 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from eduautismo.api.contract import Page, PartialUpdate
+from eduautismo.api.model import ApiModel
 from eduautismo.db.models import Notification
 from eduautismo.domain import NotificationPriority, NotificationType
 
 MAX_BULK_IDS = 200
 
 
-class NotificationOut(BaseModel):
+class NotificationOut(ApiModel):
     """One notification: the seed's fields, plus the inbox states (read implies seen)."""
 
     id: uuid.UUID
@@ -62,12 +63,12 @@ class NotificationPage(Page[NotificationOut]):
     unread_count: int = Field(ge=0)
 
 
-class UnreadCount(BaseModel):
+class UnreadCount(ApiModel):
     unread_count: int = Field(ge=0, description="Unread, unarchived, unexpired notifications")
     unseen_count: int = Field(ge=0, description="Of those, the ones never seen (the badge)")
 
 
-class NotificationStats(BaseModel):
+class NotificationStats(ApiModel):
     """Seed §2.4 stats over the caller's unarchived, unexpired notifications."""
 
     total: int = Field(ge=0)
@@ -77,12 +78,12 @@ class NotificationStats(BaseModel):
     urgent_count: int = Field(ge=0)
 
 
-class MarkAllResult(BaseModel):
+class MarkAllResult(ApiModel):
     updated_count: int = Field(ge=0)
     message: str
 
 
-class BulkResult(BaseModel):
+class BulkResult(ApiModel):
     updated_count: int = Field(ge=0, description="The caller's notifications this call changed")
 
 
@@ -104,7 +105,7 @@ class NotificationUpdate(PartialUpdate):
     is_archived: StrictBool | None = None
 
 
-class BulkRequest(BaseModel):
+class BulkRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BULK_IDS)]

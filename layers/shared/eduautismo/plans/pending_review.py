@@ -20,11 +20,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate
+from eduautismo.api.model import ApiModel
 from eduautismo.db.models import InterventionPlan, Student
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
 from eduautismo.errors import Forbidden
@@ -35,7 +36,7 @@ from eduautismo.settings import get_settings
 ORDER = (InterventionPlan.priority_rank, InterventionPlan.next_review_due, InterventionPlan.id)
 
 
-class PendingReviewFilters(BaseModel):
+class PendingReviewFilters(ApiModel):
     """Filters of seed §3.3. ``date_from``/``date_to`` bound the plan's creation date (inclusive) in the
     organization's timezone."""
 

@@ -11,9 +11,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from eduautismo.api.contract import BoundedDate, Page, PartialUpdate, ShortText
+from eduautismo.api.model import ApiModel
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 
@@ -22,7 +23,7 @@ Description = Annotated[str, StringConstraints(max_length=10_000)]
 Notes = Annotated[str, StringConstraints(max_length=10_000)]
 
 
-class RequestModel(BaseModel):
+class RequestModel(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
@@ -55,12 +56,12 @@ class ReviewCreate(RequestModel):
     notes: Notes | None = None
 
 
-class StudentRef(BaseModel):
+class StudentRef(ApiModel):
     id: uuid.UUID
     full_name: str
 
 
-class PlanOut(BaseModel):
+class PlanOut(ApiModel):
     id: uuid.UUID
     organization_id: uuid.UUID
     student_id: uuid.UUID
@@ -111,7 +112,7 @@ class PlanOut(BaseModel):
 PlanPage = Page[PlanOut]
 
 
-class ReviewRecord(BaseModel):
+class ReviewRecord(ApiModel):
     """One review of a plan's history."""
 
     model_config = ConfigDict(from_attributes=True)

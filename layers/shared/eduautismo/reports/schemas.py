@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from eduautismo.api.contract import BoundedDate
+from eduautismo.api.model import ApiModel
 
 # "The last 90 days up to today": today and the 89 days before it.
 DEFAULT_PERIOD_DAYS = 90
 
 
-class ComplianceQuery(BaseModel):
+class ComplianceQuery(ApiModel):
     """The period asked for, inclusive, in the organization's timezone (None: the default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -22,13 +23,13 @@ class ComplianceQuery(BaseModel):
     date_to: BoundedDate | None = None
 
 
-class CompliancePeriod(BaseModel):
+class CompliancePeriod(ApiModel):
     date_from: date
     date_to: date
     timezone: str = Field(description="The organization's IANA timezone: every date above is local to it")
 
 
-class ComplianceCounters(BaseModel):
+class ComplianceCounters(ApiModel):
     """The counters of one professional, or of the caller's whole scope (``totals``)."""
 
     active_plans: int = Field(ge=0)
@@ -45,7 +46,7 @@ class ComplianceCounters(BaseModel):
     )
 
 
-class ResponsibleProfessional(BaseModel):
+class ResponsibleProfessional(ApiModel):
     professional_id: uuid.UUID
     professional_name: str
 
@@ -54,7 +55,7 @@ class ComplianceItem(ComplianceCounters, ResponsibleProfessional):
     """One responsible professional's counters (the professional's fields come first)."""
 
 
-class ComplianceReport(BaseModel):
+class ComplianceReport(ApiModel):
     period: CompliancePeriod
     totals: ComplianceCounters
     items: list[ComplianceItem] = Field(description="One per responsible professional, by name then id")

@@ -9,17 +9,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from eduautismo.api.contract import BoundedDate, PartialUpdate, ShortText
+from eduautismo.api.model import ApiModel
 from eduautismo.domain import ExportFormat, ExportStatus, NotificationPriority, NotificationType
 from eduautismo.plans.schemas import PlanOut, ReviewRecord
 
 FullName = ShortText
 
 
-class StudentCreate(BaseModel):
+class StudentCreate(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     full_name: FullName
@@ -36,7 +37,7 @@ class StudentUpdate(PartialUpdate):
     birth_date: BoundedDate | None = Field(default=None, description="null clears the birth date")
 
 
-class StudentOut(BaseModel):
+class StudentOut(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -55,7 +56,7 @@ class PlanRecord(PlanOut):
     reviews: list[ReviewRecord]
 
 
-class NotificationRecord(BaseModel):
+class NotificationRecord(ApiModel):
     """A notification about one of the student's plans; the recipient by id only (no other person's
     name or e-mail)."""
 
@@ -77,7 +78,7 @@ class NotificationRecord(BaseModel):
 ExportMatch = Literal["student_filter", "organization_scope"]
 
 
-class ExportJobRecord(BaseModel):
+class ExportJobRecord(ApiModel):
     """An export that included, or may have included, the student's rows (see ``match``)."""
 
     id: uuid.UUID
@@ -98,7 +99,7 @@ class ExportJobRecord(BaseModel):
     )
 
 
-class StudentDataDocument(BaseModel):
+class StudentDataDocument(ApiModel):
     """Everything the system holds about one student (LGPD Art. 18, II and V)."""
 
     generated_at: datetime

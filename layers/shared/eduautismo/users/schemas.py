@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from eduautismo.api.contract import Page
+from eduautismo.api.model import ApiModel
 from eduautismo.domain import Role
 
 
-class UserOut(BaseModel):
+class UserOut(ApiModel):
     """A user of the caller's organization, as a front end needs it to offer professionals to assign."""
 
     model_config = ConfigDict(from_attributes=True)
