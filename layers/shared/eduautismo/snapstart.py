@@ -12,9 +12,10 @@ connections, Redis client, breaker, memos) and reseeds randomness. Outside SnapS
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from eduautismo.api.model import build_models
@@ -60,7 +61,7 @@ def before_snapshot(app: APIGatewayHttpResolver) -> None:
     try:
         build_models()
         app.get_openapi_schema()  # every route's parameters and body: the resolver's validators
-        app.resolve(_PROBE, None)
+        app.resolve(_PROBE, cast(LambdaContext, None))  # no handler reads the context
         if "eduautismo.db.engine" in sys.modules:  # a function that uses the engine (not health)
             _warm_database()
     except Exception as exc:  # warming is an optimisation, never a failed deploy
