@@ -63,6 +63,9 @@ TRICKY_TEXTS = [
     "x" * (MAX_CELL_CHARS + 10),
     "=" + "y" * (MAX_CELL_CHARS - 1),
     "z" * MAX_CELL_CHARS,
+    # More bytes than the limit, but not more characters (kept), and one character more (cut).
+    "ç" * MAX_CELL_CHARS,
+    "é" * (MAX_CELL_CHARS + 1),
     "\ufffe\uffff não-caracteres",
 ]
 

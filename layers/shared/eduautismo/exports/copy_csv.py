@@ -83,10 +83,17 @@ def _cell_text(value: SQLColumnExpression[Any]) -> ColumnElement[str]:
 
 
 def _cut(value: ColumnElement[Any]) -> ColumnElement[str]:
-    """Step 3, then NULL for an empty text (csv.writer's empty field)."""
+    """Step 3, then NULL for an empty text (csv.writer's empty field). Counting characters scans the text;
+    its size in bytes is known, and a text of no more bytes than the limit has no more characters (CASE
+    tests in order: the count is made only for the rare large text)."""
     kept = MAX_CELL_CHARS - len(TRUNCATION_MARK)
     long_text = func.left(value, kept) + literal(TRUNCATION_MARK)
-    return func.nullif(case((func.char_length(value) > MAX_CELL_CHARS, long_text), else_=value), "")
+    cut = case(
+        (func.octet_length(value) <= MAX_CELL_CHARS, value),
+        (func.char_length(value) > MAX_CELL_CHARS, long_text),
+        else_=value,
+    )
+    return func.nullif(cut, "")
 
 
 def _label(column: SQLColumnExpression[Any], labels: dict[Any, str]) -> ColumnElement[str]:
@@ -109,11 +116,16 @@ def csv_query(
 
     The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
     once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
-    # Found by primary key (the organization tested on the row found): a plan's professional is one user.
-    professional_name = (
-        select(case((User.organization_id == principal.organization_id, _cell_text(User.name))))
-        .where(User.id == InterventionPlan.professional_id)
+    # The organization's names, cleaned once per user into one jsonb map (an InitPlan, run once), read per
+    # row by the plan's professional_id: a correlated lookup per row cost more than the whole raw COPY.
+    # A professional of another organization is not in the map: no name.
+    names_by_id = (
+        select(func.jsonb_object_agg(cast(User.id, String), _cell_text(User.name)))
+        .where(User.organization_id == principal.organization_id)
         .scalar_subquery()
+    )
+    professional_name = names_by_id.op("->>", return_type=String)(
+        cast(InterventionPlan.professional_id, String)
     )
     texts: dict[str, SQLColumnExpression[Any]] = {
         "title": _cell_text(InterventionPlan.title),
