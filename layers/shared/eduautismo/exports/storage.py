@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,7 +78,9 @@ def _unavailable(event: str, exc: BaseException) -> DependencyUnavailable:
 
 
 class StreamedUpload:
-    """The open multipart upload of one object: bytes are gathered into parts of ``PART_BYTES``."""
+    """The open multipart upload of one object: bytes are gathered into parts of ``PART_BYTES``. A full part
+    is sent by a thread of its own while the next one fills, so the producer (a COPY streaming from
+    PostgreSQL) goes on during the upload; memory holds two parts at most."""
 
     def __init__(self, client: Any, bucket: str, key: str, upload_id: str) -> None:
         self.client = client
@@ -87,6 +90,8 @@ class StreamedUpload:
         self.size_bytes = 0
         self._part = bytearray()
         self._sent: list[dict[str, Any]] = []
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-part")
+        self._in_flight: Future[dict[str, Any]] | None = None
 
     def write(self, data: bytes) -> None:
         self._part += data
@@ -94,24 +99,32 @@ class StreamedUpload:
         if len(self._part) >= PART_BYTES:
             self._send_part()
 
-    def _send_part(self) -> None:
-        number = len(self._sent) + 1
+    def _upload_part(self, number: int, body: bytes) -> dict[str, Any]:
         try:
             sent = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                PartNumber=number,
-                Body=bytes(self._part),
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
             )
         except _storage_errors() as exc:
             raise _unavailable("export upload failed", exc) from exc
-        self._sent.append({"PartNumber": number, "ETag": sent["ETag"]})
+        return {"PartNumber": number, "ETag": sent["ETag"]}
+
+    def _settle(self) -> None:
+        """Wait for the part in flight; its failure is raised here, in the producer's thread."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            self._sent.append(in_flight.result())
+
+    def _send_part(self) -> None:
+        self._settle()
+        number = len(self._sent) + 1
+        self._in_flight = self._sender.submit(self._upload_part, number, bytes(self._part))
         self._part.clear()
 
     def complete(self) -> None:
         if self._part or not self._sent:
             self._send_part()
+        self._settle()
+        self._sender.shutdown()
         try:
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
@@ -123,7 +136,9 @@ class StreamedUpload:
             raise _unavailable("export upload failed", exc) from exc
 
     def abort(self) -> None:
-        """Drop the parts sent (S3 keeps, and bills, an unfinished upload's parts)."""
+        """Drop the parts sent (S3 keeps, and bills, an unfinished upload's parts), once the part in flight
+        has landed or failed (it would otherwise outlive the abort)."""
+        self._sender.shutdown(wait=True)
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except _storage_errors() as exc:
@@ -173,7 +188,7 @@ class ExportStorage:
 
     @contextmanager
     def streamed_upload(self, export_format: ExportFormat, filename: str) -> Iterator[StreamedUpload]:
-        """An object written as it is produced (an S3 multipart upload, so memory holds one part at most):
+        """An object written as it is produced (an S3 multipart upload, so memory holds two parts at most):
         stored when the block ends, aborted (nothing left behind) when it raises."""
         key = self._new_key(export_format)
         try:
