@@ -169,10 +169,11 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refusal = refuse_unreadable_body(event)
-        if refusal is not None:
-            return refusal
-        return app.resolve(event, context)
+        answer = refuse_unreadable_body(event) or app.resolve(event, context)
+        # Every answer of this API concerns children (their plans, names, links to their files), errors
+        # and 304s included: no browser or shared cache may keep one.
+        answer.setdefault("headers", {})["Cache-Control"] = "no-store"
+        return answer
 
     register_hooks(app)
     return handler

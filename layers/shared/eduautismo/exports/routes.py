@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
@@ -27,8 +27,6 @@ from eduautismo.exports.storage import Storage
 from eduautismo.identity.principal import Principal
 
 router = APIGatewayHttpRouter()
-
-BodyT = TypeVar("BodyT")
 
 
 def get_export_service(sessions: Sessions, clock: CurrentClock, storage: Storage) -> ExportService:
@@ -64,16 +62,6 @@ EXPORT_RESPONSES = responses(
 )
 
 
-def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -> Response[BodyT]:
-    """Exports and their links concern children's data: no cache keeps them."""
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
-
-
 def _export(
     export_format: ExportFormat,
     query: ExportQuery,
@@ -90,10 +78,12 @@ def _export(
     )
     outcome = service.start(principal, request, dispatcher)
     if isinstance(outcome, ExportAccepted):
-        return _no_store(202, outcome, {"Location": outcome.status_url})
+        return Response(
+            202, content_types.APPLICATION_JSON, outcome, headers={"Location": outcome.status_url}
+        )
     if query.redirect:
-        return Response(303, headers={"Location": outcome.download_url, "Cache-Control": "no-store"})
-    return _no_store(200, outcome)
+        return Response(303, headers={"Location": outcome.download_url})
+    return Response(200, content_types.APPLICATION_JSON, outcome)
 
 
 @router.get(
@@ -104,8 +94,8 @@ def _export(
 )
 def export_summary(
     selection: Annotated[ExportSelection, Query()], principal: CurrentPrincipal, service: Exports
-) -> Response[ExportSummary]:
-    return _no_store(200, service.summary(principal, selection.filters(), selection.row_range()))
+) -> ExportSummary:
+    return service.summary(principal, selection.filters(), selection.row_range())
 
 
 @router.get(
@@ -144,5 +134,5 @@ def export_excel(
     tags=["exports"],
     responses=responses(200, 404),
 )
-def export_job(job_id: uuid.UUID, principal: CurrentPrincipal, service: Exports) -> Response[ExportJobStatus]:
-    return _no_store(200, service.job_status(principal, job_id))
+def export_job(job_id: uuid.UUID, principal: CurrentPrincipal, service: Exports) -> ExportJobStatus:
+    return service.job_status(principal, job_id)

@@ -37,5 +37,4 @@ def get_health() -> Response[HealthReport]:
         status_code=200 if report.healthy else 503,
         content_type=content_types.APPLICATION_JSON,
         body=report,
-        headers={"Cache-Control": "no-store"},
     )

@@ -27,7 +27,6 @@ from eduautismo.notifications.schemas import (
 
 router = APIGatewayHttpRouter()
 TAGS = ["notifications"]
-NO_STORE = {"Cache-Control": "no-store"}
 
 Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200)")]
@@ -53,7 +52,7 @@ class NotModified(Exception):
 
 @router.exception_handler(NotModified)
 def _not_modified(exc: NotModified) -> Response[str]:
-    return Response(304, None, "", headers={**NO_STORE, "ETag": exc.etag})
+    return Response(304, None, "", headers={"ETag": exc.etag})
 
 
 def _known_etags(if_none_match: str | None) -> frozenset[str]:
@@ -64,7 +63,7 @@ def _known_etags(if_none_match: str | None) -> frozenset[str]:
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(status, content_types.APPLICATION_JSON, body, headers={**NO_STORE, **(headers or {})})
+    return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
 
 
 def _tagged(result: service.Conditional[Any]) -> Response[Any]:
@@ -198,4 +197,4 @@ def delete_notification(
 ) -> Response[None]:
     with sessions() as session:
         service.delete_notification(session, principal.user_id, notification_id, clock.now())
-    return Response(204, content_types.APPLICATION_JSON, None, headers=NO_STORE)
+    return Response(204, content_types.APPLICATION_JSON, None)

@@ -4,7 +4,7 @@ Annotations are evaluated at import (no ``from __future__ import annotations``):
 type hints on every request, see ``eduautismo.api.dependencies``."""
 
 import uuid
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -33,18 +33,6 @@ from eduautismo.plans.schemas import (
 
 router = APIGatewayHttpRouter()
 
-BodyT = TypeVar("BodyT")
-
-
-def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -> Response[BodyT]:
-    """A JSON answer that no shared cache may keep (it is one caller's view of children's data)."""
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
-
 
 @router.post(
     "/intervention-plans",
@@ -55,9 +43,8 @@ def _no_store(status: int, body: BodyT, headers: dict[str, str] | None = None) -
 )
 def create_plan(
     body: PlanCreate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
-) -> Response[PlanOut]:
-    created = service.create_plan(principal, body, sessions=sessions, cache=cache, clock=clock)
-    return _no_store(201, created)
+) -> PlanOut:
+    return service.create_plan(principal, body, sessions=sessions, cache=cache, clock=clock)
 
 
 @router.get(
@@ -109,7 +96,7 @@ def list_pending_review(
         cache=cache,
         clock=clock,
     )
-    return _no_store(200, page, {"X-Cache": status.value})
+    return Response(200, content_types.APPLICATION_JSON, page, headers={"X-Cache": status.value})
 
 
 @router.get(
@@ -121,8 +108,8 @@ def list_pending_review(
 )
 def get_plan(
     plan_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, clock: CurrentClock
-) -> Response[PlanOut]:
-    return _no_store(200, service.get_plan(principal, plan_id, sessions=sessions, clock=clock))
+) -> PlanOut:
+    return service.get_plan(principal, plan_id, sessions=sessions, clock=clock)
 
 
 @router.patch(
@@ -139,9 +126,8 @@ def update_plan(
     sessions: Sessions,
     cache: Cache,
     clock: CurrentClock,
-) -> Response[PlanOut]:
-    updated = service.update_plan(principal, plan_id, body, sessions=sessions, cache=cache, clock=clock)
-    return _no_store(200, updated)
+) -> PlanOut:
+    return service.update_plan(principal, plan_id, body, sessions=sessions, cache=cache, clock=clock)
 
 
 @router.post(
@@ -158,8 +144,7 @@ def review_plan(
     cache: Cache,
     clock: CurrentClock,
     body: Annotated[ReviewCreate | None, Body()] = None,
-) -> Response[ReviewOut]:
-    reviewed = service.review_plan(
+) -> ReviewOut:
+    return service.review_plan(
         principal, plan_id, body or ReviewCreate(), sessions=sessions, cache=cache, clock=clock
     )
-    return _no_store(201, reviewed)

@@ -22,7 +22,6 @@ DateFrom = Annotated[
 ]
 DateTo = Annotated[BoundedDate | None, Query(description="Last day of the period, local (default: today)")]
 Redirect = Annotated[bool, Query(description="303 to the download link instead of 200")]
-NO_STORE = {"Cache-Control": "no-store"}
 # ?redirect=true: 303 to the link, which the body repeats (one typed body for both answers).
 SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ExportLink)}
 
@@ -39,10 +38,9 @@ def review_compliance(
     sessions: Sessions,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-) -> Response[ComplianceReport]:
+) -> ComplianceReport:
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
-    report = service.review_compliance(sessions, principal, clock, query)
-    return Response(200, content_types.APPLICATION_JSON, report, headers=NO_STORE)
+    return service.review_compliance(sessions, principal, clock, query)
 
 
 @router.get(
@@ -63,6 +61,5 @@ def export_review_compliance(
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
     link = service.export_review_compliance(sessions, storage, clock, principal, query)
     if redirect:
-        headers = {"Location": link.download_url, **NO_STORE}
-        return Response(303, content_types.APPLICATION_JSON, link, headers=headers)
-    return Response(200, content_types.APPLICATION_JSON, link, headers=NO_STORE)
+        return Response(303, content_types.APPLICATION_JSON, link, headers={"Location": link.download_url})
+    return Response(200, content_types.APPLICATION_JSON, link)

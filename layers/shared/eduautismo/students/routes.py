@@ -2,7 +2,7 @@
 
 import uuid
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PageLimit, PageSkip, responses
@@ -13,10 +13,6 @@ from eduautismo.students import service
 from eduautismo.students.schemas import StudentCreate, StudentOut, StudentUpdate
 
 router = APIGatewayHttpRouter()
-
-
-# Children's data: never kept by a browser or a shared proxy.
-NO_STORE = {"Cache-Control": "no-store"}
 
 ERASE_DESCRIPTION = (
     "Erases the student, their intervention plans, the plans' reviews and the notifications about those "
@@ -36,11 +32,8 @@ ERASE_DESCRIPTION = (
     summary="Create a student (coordinators)",
     tags=["students"],
 )
-def create_student(
-    body: StudentCreate, principal: CurrentPrincipal, sessions: Sessions
-) -> Response[StudentOut]:
-    created = service.create_student(sessions, principal, body)
-    return Response(201, content_types.APPLICATION_JSON, created, headers=NO_STORE)
+def create_student(body: StudentCreate, principal: CurrentPrincipal, sessions: Sessions) -> StudentOut:
+    return service.create_student(sessions, principal, body)
 
 
 @router.get(
@@ -48,17 +41,13 @@ def create_student(
 )
 def list_students(
     principal: CurrentPrincipal, sessions: Sessions, skip: PageSkip = 0, limit: PageLimit = DEFAULT_PAGE_LIMIT
-) -> Response[Page[StudentOut]]:
-    page = service.list_students(sessions, principal, skip, limit)
-    return Response(200, content_types.APPLICATION_JSON, page, headers=NO_STORE)
+) -> Page[StudentOut]:
+    return service.list_students(sessions, principal, skip, limit)
 
 
 @router.get("/students/<student_id>", responses=responses(200, 404), summary="One student", tags=["students"])
-def get_student(
-    student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions
-) -> Response[StudentOut]:
-    student = service.get_student(sessions, principal, student_id)
-    return Response(200, content_types.APPLICATION_JSON, student, headers=NO_STORE)
+def get_student(student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions) -> StudentOut:
+    return service.get_student(sessions, principal, student_id)
 
 
 @router.patch(
@@ -73,9 +62,8 @@ def get_student(
 )
 def update_student(
     student_id: uuid.UUID, body: StudentUpdate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache
-) -> Response[StudentOut]:
-    updated = service.update_student(sessions, cache, principal, student_id, body)
-    return Response(200, content_types.APPLICATION_JSON, updated, headers=NO_STORE)
+) -> StudentOut:
+    return service.update_student(sessions, cache, principal, student_id, body)
 
 
 @router.delete(
@@ -90,7 +78,7 @@ def erase_student(
     student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
 ) -> Response[None]:
     service.erase_student(sessions, cache, clock, principal, student_id)
-    return Response(204, headers=NO_STORE)
+    return Response(204)
 
 
 @router.get(
@@ -112,6 +100,5 @@ def export_student_data(
     sessions: Sessions,
     storage: Storage,
     clock: CurrentClock,
-) -> Response[ExportLink]:
-    link = service.export_student_data(sessions, storage, clock, principal, student_id)
-    return Response(200, content_types.APPLICATION_JSON, link, headers=NO_STORE)
+) -> ExportLink:
+    return service.export_student_data(sessions, storage, clock, principal, student_id)

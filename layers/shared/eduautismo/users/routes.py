@@ -6,7 +6,6 @@ type hints on every request, see ``eduautismo.api.dependencies``."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -32,6 +31,5 @@ def list_users(
     role: Annotated[Role | None, Query(description="Only users of this role")] = None,
     skip: PageSkip = 0,
     limit: PageLimit = DEFAULT_PAGE_LIMIT,
-) -> Response[UserPage]:
-    page = service.list_users(principal, role, skip, limit, sessions=sessions)
-    return Response(200, content_types.APPLICATION_JSON, page, headers={"Cache-Control": "no-store"})
+) -> UserPage:
+    return service.list_users(principal, role, skip, limit, sessions=sessions)
