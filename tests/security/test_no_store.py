@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from eduautismo.domain import Role
 from eduautismo_local.template_routes import http_routes
 from tests.exports.conftest import s3 as s3  # the export bucket in moto: exports run inline
-from tests.notifications.support import add_notification
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Factory
 
@@ -21,26 +20,6 @@ def _path_of(route_path: str) -> str:
     """A concrete path for a template route: every {parameter} an unknown id."""
     parts = [str(uuid.uuid4()) if part.startswith("{") else part for part in route_path.split("/")]
     return "/".join(parts)
-
-
-def test_every_notification_answer_is_no_store(factory: Factory, db: Engine) -> None:
-    # Given a professional with a notification about a plan
-    professional = factory.user(factory.organization(), Role.PROFESSIONAL)
-    notification_id = add_notification(db, professional).id
-    # When they read the list, the counter and change the notification
-    answers = [
-        call_api("GET", "/api/v1/notifications", claims=professional.claims),
-        call_api("GET", "/api/v1/notifications/unread-count", claims=professional.claims),
-        call_api(
-            "PATCH",
-            f"/api/v1/notifications/{notification_id}",
-            claims=professional.claims,
-            json_body={"is_read": True},
-        ),
-    ]
-    # Then every answer forbids storing it
-    assert [answer.status for answer in answers] == [200, 200, 200]
-    assert [answer.header("Cache-Control") for answer in answers] == ["no-store"] * 3
 
 
 def test_every_route_answers_no_store_whatever_the_outcome(factory: Factory, db: Engine, s3: Any) -> None:
