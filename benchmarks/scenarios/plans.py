@@ -71,13 +71,16 @@ def runtime(ctx: BenchContext) -> Iterator[str]:
         reset_runtime()
 
 
-def handler_call(actor: Actor, query: dict[str, str]) -> Callable[[], dict[str, Any]]:
-    route, parameters = match_route("GET", PENDING_REVIEW) or (None, {})
+def handler_call(
+    actor: Actor, query: dict[str, str], path: str = PENDING_REVIEW
+) -> Callable[[], dict[str, Any]]:
+    """GET ``path`` as ``actor`` through the Lambda handler template.yaml routes it to; not 200 raises."""
+    route, parameters = match_route("GET", path) or (None, {})
     assert route is not None
     handler = load_handler(route.code_uri, route.handler)
     event = http_api_event(
         "GET",
-        PENDING_REVIEW,
+        path,
         route_key=route.route_key,
         path_parameters=parameters,
         query=query,
@@ -88,7 +91,7 @@ def handler_call(actor: Actor, query: dict[str, str]) -> Callable[[], dict[str, 
     def call() -> dict[str, Any]:
         result = handler(event, context)
         if result["statusCode"] != 200:
-            raise RuntimeError(f"pending-review answered {result['statusCode']}")
+            raise RuntimeError(f"{path} answered {result['statusCode']}")
         return result
 
     return call

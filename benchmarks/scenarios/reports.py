@@ -11,12 +11,12 @@ migration 0004_reports_indexes exists only if that index measurably helps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql
 
 from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
+from benchmarks.scenarios.plans import handler_call
 from eduautismo.clock import SystemClock
 from eduautismo.db.engine import session_scope
 from eduautismo.identity.principal import Principal
@@ -24,32 +24,12 @@ from eduautismo.plans.service import organization_timezone
 from eduautismo.reports.repository import NO_JIT, compliance_statement
 from eduautismo.reports.schemas import ComplianceQuery
 from eduautismo.reports.service import report_window
-from eduautismo_local.events import LocalLambdaContext, http_api_event
-from eduautismo_local.template_routes import load_handler, match_route
 from tests.support.factories import Actor
 
 REPORT = "/api/v1/reports/review-compliance"
 ITERATIONS = 20
 MAX_RATIO = 1.5
 CANDIDATE_INDEX = "CREATE INDEX bench_plan_reviews_reviewed ON plan_reviews (reviewed_at, plan_id)"
-
-
-def _handler_call(actor: Actor) -> Callable[[], dict[str, Any]]:
-    route, parameters = match_route("GET", REPORT) or (None, {})
-    assert route is not None
-    handler = load_handler(route.code_uri, route.handler)
-    event = http_api_event(
-        "GET", REPORT, route_key=route.route_key, path_parameters=parameters, query={}, claims=actor.claims
-    )
-    context = LocalLambdaContext(function_name=route.function)
-
-    def call() -> dict[str, Any]:
-        result = handler(event, context)
-        if result["statusCode"] != 200:
-            raise RuntimeError(f"the report answered {result['statusCode']}")
-        return result
-
-    return call
 
 
 def _report_sql(actor: Actor) -> str:
@@ -95,7 +75,7 @@ def _with_candidate_index_p95(engine: Engine, sql: str) -> float:
 
 def run(ctx: BenchContext) -> list[BenchRow]:
     actor = ctx.dataset.coordinator
-    handler_samples = sample_ms(_handler_call(actor), ITERATIONS, warmup=2)
+    handler_samples = sample_ms(handler_call(actor, {}, REPORT), ITERATIONS, warmup=2)
     sql = _report_sql(actor)
     raw_samples = sample_ms(_raw_sql_call(ctx.engine, sql), ITERATIONS, warmup=2)
     p95, raw_p95 = percentile(handler_samples, 95), percentile(raw_samples, 95)
