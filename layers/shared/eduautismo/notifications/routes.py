@@ -62,14 +62,11 @@ def _known_etags(if_none_match: str | None) -> frozenset[str]:
     return frozenset(part.strip().removeprefix("W/") for part in if_none_match.split(",") if part.strip())
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
-
-
 def _tagged(result: service.Conditional[Any]) -> Response[Any]:
     if result.body is None and result.etag is not None:
         raise NotModified(result.etag)
-    return _json(200, result.body, {"ETag": result.etag} if result.etag else None)
+    headers = {"ETag": result.etag} if result.etag else None
+    return Response(200, content_types.APPLICATION_JSON, result.body, headers=headers)
 
 
 @router.get(
@@ -121,9 +118,9 @@ def unread_count(
 )
 def notification_stats(
     principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
-) -> Response[NotificationStats]:
+) -> NotificationStats:
     with sessions() as session:
-        return _json(200, service.stats(session, principal.user_id, clock.now()))
+        return service.stats(session, principal.user_id, clock.now())
 
 
 def _register_mark_all(action: BulkAction) -> None:
@@ -143,11 +140,10 @@ def _register_mark_all(action: BulkAction) -> None:
         sessions: Sessions,
         type: TypeFilter = None,
         priority: PriorityFilter = None,
-    ) -> Response[MarkAllResult]:
+    ) -> MarkAllResult:
         call_started_at = clock.now()
         with sessions() as session:
-            result = service.mark_all(session, principal.user_id, call_started_at, action, type, priority)
-        return _json(200, result)
+            return service.mark_all(session, principal.user_id, call_started_at, action, type, priority)
 
 
 for _action in (BulkAction.READ, BulkAction.SEEN):
@@ -162,9 +158,9 @@ for _action in (BulkAction.READ, BulkAction.SEEN):
 )
 def bulk_action(
     body: BulkRequest, principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
-) -> Response[BulkResult]:
+) -> BulkResult:
     with sessions() as session:
-        return _json(200, service.bulk(session, principal.user_id, clock.now(), body))
+        return service.bulk(session, principal.user_id, clock.now(), body)
 
 
 @router.patch(
@@ -179,10 +175,9 @@ def update_notification(
     principal: CurrentPrincipal,
     clock: CurrentClock,
     sessions: Sessions,
-) -> Response[NotificationOut]:
+) -> NotificationOut:
     with sessions() as session:
-        updated = service.update_notification(session, principal.user_id, notification_id, clock.now(), body)
-    return _json(200, updated)
+        return service.update_notification(session, principal.user_id, notification_id, clock.now(), body)
 
 
 @router.delete(
