@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from eduautismo.errors import AppError
+from eduautismo.errors import AppError, Conflict, InvalidInput
 from eduautismo.observability import logger
 
 if TYPE_CHECKING:
@@ -64,23 +64,27 @@ def _server_error_fields(exc: DBAPIError) -> dict[str, Any]:
     return args[0] if args and isinstance(args[0], dict) else {}
 
 
-def _refused_input(sqlstate: str) -> tuple[int, str, str] | None:
-    """Status, code and message of a database error the request's data caused (DESIGN §4: 4xx, never 500),
-    else None. Class 23 is an integrity violation, class 22 a value the database cannot take (a date
-    beyond its range, a number too large)."""
+def _refused_input(sqlstate: str) -> AppError | None:
+    """The domain error of a database error the request's data caused (DESIGN §4: 4xx, never 500), else
+    None. Class 23 is an integrity violation, class 22 a value the database cannot take (a date beyond
+    its range, a number too large)."""
     if sqlstate in ("23502", "23514"):  # not-null, check: the value itself is not allowed
-        return 422, "validation_error", "a value is not allowed"
+        return InvalidInput("a value is not allowed")
     if sqlstate.startswith("23"):  # unique, foreign key, exclusion: other data stands in the way
-        return 409, "conflict", "conflicts with existing data"
+        return Conflict("conflicts with existing data")
     if sqlstate.startswith("22"):
-        return 422, "validation_error", "a value is out of range"
+        return InvalidInput("a value is out of range")
     return None
+
+
+def _app_error_response(exc: AppError) -> Response[Any]:
+    return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response[Any]:
-        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+        return _app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     def _request_invalid(exc: RequestValidationError) -> Response[Any]:
@@ -117,6 +121,6 @@ def register_database_error_handler(app: APIGatewayHttpResolver) -> None:
             logger.warning(
                 "database refused the input", extra={"sqlstate": fields["C"], "constraint": fields.get("n")}
             )
-            return error_response(*refused)
+            return _app_error_response(refused)
         _log_failure("database error", exc)
         return error_response(500, "internal_error", "internal error")
