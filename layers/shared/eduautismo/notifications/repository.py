@@ -107,6 +107,25 @@ def record_expiry_check(
 # ---- reads ----
 
 
+def insert_once(session: Session, values: Mapping[str, Any]) -> Notification:
+    """Insert the notification unless the user already has one with its dedupe key; either way return
+    the one stored."""
+    statement = (
+        insert(Notification)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Notification.user_id, Notification.dedupe_key])
+        .returning(Notification)
+    )
+    created = session.scalars(statement).one_or_none()
+    if created is not None:
+        return created
+    return session.scalars(
+        select(Notification).where(
+            Notification.user_id == values["user_id"], Notification.dedupe_key == values["dedupe_key"]
+        )
+    ).one()
+
+
 def page(
     session: Session, user_id: uuid.UUID, filters: InboxFilters, now: datetime, skip: int, limit: int
 ) -> tuple[list[Notification], int, int]:

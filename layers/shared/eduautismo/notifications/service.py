@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import Clock
@@ -107,20 +106,7 @@ class NotificationService:
             "created_at": self.clock.now(),
             "expires_at": data.expires_at,
         }
-        statement = (
-            insert(Notification)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=[Notification.user_id, Notification.dedupe_key])
-            .returning(Notification)
-        )
-        created = self.session.scalars(statement).one_or_none()
-        if created is not None:
-            return created
-        return self.session.scalars(
-            select(Notification).where(
-                Notification.user_id == data.user_id, Notification.dedupe_key == data.dedupe_key
-            )
-        ).one()
+        return repository.insert_once(self.session, values)
 
     def _notify_about_plan(
         self,
