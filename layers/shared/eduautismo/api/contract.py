@@ -151,6 +151,13 @@ class Page(ApiModel, Generic[ItemT]):
     limit: int = Field(ge=1)
     has_more: bool
 
+    @classmethod
+    def of(cls, items: list[ItemT], total: int, skip: int, limit: int, **fields: Any) -> Self:
+        """The page of ``items`` found at ``skip`` among ``total`` matches; more follow when the items do
+        not reach the total. ``fields``: those a subclass adds."""
+        has_more = skip + len(items) < total
+        return cls(items=items, total=total, skip=skip, limit=limit, has_more=has_more, **fields)
+
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed request",

@@ -261,13 +261,8 @@ def list_page(
     if etag is not None and _is_current(etag, known_etags):
         return Conditional(etag, None)
     items, total, unread = repository.page(session, user_id, filters, now, skip, limit)
-    body = NotificationPage(
-        items=[NotificationOut.of(item) for item in items],
-        total=total,
-        skip=skip,
-        limit=limit,
-        has_more=skip + len(items) < total,
-        unread_count=unread,
+    body = NotificationPage.of(
+        [NotificationOut.of(item) for item in items], total, skip, limit, unread_count=unread
     )
     return Conditional(etag, body)
 

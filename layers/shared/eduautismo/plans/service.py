@@ -248,9 +248,7 @@ def pending_review_page(
     with sessions() as session:
         plans, total = repository.pending_review_page(session, principal, filters, window, page)
         items = [PlanOut.build(plan, window.today, student_name) for plan, student_name in plans]
-    return PlanPage(
-        items=items, total=total, skip=page.skip, limit=page.limit, has_more=page.skip + len(items) < total
-    )
+    return PlanPage.of(items, total, page.skip, page.limit)
 
 
 def pending_review(

@@ -79,9 +79,7 @@ def list_students(sessions: SessionScope, principal: Principal, skip: int, limit
     with sessions() as session:
         students, total = repository.list_students(session, principal, skip, limit)
         items = [StudentOut.model_validate(student) for student in students]
-    return Page[StudentOut](
-        items=items, total=total, skip=skip, limit=limit, has_more=skip + len(items) < total
-    )
+    return Page[StudentOut].of(items, total, skip, limit)
 
 
 def update_student(

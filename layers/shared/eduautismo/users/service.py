@@ -17,4 +17,4 @@ def list_users(
     with sessions() as session:
         users, total = repository.list_users(session, principal, role, skip, limit)
         items = [UserOut.model_validate(user) for user in users]
-    return UserPage(items=items, total=total, skip=skip, limit=limit, has_more=skip + len(items) < total)
+    return UserPage.of(items, total, skip, limit)
