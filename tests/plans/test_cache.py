@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine
@@ -27,6 +28,7 @@ from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
 from tests.plans.conftest import PLANS, item_ids, pending
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
+from tests.support.faults import TcpProxy
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 10)
@@ -420,18 +422,28 @@ def test_a_write_made_while_redis_is_down_invalidates_older_pages_when_it_return
     override_settings: Callable[..., None],
     service_urls: dict[str, str],
 ) -> None:
-    # Given a page cached while Redis was up
+    # Given the API reaching Redis through a proxy (no breaker pause), and a page cached while Redis was up
+    redis_url = urlsplit(service_urls["redis"])
+    proxy = TcpProxy(redis_url.hostname or "127.0.0.1", redis_url.port or 6379)
+    proxy.start()
+    proxied = urlunsplit(redis_url._replace(netloc=f"127.0.0.1:{proxy.port}"))
+    override_settings(redis_url=proxied, cache_breaker_seconds="0")
     _, professional, _ = _team(factory)
     plan = factory.plan(professional, review_frequency="daily", start_date=TODAY, title="Antigo")
     set_now(NOW)
     pending(professional)
     assert pending(professional).header("X-Cache") == "HIT"
-    # When the plan is renamed while Redis is down, and Redis comes back
-    override_settings(redis_url="redis://127.0.0.1:1/0")
-    renamed = call_api("PATCH", f"{PLANS}/{plan.id}", claims=professional.claims, json_body={"title": "Novo"})
-    assert renamed.status == 200
-    override_settings(redis_url=service_urls["redis"])
+    # When the plan is renamed while Redis is down, and Redis comes back (same container, same client)
+    proxy.stop()
+    try:
+        renamed = call_api(
+            "PATCH", f"{PLANS}/{plan.id}", claims=professional.claims, json_body={"title": "Novo"}
+        )
+        assert renamed.status == 200
+    finally:
+        proxy.start()
     # Then the next read is rebuilt from the database, not the page cached before the write
     after = pending(professional)
     assert after.header("X-Cache") == "MISS"
     assert [item["title"] for item in after.json["items"]] == ["Novo"]
+    proxy.stop()

@@ -75,10 +75,11 @@ def function_apps() -> list[Any]:
 
 @contextmanager
 def override_dependency(provider: Callable[..., Any], value: Any) -> Iterator[None]:
-    """Every API function receives ``value`` where its routes ``Depends(provider)``, inside the block."""
+    """Every API function receives ``value`` where its routes ``Depends(provider)``, inside the block.
+    Powertools still resolves the provider's own dependencies and passes them: the override ignores them."""
     apps = function_apps()
     for app in apps:
-        app.dependency_overrides[provider] = lambda: value
+        app.dependency_overrides[provider] = lambda **_resolved: value
     try:
         yield
     finally:

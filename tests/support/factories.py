@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, Organization, Student, User
 from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, Role, next_review_due
+from eduautismo.identity.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class Actor:
             "custom:organization_id": str(self.organization_id),
             "cognito:groups": [self.role.value],
         }
+
+    @property
+    def principal(self) -> Principal:
+        """The caller as a route, a job or a worker hands it to a use case."""
+        return Principal(
+            user_id=self.user_id,
+            organization_id=self.organization_id,
+            email=self.email,
+            name=self.name,
+            role=self.role,
+        )
 
 
 class Factory:

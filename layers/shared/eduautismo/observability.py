@@ -9,7 +9,6 @@ creates a boto3 client calls ``trace_aws_sdk()`` first.
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
+from eduautismo import resettable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -32,11 +33,10 @@ EXPORT_GENERATION_TIME = "export_generation_time"
 EXPORT_ROWS = "export_rows"
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-_patch_lock = threading.Lock()
-_patched: set[str] = set()
 
 
-@functools.lru_cache(maxsize=1)
+# Built before a SnapStart snapshot and kept by every restored copy (it holds no connection).
+@resettable.once(restore="keep")
 def get_tracer() -> Tracer:
     """The function's tracer (disabled outside Lambda or with POWERTOOLS_TRACE_DISABLED); patches nothing."""
     from aws_lambda_powertools import Tracer
@@ -44,12 +44,10 @@ def get_tracer() -> Tracer:
     return Tracer(service=SERVICE, auto_patch=False)
 
 
+@resettable.once(restore="keep")
 def trace_aws_sdk() -> None:
     """Trace boto3 calls (S3, Lambda, Secrets Manager) from here on; once per container."""
-    with _patch_lock:
-        if "botocore" not in _patched:
-            get_tracer().patch(TRACED_LIBRARIES)
-            _patched.add("botocore")
+    get_tracer().patch(TRACED_LIBRARIES)
 
 
 def capture_lambda_handler(handler: Handler) -> Handler:

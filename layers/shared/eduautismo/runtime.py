@@ -1,6 +1,7 @@
-"""Per-container singletons (settings, engine, Redis, AWS clients, in-process memos) and their reset.
+"""Forgetting per-container state: settings, engine, Redis, AWS clients and in-process memos, each of which
+registered itself in ``eduautismo.resettable`` where it was created.
 
-Only what the function has loaded is reset: importing a module here just to clear its cache would put
+Only what the function has loaded is registered: importing a module here just to clear its cache would put
 SQLAlchemy or boto3 into functions that never use them (health imports neither).
 """
 
@@ -8,41 +9,20 @@ from __future__ import annotations
 
 import random
 import sys
-from types import ModuleType
+
+from eduautismo import resettable
 
 
-def _loaded(name: str) -> ModuleType | None:
-    return sys.modules.get(name)
-
-
-def forget_memos() -> None:
-    """In-process memos of what the database said: provisioned principals, organization timezones."""
-    if provisioning := _loaded("eduautismo.identity.provisioning"):
-        provisioning.forget_provisioned()
-    if plans_service := _loaded("eduautismo.plans.service"):
-        plans_service.forget_organization_timezones()
-
-
-def _clear_aws_clients() -> None:
-    if storage := _loaded("eduautismo.exports.storage"):
-        storage.get_s3_client.cache_clear()
-    if dispatch := _loaded("eduautismo.exports.dispatch"):
-        dispatch.get_lambda_client.cache_clear()
-    if parameters := _loaded("aws_lambda_powertools.utilities.parameters"):
-        parameters.clear_caches()  # secrets read before a snapshot are read again
+def _clear_powertools_parameters() -> None:
+    """Secrets read before a snapshot (or under other settings) are read again."""
+    if parameters := sys.modules.get("aws_lambda_powertools.utilities.parameters"):
+        parameters.clear_caches()
 
 
 def reset_runtime() -> None:
     """Tests and the local server switch databases and settings: rebuild everything on next use."""
-    from eduautismo.settings import get_settings
-
-    if engine := _loaded("eduautismo.db.engine"):
-        engine.reset_engine()
-    if cache := _loaded("eduautismo.cache.client"):
-        cache.reset_redis()
-    forget_memos()
-    get_settings.cache_clear()
-    _clear_aws_clients()
+    resettable.reset_all()
+    _clear_powertools_parameters()
 
 
 def restore_runtime() -> None:
@@ -54,10 +34,6 @@ def restore_runtime() -> None:
     AWS clients and the memos are dropped, and the random generator (cache TTL jitter) reseeded from the OS
     so copies do not draw the same numbers.
     """
-    if engine := _loaded("eduautismo.db.engine"):
-        engine.drop_pooled_connections()
-    if cache := _loaded("eduautismo.cache.client"):
-        cache.reset_redis()
-    forget_memos()
-    _clear_aws_clients()
+    resettable.restore_all()
+    _clear_powertools_parameters()
     random.seed()

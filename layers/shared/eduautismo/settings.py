@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal, TypeVar, cast, get_args
 
-from eduautismo import __version__
+from eduautismo import __version__, resettable
 
 T = TypeVar("T")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -152,6 +151,7 @@ class Settings:
                 object.__setattr__(self, name, value.read(value.name or name.upper()))
 
 
-@lru_cache(maxsize=1)
+# Kept across a SnapStart restore: the environment does not change.
+@resettable.once(restore="keep")
 def get_settings() -> Settings:
     return Settings()

@@ -1,6 +1,7 @@
-"""What routes receive through Powertools ``Depends`` instead of reaching for module globals: the caller,
-the clock, the unit of work and the cache. Tests replace a provider with ``app.dependency_overrides``
-(``tests.support.api.override_dependency``); production wiring lives here alone.
+"""What routes receive through Powertools ``Depends`` instead of reaching for module globals: above all
+``Ctx``, the one context of a use case (``eduautismo.context``). Tests replace a provider with
+``app.dependency_overrides`` (``tests.support.api.override_dependency``; ``get_clock`` fixes "now" for
+every route); production wiring lives here alone.
 
 No ``from __future__ import annotations`` here or in routes modules: Powertools reads the type hints of a
 route and of each provider on every request, and string annotations would be compiled and evaluated
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 
 from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.clock import Clock, SystemClock
+from eduautismo.context import Context, build_context
 from eduautismo.db.engine import SessionScope, session_scope
 from eduautismo.identity.principal import PRINCIPAL_KEY, Principal
 
@@ -31,6 +33,15 @@ def get_clock() -> Clock:
     return _SYSTEM_CLOCK
 
 
+CurrentClock = Annotated[Clock, Depends(get_clock)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_context(principal: CurrentPrincipal, clock: CurrentClock) -> Context:
+    """The context of one authenticated request."""
+    return build_context(principal, clock=clock)
+
+
 def get_session_scope() -> SessionScope:
     return session_scope
 
@@ -39,7 +50,6 @@ def get_cache() -> CacheManager:
     return get_cache_manager()
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-CurrentClock = Annotated[Clock, Depends(get_clock)]
+Ctx = Annotated[Context, Depends(get_context)]
 Sessions = Annotated[SessionScope, Depends(get_session_scope)]
 Cache = Annotated[CacheManager, Depends(get_cache)]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
 from typing import Any
 
 import redis
 from redis.credentials import CredentialProvider
 
+from eduautismo import resettable
 from eduautismo.settings import Settings, get_settings
 
 MEMORY_URL_SCHEME = "memory://"
@@ -69,23 +69,18 @@ def build_redis(settings: Settings) -> redis.Redis | None:
     )
 
 
-@lru_cache(maxsize=1)
+@resettable.once()
 def _memory_server() -> Any:
     import fakeredis
 
     return fakeredis.FakeServer()
 
 
-@lru_cache(maxsize=1)
+@resettable.once()
 def get_redis() -> redis.Redis | None:
     return build_redis(get_settings())
 
 
-@lru_cache(maxsize=1)
+@resettable.once()
 def get_breaker() -> CircuitBreaker:
     return CircuitBreaker(get_settings().cache_breaker_seconds)
-
-
-def reset_redis() -> None:
-    get_redis.cache_clear()
-    get_breaker.cache_clear()

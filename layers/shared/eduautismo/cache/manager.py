@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from uuid import UUID
 import redis
 from aws_lambda_powertools.metrics import MetricUnit
 
+from eduautismo import resettable
 from eduautismo.cache.client import CircuitBreaker, get_breaker, get_redis
 from eduautismo.observability import logger, metrics
 from eduautismo.settings import get_settings
@@ -69,8 +69,7 @@ class CacheStatus(StrEnum):
 
 
 # Generation bumps this container could not make while Redis was down (see bump_generation).
-_owed_bumps: set[str] = set()
-_owed_bumps_lock = threading.Lock()
+_owed_bumps: resettable.Memo[str, None] = resettable.Memo(f"{__name__}._owed_bumps")
 
 
 class CacheManager:
@@ -165,17 +164,15 @@ class CacheManager:
         """Invalidate ``namespace``. When Redis cannot take the INCR now, the bump is owed and made as soon
         as Redis answers again, so pages cached before an outage do not outlive a write made during it."""
         if self.incr(f"{namespace}:generation") is None and self.client is not None:
-            with _owed_bumps_lock:
-                _owed_bumps.add(namespace)
+            _owed_bumps.put(namespace, None)
 
     def _settle_owed_bumps(self) -> None:
         if not _owed_bumps or not self.available:
             return
-        with _owed_bumps_lock:
-            for namespace in sorted(_owed_bumps):
-                if self.incr(f"{namespace}:generation") is None:
-                    return
-                _owed_bumps.discard(namespace)
+        for namespace in _owed_bumps:
+            if self.incr(f"{namespace}:generation") is None:
+                return
+            _owed_bumps.discard(namespace)
 
     def read_through(self, key: str, build: Callable[[], str], ttl: int) -> tuple[str, CacheStatus]:
         """Cache-aside for one JSON payload, with stampede protection.

@@ -6,13 +6,13 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from eduautismo import resettable
 from eduautismo.errors import DependencyUnavailable
 from eduautismo.observability import logger, trace_aws_sdk
 from eduautismo.settings import get_settings
@@ -29,7 +29,7 @@ def worker_event(job_id: uuid.UUID) -> dict[str, str]:
     return {"job_id": str(job_id)}
 
 
-@lru_cache(maxsize=1)
+@resettable.once()
 def get_lambda_client() -> Any:
     trace_aws_sdk()
     settings = get_settings()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from eduautismo import resettable
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
 from eduautismo.exports.cells import safe_text
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_LABELS
@@ -57,7 +57,8 @@ def headers(include_student: bool) -> list[str]:
     return [*BASE_HEADERS, STUDENT_HEADER] if include_student else list(BASE_HEADERS)
 
 
-@lru_cache(maxsize=8_192)
+# A pure function: its memo survives a SnapStart restore.
+@resettable.once(restore="keep", maxsize=8_192)
 def br_date(day: date) -> str:
     """dd/mm/aaaa; cached because an export repeats few distinct dates over many rows."""
     return day.strftime("%d/%m/%Y")

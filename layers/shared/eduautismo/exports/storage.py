@@ -12,12 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.depends import Depends
 
+from eduautismo import resettable
 from eduautismo.domain import ExportFormat
 from eduautismo.errors import DependencyUnavailable
 from eduautismo.observability import logger, trace_aws_sdk
@@ -34,7 +34,8 @@ CONTENT_TYPES = {
 PART_BYTES = 8 * 1024 * 1024
 
 
-@lru_cache(maxsize=1)
+# Kept across a SnapStart restore: exception classes are not live state.
+@resettable.once(restore="keep")
 def _storage_errors() -> tuple[type[Exception], ...]:
     """What a failing S3 call raises (Boto3Error: the transfer's own wrapper). boto3 and botocore are
     imported on first use, not with this module: the plans function routes here only for a student's data
@@ -51,7 +52,7 @@ class DownloadLink:
     expires_at: datetime
 
 
-@lru_cache(maxsize=1)
+@resettable.once()
 def get_s3_client() -> Any:
     """One client per container. SigV4 explicitly: boto3 may otherwise presign with SigV2."""
     import boto3
@@ -146,11 +147,18 @@ class StreamedUpload:
 
 
 class ExportStorage:
+    """``client=None``: this container's S3 client, built on first use (boto3 is imported then, not when
+    the storage is created)."""
+
     def __init__(self, client: Any, bucket: str | None, url_ttl_seconds: int, kms_key_id: str | None) -> None:
-        self.client = client
+        self._client = client
         self.bucket = bucket
         self.url_ttl_seconds = url_ttl_seconds
         self.kms_key_id = kms_key_id
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else get_s3_client()
 
     def _encryption(self) -> dict[str, str]:
         """Asked on every upload, whatever the bucket's default: never an unencrypted export."""
@@ -217,12 +225,14 @@ class ExportStorage:
         return DownloadLink(str(url), now + timedelta(seconds=self.url_ttl_seconds))
 
 
+@resettable.once()
 def get_export_storage() -> ExportStorage:
+    """The container's one export storage."""
     settings = get_settings()
     return ExportStorage(
-        get_s3_client(), settings.export_bucket, settings.export_url_ttl_seconds, settings.export_kms_key_id
+        None, settings.export_bucket, settings.export_url_ttl_seconds, settings.export_kms_key_id
     )
 
 
-# What a route declares to receive the export storage (tests override ``get_export_storage``).
+# What a route declares to receive the export storage.
 Storage = Annotated[ExportStorage, Depends(get_export_storage)]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eduautismo import resettable
 from eduautismo.db.models import Organization, User
 from eduautismo.domain import Role
 from eduautismo.errors import Forbidden
@@ -19,7 +20,9 @@ from eduautismo.identity.principal import Principal
 # demotion back to a role written earlier included) is written; expiring, so a change written by another
 # container is corrected here within PROVISIONED_MEMO_SECONDS.
 PROVISIONED_MEMO_SECONDS = 60.0
-_provisioned: dict[uuid.UUID, tuple[Principal, float]] = {}
+_provisioned: resettable.Memo[uuid.UUID, tuple[Principal, float]] = resettable.Memo(
+    f"{__name__}._provisioned"
+)
 
 
 def _already_written(principal: Principal) -> bool:
@@ -60,7 +63,7 @@ def provision(session: Session, principal: Principal) -> None:
     )
     _check_tenant(session, principal.user_id, principal.organization_id)
     session.commit()
-    _provisioned[principal.user_id] = (principal, time.monotonic())
+    _provisioned.put(principal.user_id, (principal, time.monotonic()))
 
 
 def provision_confirmed_user(

@@ -10,7 +10,6 @@ the write under the new generation.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import uuid
 from dataclasses import asdict
@@ -18,6 +17,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from eduautismo import resettable
 from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitter
 from eduautismo.clock import Clock, local_today
 from eduautismo.db.engine import SessionScope
@@ -46,8 +46,7 @@ from eduautismo.students import repository as students_repository
 
 PENDING_REVIEW_NAMESPACE = "pending-review"
 
-_timezones: dict[uuid.UUID, tuple[str, float]] = {}
-_timezones_lock = threading.Lock()
+_timezones: resettable.Memo[uuid.UUID, tuple[str, float]] = resettable.Memo(f"{__name__}._timezones")
 
 
 def organization_timezone(session_scope: SessionScope, organization_id: uuid.UUID) -> str:
@@ -58,14 +57,8 @@ def organization_timezone(session_scope: SessionScope, organization_id: uuid.UUI
         return known[0]
     with session_scope() as session:
         timezone = repository.organization_timezone(session, organization_id) or DEFAULT_TIMEZONE
-    with _timezones_lock:
-        _timezones[organization_id] = (timezone, now + get_settings().organization_timezone_ttl_seconds)
+    _timezones.put(organization_id, (timezone, now + get_settings().organization_timezone_ttl_seconds))
     return timezone
-
-
-def forget_organization_timezones() -> None:
-    with _timezones_lock:
-        _timezones.clear()
 
 
 def organization_window(

@@ -1,4 +1,5 @@
-"""Database access for users, always within the caller's organization (and, for a professional, self)."""
+"""Every query of the users feature, always within the caller's organization (and, for a professional,
+themselves)."""
 
 from __future__ import annotations
 

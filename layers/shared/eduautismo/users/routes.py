@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, PageLimit, PageSkip, responses
-from eduautismo.api.dependencies import CurrentPrincipal, Sessions
+from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import Role
 from eduautismo.users import service
-from eduautismo.users.schemas import UserPage
+from eduautismo.users.schemas import UserPage, UserQuery
 
 router = APIGatewayHttpRouter()
 
@@ -26,10 +26,9 @@ router = APIGatewayHttpRouter()
     tags=["users"],
 )
 def list_users(
-    principal: CurrentPrincipal,
-    sessions: Sessions,
+    ctx: Ctx,
     role: Annotated[Role | None, Query(description="Only users of this role")] = None,
     skip: PageSkip = 0,
     limit: PageLimit = DEFAULT_PAGE_LIMIT,
 ) -> UserPage:
-    return service.list_users(principal, role, skip, limit, sessions=sessions)
+    return service.list_users(ctx, UserQuery(role, skip, limit))

@@ -1,20 +1,16 @@
-"""Use cases of the users API, in the plans feature's style: the caller and what they asked for, then
-the adapters by keyword; each opens its own unit of work and answers a response model."""
+"""Use cases of the users API: ``verb(ctx, request) -> response model``, each in its own unit of work
+(docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
-from eduautismo.db.engine import SessionScope
-from eduautismo.domain import Role
-from eduautismo.identity.principal import Principal
+from eduautismo.context import Context
 from eduautismo.users import repository
-from eduautismo.users.schemas import UserOut, UserPage
+from eduautismo.users.schemas import UserOut, UserPage, UserQuery
 
 
-def list_users(
-    principal: Principal, role: Role | None, skip: int, limit: int, *, sessions: SessionScope
-) -> UserPage:
+def list_users(ctx: Context, query: UserQuery) -> UserPage:
     """Coordinator: the organization's users; professional: a page holding only themselves."""
-    with sessions() as session:
-        users, total = repository.list_users(session, principal, role, skip, limit)
+    with ctx.uow() as session:
+        users, total = repository.list_users(session, ctx.caller, query.role, query.skip, query.limit)
         items = [UserOut.model_validate(user) for user in users]
-    return UserPage.of(items, total, skip, limit)
+    return UserPage.of(items, total, query.skip, query.limit)
