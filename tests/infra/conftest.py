@@ -1,4 +1,5 @@
-"""Fixtures of the infrastructure tests: a stand-in for CloudFormation's response URL, an empty database."""
+"""Fixtures of the infrastructure tests: a stand-in for CloudFormation's response URL, an empty database,
+and an empty database owned by an Aurora-like master login (tests/support/aurora.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 import pytest
 
 from tests.support import services
+from tests.support.aurora import AuroraDatabase, aurora_database
 
 
 class CloudFormationEndpoint:
     """Stands in for the presigned S3 ResponseURL: records every PUT body."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200) -> None:
         self.responses: list[dict[str, Any]] = []
         self.content_types: list[str | None] = []
         endpoint = self
@@ -26,7 +28,7 @@ class CloudFormationEndpoint:
                 length = int(self.headers["Content-Length"])
                 endpoint.content_types.append(self.headers.get("Content-Type"))
                 endpoint.responses.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
+                self.send_response(status)
                 self.end_headers()
 
             def log_message(self, *_args: Any) -> None:
@@ -56,3 +58,9 @@ def empty_database(service_urls: dict[str, str]) -> Iterator[str]:
     url = services.create_private_database(service_urls["server"], prefix="eduautismo_migrations")
     yield url
     services.drop_database(service_urls["server"], url)
+
+
+@pytest.fixture
+def aurora(service_urls: dict[str, str]) -> Iterator[AuroraDatabase]:
+    with aurora_database(service_urls["server"]) as database:
+        yield database

@@ -4,10 +4,15 @@
   migrations add, through ``ALTER DEFAULT PRIVILEGES``), no DDL: it owns nothing and may create nothing
   in the schema, so a compromised function cannot drop, alter or add tables, nor rewrite
   ``alembic_version``.
-- The health-check login: connects and reads nothing but ``SELECT 1``; every transaction is read-only.
+- The health-check login: connects and runs ``SELECT 1``; it is read-only through its grants (no
+  privilege on any table, sequence or schema, and no temporary tables), not through
+  ``default_transaction_read_only``, because Secrets Manager's single-user rotation logs in as the login
+  itself and changes its password in a transaction, which a read-only default would refuse.
 
-Both passwords come from their Secrets Manager secrets (rotated there); setting them on every deploy
-keeps the roles and the secrets in step.
+Everything here runs as the Aurora master, which is not a superuser (``rds_superuser`` with CREATEROLE
+and CREATEDB): no statement names SUPERUSER, REPLICATION or BYPASSRLS on an existing role, which
+PostgreSQL refuses to anyone but a superuser. Both passwords come from their Secrets Manager secrets
+(rotated there); setting them on every deploy keeps the roles and the secrets in step.
 """
 
 from __future__ import annotations
@@ -36,18 +41,33 @@ class DatabaseLogin:
             raise ValueError("database logins need a password")
 
 
+# A new role is created without what only a superuser may hold; an existing one is only given what a
+# CREATEROLE, CREATEDB role may change (PostgreSQL refuses SUPERUSER, REPLICATION and BYPASSRLS clauses,
+# even NO..., from anyone but a superuser), so a retried or later deploy can run it again.
+_ATTRIBUTES = "LOGIN NOCREATEDB NOCREATEROLE NOINHERIT"
+_CREATE = f"CREATE ROLE %I WITH {_ATTRIBUTES} NOSUPERUSER NOREPLICATION NOBYPASSRLS PASSWORD %L"
+_ALTER = f"ALTER ROLE %I WITH {_ATTRIBUTES} PASSWORD %L"
+# Attributes only a superuser can remove: a login holding one is refused, not silently kept.
+_FORBIDDEN = {"rolsuper": "SUPERUSER", "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}
+
+
 def _set_login(connection: Connection, login: DatabaseLogin) -> None:
     """Create the role when missing; (re)set its password and attributes. The statement is built by
     PostgreSQL's format() so that the name and the password are quoted by the server's own rules."""
-    exists = connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :name"), {"name": login.username})
-    verb = "ALTER" if exists else "CREATE"
+    existing = connection.execute(
+        text("SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = :name"),
+        {"name": login.username},
+    ).first()
+    if existing is not None:
+        held = [attribute for column, attribute in _FORBIDDEN.items() if existing._mapping[column]]
+        if held:
+            raise RuntimeError(
+                f"the database login {login.username} holds {', '.join(held)}; a superuser must remove it"
+            )
+    verb, template = ("ALTER", _ALTER) if existing is not None else ("CREATE", _CREATE)
     statement = connection.scalar(
-        text(
-            "SELECT format('%s ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-            "NOREPLICATION NOBYPASSRLS PASSWORD %L', CAST(:verb AS text), CAST(:name AS text), "
-            "CAST(:password AS text))"
-        ),
-        {"verb": verb, "name": login.username, "password": login.password},
+        text("SELECT format(CAST(:template AS text), CAST(:name AS text), CAST(:password AS text))"),
+        {"template": template, "name": login.username, "password": login.password},
     )
     try:
         connection.exec_driver_sql(str(statement))
@@ -67,6 +87,9 @@ def ensure_application_roles(engine: Engine, application: DatabaseLogin, health:
         app, check, db = quoted(application.username), quoted(health.username), quoted(database)
         for statement in (
             "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            # No temporary tables for anyone: the health login stays read-only without a read-only
+            # default, and the application needs none (they would pin RDS Proxy connections).
+            f"REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC",
             f"GRANT CONNECT ON DATABASE {db} TO {app}, {check}",
             f"GRANT USAGE ON SCHEMA public TO {app}",
             f"REVOKE CREATE ON SCHEMA public FROM {app}, {check}",
@@ -77,7 +100,6 @@ def ensure_application_roles(engine: Engine, application: DatabaseLogin, health:
             f"GRANT {APPLICATION_PRIVILEGES} ON TABLES TO {app}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {quoted(owner)} IN SCHEMA public "
             f"GRANT USAGE, SELECT ON SEQUENCES TO {app}",
-            f"ALTER ROLE {check} SET default_transaction_read_only = on",
         ):
             connection.exec_driver_sql(statement)
         if connection.scalar(text("SELECT to_regclass(:name)"), {"name": f"public.{MIGRATIONS_TABLE}"}):
