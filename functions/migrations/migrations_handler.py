@@ -10,4 +10,8 @@ from eduautismo.observability import logger
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # never the event, whatever the env says
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_migration_event(event, log_stream=context.log_stream_name)
+    return handle_migration_event(
+        event,
+        log_stream=context.log_stream_name,
+        remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+    )

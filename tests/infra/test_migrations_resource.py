@@ -1,20 +1,28 @@
 """The SchemaMigrations custom resource: migrates on Create/Update, answers CloudFormation over HTTP,
-reports failures as FAILED and never fails (or touches the schema on) a Delete."""
+reports failures as FAILED and never fails (or touches the schema on) a Delete; waits for a proxy whose
+target is not available yet; never raises when its answer cannot be delivered (Lambda would retry)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from eduautismo.db.engine import normalize_database_url
 from eduautismo.db.migrate import MIGRATIONS_DIR
+from eduautismo.db.migration_resource import (
+    RESERVED_FOR_MIGRATION_SECONDS,
+    handle_migration_event,
+    migrate_to_head,
+)
 from eduautismo_local.events import LocalLambdaContext
 from eduautismo_local.template_routes import function_source, load_handler
-from tests.infra.conftest import CloudFormationEndpoint
+from tests.infra.conftest import CloudFormationEndpoint, ProxyNotYetRouting
 
 
 def _event(request_type: str, response_url: str, physical_id: str | None = None) -> dict[str, Any]:
@@ -33,9 +41,12 @@ def _event(request_type: str, response_url: str, physical_id: str | None = None)
     return event
 
 
-def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+def _invoke(event: dict[str, Any], timeout_seconds: float = 30.0) -> dict[str, Any]:
     handler = load_handler(*function_source("MigrationsFunction"))
-    return handler(event, LocalLambdaContext(function_name="migrations", log_stream_name="2026/11/25/[1]abc"))
+    context = LocalLambdaContext(
+        function_name="migrations", log_stream_name="2026/11/25/[1]abc", timeout_seconds=timeout_seconds
+    )
+    return handler(event, context)
 
 
 def _tables(database_url: str) -> set[str]:
@@ -113,3 +124,69 @@ def test_delete_never_fails_and_leaves_the_schema(
     # Then both deletes answer SUCCESS and no table was dropped
     assert [answer["Status"] for answer in cloudformation.responses] == ["SUCCESS"] * 3
     assert _tables(empty_database) == tables_before
+
+
+def test_an_answer_s3_refuses_is_logged_and_the_event_is_not_retried(
+    override_settings: Callable[..., None], empty_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a response URL that answers 403 (an endpoint policy that does not admit the PUT)
+    override_settings(database_url=empty_database)
+    with CloudFormationEndpoint(status=403) as refusing:
+        # When CloudFormation creates the resource
+        body = _invoke(_event("Create", refusing.url))
+    # Then the handler returns (raising would make Lambda run the event, and the migrations, again)
+    assert body["Status"] == "SUCCESS" and len(refusing.responses) == 1
+    # And the log says the answer was lost, and why the stack now waits
+    assert any("could not answer CloudFormation" in message for message in caplog.messages)
+
+
+def test_the_migration_waits_for_a_proxy_whose_target_is_not_available_yet(
+    override_settings: Callable[..., None], empty_database: str, cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a proxy that drops the first two connections, as RDS Proxy does before its target is healthy
+    with ProxyNotYetRouting(empty_database, dropped=2) as proxy:
+        override_settings(database_url=proxy.url)
+        # When the first deploy creates the resource (the function has 900 s)
+        _invoke(_event("Create", cloudformation.url), timeout_seconds=900)
+    # Then it retried until the proxy routed, migrated and answered SUCCESS
+    [answer] = cloudformation.responses
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert proxy.accepted > 2
+    assert "alembic_version" in _tables(empty_database)
+
+
+class SteppedTime:
+    """A monotonic clock that moves only when the code sleeps, so backoff runs without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def test_a_database_that_never_answers_fails_naming_what_it_waited_for(
+    override_settings: Callable[..., None], cloudformation: CloudFormationEndpoint
+) -> None:
+    # Given a proxy endpoint that never accepts a connection, and 100 s to wait in
+    override_settings(database_url="postgresql://migrator:s3cret-pass@127.0.0.1:1/eduautismo")
+    time = SteppedTime()
+    # When CloudFormation creates the resource
+    body = handle_migration_event(
+        _event("Create", cloudformation.url),
+        log_stream="2026/11/25/[1]abc",
+        remaining_seconds=RESERVED_FOR_MIGRATION_SECONDS + 100,
+        migrate=partial(migrate_to_head, sleep=time.sleep, clock=time.clock),
+    )
+    # Then it backed off (doubling, capped) within the budget, and its FAILED reason says what it
+    # waited for, without host or credentials
+    assert time.pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 20.0, 20.0, 20.0]
+    assert body["Status"] == "FAILED"
+    waited = "waited 91 s (9 attempts) for the database to accept connections through RDS Proxy"
+    assert waited in body["Reason"]
+    assert "s3cret" not in body["Reason"] and "127.0.0.1" not in body["Reason"]
