@@ -90,9 +90,14 @@ def test_functions_connect_as_the_application_the_owner_only_migrates_and_health
 
 def test_application_and_health_logins_have_encrypted_rotated_secrets_known_to_the_proxy() -> None:
     resources = _database()
+    rotation = load_template(PROJECT_ROOT / "infra/stacks/rotation.yaml")["Resources"]
+    given = load_template()["Resources"]["DatabaseRotation"]["Properties"]["Parameters"]
     proxy_secrets = [auth["SecretArn"] for auth in resources["Proxy"]["Properties"]["Auth"]]
     proxy_role_secrets = resources["ProxyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
-    for login, username in (("ApplicationUser", "eduautismo_app"), ("HealthUser", "eduautismo_health")):
+    for login, username, output in (
+        ("ApplicationUser", "eduautismo_app", "ApplicationSecretArn"),
+        ("HealthUser", "eduautismo_health", "HealthSecretArn"),
+    ):
         secret = resources[f"{login}Secret"]["Properties"]
         assert secret["KmsKeyId"] == {"Ref": "DataKeyArn"}
         assert f'"username": "{username}"' in secret["GenerateSecretString"]["SecretStringTemplate"]
@@ -102,12 +107,66 @@ def test_application_and_health_logins_have_encrypted_rotated_secrets_known_to_t
             "TargetId": {"Ref": "Cluster"},
             "TargetType": "AWS::RDS::DBCluster",
         }
-        rotation = resources[f"{login}SecretRotation"]["Properties"]
-        assert rotation["SecretId"] == {"Ref": f"{login}SecretAttachment"}
-        assert rotation["HostedRotationLambda"]["RotationType"] == "PostgreSQLSingleUser"
-        assert rotation["RotationRules"]["AutomaticallyAfterDays"] == {"Ref": "SecretRotationDays"}
+        schedule = rotation[f"{login}SecretRotation"]["Properties"]
+        assert schedule["SecretId"] == {"Ref": output}
+        assert given[output] == {"GetAtt": f"Database.Outputs.{output}"}
+        assert schedule["HostedRotationLambda"]["RotationType"] == "PostgreSQLSingleUser"
+        assert schedule["RotationRules"]["AutomaticallyAfterDays"] == {"Ref": "SecretRotationDays"}
         assert {"Ref": f"{login}Secret"} in proxy_secrets
         assert {"Ref": f"{login}Secret"} in proxy_role_secrets["Resource"]
+
+
+def _resource_types(location: str) -> set[str]:
+    return {resource["Type"] for resource in load_template(PROJECT_ROOT / location)["Resources"].values()}
+
+
+def _stacks_holding(resource_type: str) -> dict[str, dict[str, Any]]:
+    """The nested stacks of template.yaml whose template declares a resource of this type."""
+    return {
+        name: resource
+        for name, resource in load_template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Application"
+        and any(
+            nested["Type"] == resource_type
+            for nested in load_template(PROJECT_ROOT / resource["Properties"]["Location"])[
+                "Resources"
+            ].values()
+        )
+    }
+
+
+def test_rotation_schedules_start_only_after_the_migrations_created_the_logins() -> None:
+    # Configuring a schedule runs the rotation function's testSecret step at once (even with
+    # RotateImmediatelyOnUpdate false), which logs in as the login the migrations create
+    stacks = _stacks_holding("AWS::SecretsManager::RotationSchedule")
+    assert stacks, "the logins' secrets are rotated"
+    for name, stack in stacks.items():
+        depends_on = stack.get("DependsOn", [])
+        assert "SchemaMigrations" in ([depends_on] if isinstance(depends_on, str) else depends_on), name
+
+
+def test_a_failed_rotation_raises_an_alarm() -> None:
+    rotation = load_template(PROJECT_ROOT / "infra/stacks/rotation.yaml")["Resources"]
+    functions_rotated = {
+        resource["Properties"]["HostedRotationLambda"]["RotationLambdaName"]["Sub"]
+        for resource in rotation.values()
+        if resource["Type"] == "AWS::SecretsManager::RotationSchedule"
+    }
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Sub"]
+        for alarm in rotation.values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm"
+        and alarm["Properties"]["MetricName"] == "Errors"
+        and alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+    }
+    assert (
+        functions_rotated
+        == alarmed
+        == {"eduautismo-${Stage}-rotate-app", "eduautismo-${Stage}-rotate-health"}
+    )
+    assert load_template()["Resources"]["DatabaseRotation"]["Properties"]["Parameters"]["AlarmTopicArn"] == {
+        "GetAtt": "Alarms.Outputs.AlarmTopicArn"
+    }
 
 
 def test_postgresql_logs_hold_no_bound_values_and_are_encrypted_and_expire() -> None:
@@ -126,14 +185,3 @@ def test_postgresql_logs_hold_no_bound_values_and_are_encrypted_and_expire() -> 
     assert load_template()["Resources"]["Database"]["Properties"]["Parameters"]["LogRetentionDays"] == {
         "Ref": "LogRetentionDays"
     }
-
-
-def test_the_s3_gateway_endpoint_reaches_only_the_export_files_of_this_account() -> None:
-    network = load_template(PROJECT_ROOT / "infra/stacks/network.yaml")["Resources"]
-    [statement] = network["S3GatewayEndpoint"]["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert sorted(statement["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-    assert statement["Resource"] == {"Sub": "arn:${AWS::Partition}:s3:::${ExportBucketName}/exports/*"}
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
-    given = load_template()["Resources"]["Network"]["Properties"]["Parameters"]
-    assert given["ExportBucketName"] == {"GetAtt": "Storage.Outputs.ExportBucketName"}
