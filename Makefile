@@ -8,7 +8,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv tools browser run test lint typecheck cfn-lint checkov translate check package pr bench load openapi clean
+.PHONY: venv tools browser run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench: venv  ## DESIGN-scale data set in a private database, every scenario, one
 
 load: venv  ## the local server under 50 concurrent users for 60 s; fails on any error or lost write
 	$(PY) -m benchmarks.load
+
+smoke:  ## after a deploy: make smoke URL=<ApiUrl> TOKEN=<ID token>; health, one read, one export link fetched
+	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make smoke URL=https://... TOKEN=eyJ..."; exit 2; }
+	@SMOKE_TOKEN="$(TOKEN)" python3 infra/checks/smoke.py --url "$(URL)"
 
 openapi: venv  ## regenerate the committed openapi.json from the functions' resolvers
 	$(PY) -m eduautismo_local.openapi > openapi.json

@@ -145,7 +145,10 @@ def start_s3_server() -> tuple[Any, str]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
-    s3.create_bucket(Bucket=LOCAL_BUCKET, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
+    try:
+        s3.create_bucket(Bucket=LOCAL_BUCKET, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass  # moto keeps its buckets per process: an earlier server of this process made it
     s3.put_bucket_encryption(
         Bucket=LOCAL_BUCKET,
         ServerSideEncryptionConfiguration={
