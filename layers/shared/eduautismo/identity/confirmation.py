@@ -1,6 +1,8 @@
 """Cognito post-confirmation trigger: provision the account's organization and user before first use.
 
-Just-in-time provisioning on the first request does the same, so this step never blocks a sign-in:
+Cognito invokes it for self sign-up (and forgotten-password) confirmations only, never for accounts an
+administrator creates, which are all this stack's users: they are provisioned just in time on their
+first request (docs/DEPLOY.md, "Provisioning"), which does the same work, so this step never blocks a sign-in:
 an account without a usable organization, or a database that does not answer, is logged (ids only)
 and the confirmation goes on.
 """
