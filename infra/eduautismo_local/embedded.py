@@ -3,6 +3,7 @@ local AWS settings."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -145,10 +146,9 @@ def start_s3_server() -> tuple[Any, str]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
-    try:
+    # moto keeps its buckets per process: an earlier server of this process may have made it.
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=LOCAL_BUCKET, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass  # moto keeps its buckets per process: an earlier server of this process made it
     s3.put_bucket_encryption(
         Bucket=LOCAL_BUCKET,
         ServerSideEncryptionConfiguration={
