@@ -3,18 +3,14 @@ and an empty database owned by an Aurora-like master login (tests/support/aurora
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from eduautismo.db.engine import normalize_database_url
 from tests.support import services
 from tests.support.aurora import AuroraDatabase, aurora_database
 
@@ -68,59 +64,3 @@ def empty_database(service_urls: dict[str, str]) -> Iterator[str]:
 def aurora(service_urls: dict[str, str]) -> Iterator[AuroraDatabase]:
     with aurora_database(service_urls["server"]) as database:
         yield database
-
-
-class ProxyNotYetRouting:
-    """Stands in for RDS Proxy while its target is not yet available: it accepts the first connections
-    and drops them (the proxy's borrow timeout), then forwards every later one to the real PostgreSQL."""
-
-    def __init__(self, database_url: str, dropped: int) -> None:
-        url, connect_args = normalize_database_url(database_url)
-        self.upstream: str | tuple[str, int] = connect_args.get("unix_sock") or (
-            url.host or "127.0.0.1",
-            url.port or 5432,
-        )
-        self.dropped = dropped
-        self.accepted = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = (
-            make_url(database_url)
-            .set(host="127.0.0.1", port=self.listener.getsockname()[1], query={})
-            .render_as_string(hide_password=False)
-        )
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            if self.accepted <= self.dropped:
-                client.close()
-                continue
-            family = socket.AF_UNIX if isinstance(self.upstream, str) else socket.AF_INET
-            upstream = socket.socket(family, socket.SOCK_STREAM)
-            upstream.connect(self.upstream)
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
-
-    def __enter__(self) -> ProxyNotYetRouting:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.listener.close()
-
-
-def _pipe(source: socket.socket, target: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            target.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        for end in (source, target):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)

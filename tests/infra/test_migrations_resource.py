@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 
 from eduautismo.db.engine import normalize_database_url
 from eduautismo.db.migrate import MIGRATIONS_DIR
@@ -22,7 +23,8 @@ from eduautismo.db.migration_resource import (
 )
 from eduautismo_local.events import LocalLambdaContext
 from eduautismo_local.template_routes import function_source, load_handler
-from tests.infra.conftest import CloudFormationEndpoint, ProxyNotYetRouting
+from tests.infra.conftest import CloudFormationEndpoint
+from tests.support.faults import TcpProxy
 
 
 def _event(request_type: str, response_url: str, physical_id: str | None = None) -> dict[str, Any]:
@@ -144,10 +146,17 @@ def test_the_migration_waits_for_a_proxy_whose_target_is_not_available_yet(
     override_settings: Callable[..., None], empty_database: str, cloudformation: CloudFormationEndpoint
 ) -> None:
     # Given a proxy that drops the first two connections, as RDS Proxy does before its target is healthy
-    with ProxyNotYetRouting(empty_database, dropped=2) as proxy:
-        override_settings(database_url=proxy.url)
+    url = make_url(empty_database)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432, dropped=2)
+    proxy.start()
+    try:
+        override_settings(
+            database_url=url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
         # When the first deploy creates the resource (the function has 900 s)
         _invoke(_event("Create", cloudformation.url), timeout_seconds=900)
+    finally:
+        proxy.stop()
     # Then it retried until the proxy routed, migrated and answered SUCCESS
     [answer] = cloudformation.responses
     assert answer["Status"] == "SUCCESS", answer["Reason"]

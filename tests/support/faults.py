@@ -53,10 +53,14 @@ def black_hole() -> Iterator[int]:
 
 class TcpProxy:
     """Forwards a loopback port to ``target``; ``stop()`` cuts every connection and refuses new ones
-    (the server looks gone), ``start()`` serves again on the same port (the server is back)."""
+    (the server looks gone), ``start()`` serves again on the same port (the server is back). With
+    ``dropped``, the first connections are accepted and closed at once, as RDS Proxy does while its
+    target is not available yet; ``accepted`` counts every connection."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, dropped: int = 0) -> None:
         self.target = (target_host, target_port)
+        self.dropped = dropped
+        self.accepted = 0
         self.port = 0
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
@@ -84,6 +88,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            self.accepted += 1
+            if self.accepted <= self.dropped:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
