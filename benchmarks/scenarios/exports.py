@@ -39,18 +39,20 @@ from openpyxl import Workbook
 from sqlalchemy import Engine, delete, text
 
 from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
-from eduautismo.clock import SystemClock
+from eduautismo.context import build_context
 from eduautismo.db.bulk import copy_rows
 from eduautismo.db.engine import session_scope
 from eduautismo.db.models import InterventionPlan, Organization, Student, User
 from eduautismo.domain import ExportFormat, Role
+from eduautismo.exports import service
 from eduautismo.exports.dispatch import ThreadDispatcher
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
-from eduautismo.exports.service import ExportRequest, ExportService
+from eduautismo.exports.service import ExportRequest
 from eduautismo.exports.source import export_statement
-from eduautismo.exports.storage import get_export_storage
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.schemas import PendingReviewFilters
+from eduautismo.settings import get_settings
 
 BUCKET = "eduautismo-bench-exports"
 REGION = "sa-east-1"
@@ -179,20 +181,16 @@ def _generate_plans(
             )
 
 
-def _window() -> PendingReviewWindow:
-    return PendingReviewWindow(today=datetime.now(UTC).date(), timezone=TIMEZONE)
-
-
-def _service() -> ExportService:
-    return ExportService(session_scope, get_export_storage(), SystemClock())
+def _window() -> LocalDay:
+    return LocalDay.at(datetime.now(UTC), TIMEZONE, get_settings().review_due_soon_days)
 
 
 def _export(principal: Principal, export_format: ExportFormat) -> Callable[[], Any]:
-    service = _service()
-    dispatcher = ThreadDispatcher(service.run_job)  # never used: every export here runs inline
+    ctx = build_context(principal)
+    dispatcher = ThreadDispatcher(lambda job_id: service.run_job(build_context(), job_id))  # never used
 
     def run() -> Any:
-        outcome = service.start(principal, ExportRequest(export_format, PendingReviewFilters()), dispatcher)
+        outcome = service.start(ctx, ExportRequest(export_format, PendingReviewFilters()), dispatcher)
         assert getattr(outcome, "row_count", None) is not None, "export did not run inline"
         return outcome
 

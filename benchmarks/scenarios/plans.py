@@ -15,7 +15,6 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -23,17 +22,13 @@ from sqlalchemy.dialects import postgresql
 
 from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
 from eduautismo.cache.manager import get_cache_manager
-from eduautismo.clock import local_today
-from eduautismo.db.engine import session_scope
+from eduautismo.context import build_context
 from eduautismo.domain import Priority
 from eduautismo.identity.principal import Principal
-from eduautismo.plans import service
-from eduautismo.plans.pending_review import (
-    PendingReviewFilters,
-    PendingReviewWindow,
-    pending_review_count_query,
-    pending_review_query,
-)
+from eduautismo.organizations import service as organizations
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.repository import pending_review_count_query, pending_review_query
+from eduautismo.plans.schemas import PendingReviewFilters
 from eduautismo.runtime import reset_runtime
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.template_routes import load_handler, match_route
@@ -101,9 +96,8 @@ def principal_of(actor: Actor) -> Principal:
     return Principal(actor.user_id, actor.organization_id, actor.email, actor.name, actor.role)
 
 
-def window_of(actor: Actor) -> PendingReviewWindow:
-    timezone = service.organization_timezone(session_scope, actor.organization_id)
-    return PendingReviewWindow(local_today(datetime.now(UTC), timezone), timezone)
+def window_of(actor: Actor) -> LocalDay:
+    return organizations.local_day(build_context(), actor.organization_id)
 
 
 def _literal_sql(statement: Any) -> str:

@@ -19,7 +19,7 @@ from benchmarks.harness import BenchContext, BenchRow, sample_ms
 from benchmarks.scenarios.plans import ITERATIONS, handler_call, latency_row, principal_of, runtime, window_of
 from eduautismo.cache.manager import get_cache_manager
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
+from eduautismo.plans.schemas import PageRequest, PendingReviewFilters
 from tests.support.factories import Actor
 
 THROUGHPUT_REQUESTS = 3_000

@@ -21,7 +21,9 @@ from eduautismo.exports.rows import RowFormatter
 from eduautismo.exports.source import PendingRows, RowRange
 from eduautismo.exports.writers import Delimiter, write_csv
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.schemas import PendingReviewFilters
+from eduautismo.settings import get_settings
 from tests.support.factories import Actor, Factory
 
 TIMEZONE = "America/Sao_Paulo"
@@ -115,7 +117,9 @@ def _both_paths(
     filters: PendingReviewFilters = PendingReviewFilters(),
 ) -> tuple[bytes, bytes, int, int]:
     principal = _principal(actor)
-    window = PendingReviewWindow(today=TODAY, timezone=TIMEZONE)
+    window = LocalDay(
+        TODAY, TIMEZONE, due_horizon=TODAY + timedelta(days=get_settings().review_due_soon_days)
+    )
     with Session(db) as session, tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "oracle.csv"
         rows = PendingRows(session, principal, filters, window, row_range).rows(include_student)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from eduautismo.cache.client import get_redis
 from eduautismo.db.engine import get_engine
 from eduautismo.identity import provisioning
-from eduautismo.plans import service as plans_service
+from eduautismo.organizations import service as organizations
 from eduautismo_local.template_routes import PROJECT_ROOT
 from tests.support.api import call_api
 from tests.support.factories import Factory
@@ -64,7 +64,7 @@ def test_after_restore_the_next_request_opens_new_connections_and_works(factory:
     pids_before = backend_pids(get_engine())
     redis_before = get_redis()
     assert pids_before and redis_before is not None
-    assert provisioning._provisioned and plans_service._timezones
+    assert provisioning._provisioned and organizations._timezones
 
     # When Lambda takes the snapshot and restores it
     take_snapshot()
@@ -72,7 +72,7 @@ def test_after_restore_the_next_request_opens_new_connections_and_works(factory:
     restore()
 
     # Then the memos are empty and Redis is a new client (no socket shared between restored copies)
-    assert not provisioning._provisioned and not plans_service._timezones
+    assert not provisioning._provisioned and not organizations._timezones
     assert get_redis() is not redis_before
     # And the next request works on connections of its own
     response = call_api("GET", PENDING_REVIEW, claims=professional.claims)

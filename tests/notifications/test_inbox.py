@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 
+from eduautismo.clock import FixedClock
+from eduautismo.context import build_context
 from eduautismo.domain import NotificationPriority, NotificationType
 from eduautismo.notifications import service
-from eduautismo.notifications.schemas import BulkAction
+from eduautismo.notifications.schemas import BulkAction, MarkAllRequest
 from tests.notifications.support import add_notification, notification_rows, random_id, snapshot
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
@@ -177,11 +178,8 @@ def test_filtered_mark_all_leaves_matching_rows_created_after_the_call_began(fac
     after = add_notification(factory.engine, user, created_at=started + timedelta(milliseconds=5), **overdue)
     other = add_notification(factory.engine, user, created_at=started - timedelta(seconds=1))
     # When the filtered mark-all runs as of the call's start
-    with Session(factory.engine) as session:
-        result = service.mark_all(
-            session, user.user_id, started, BulkAction.READ, NotificationType.REVIEW_OVERDUE, None
-        )
-        session.commit()
+    ctx = build_context(user.principal, clock=FixedClock(started))
+    result = service.mark_all(ctx, MarkAllRequest(BulkAction.READ, NotificationType.REVIEW_OVERDUE))
     # Then only the earlier matching row was read
     assert result.updated_count == 1
     assert notification_rows(factory.engine, id=before.id)[0].is_read is True

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from eduautismo.clock import FixedClock
+from eduautismo.clock import FixedClock, SystemClock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import principal_from_claims
@@ -141,7 +141,7 @@ def _changes(factory: Factory, user: Actor, coordinator: Actor) -> dict[str, Cha
     def plan_event() -> None:
         with Session(engine) as session:
             plan = session.get_one(InterventionPlan, plans.pop().id)
-            plan_events.plan_created(session, plan, principal_from_claims(coordinator.claims))
+            plan_events.plan_created(session, SystemClock(), plan, principal_from_claims(coordinator.claims))
             session.commit()
 
     def daily_job() -> None:

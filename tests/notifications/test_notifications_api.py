@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import FixedClock
+from eduautismo.context import build_context
 from eduautismo.domain import NotificationPriority, NotificationType, Role
 from eduautismo.notifications import service
-from eduautismo.notifications.schemas import BulkAction
+from eduautismo.notifications.schemas import BulkAction, MarkAllRequest
 from eduautismo.notifications.service import NotificationCreate, NotificationService
 from tests.notifications.support import add_notification, notification_rows, random_id, snapshot
 from tests.support.api import call_api
@@ -224,9 +225,8 @@ def test_mark_all_read_skips_rows_created_after_the_call_began(factory: Factory)
     before = add_notification(factory.engine, user, created_at=call_started_at - timedelta(seconds=1))
     after = add_notification(factory.engine, user, created_at=call_started_at + timedelta(milliseconds=5))
     # When the service marks all read as of the call's start
-    with Session(factory.engine) as session:
-        result = service.mark_all(session, user.user_id, call_started_at, BulkAction.READ)
-        session.commit()
+    ctx = build_context(user.principal, clock=FixedClock(call_started_at))
+    result = service.mark_all(ctx, MarkAllRequest(BulkAction.READ))
     # Then the later row stays unread
     assert result.updated_count == 1
     assert notification_rows(factory.engine, id=before.id)[0].is_read is True
@@ -242,10 +242,9 @@ def test_concurrent_mark_all_read_calls_count_each_row_once(factory: Factory) ->
 
     def mark() -> None:
         # Two Lambda containers: each its own connection and transaction (a resolver serves one event).
-        with Session(factory.engine) as session:
-            now = datetime.now(UTC)
-            counts.append(service.mark_all(session, user.user_id, now, BulkAction.READ).updated_count)
-            session.commit()
+        counts.append(
+            service.mark_all(build_context(user.principal), MarkAllRequest(BulkAction.READ)).updated_count
+        )
 
     # When two calls race
     threads = [threading.Thread(target=mark) for _ in range(2)]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from eduautismo.clock import Clock, SystemClock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
@@ -48,7 +49,11 @@ def test_plan_created_by_a_coordinator_notifies_the_responsible_professional(fac
     professional, coordinator, other_coordinator, _ = _school(factory)
     plan = factory.plan(professional, created_by=coordinator)
     # When the hook runs in the write's transaction
-    _write(factory.engine, plan.id, lambda s, p: plan_events.plan_created(s, p, _principal(coordinator)))
+    _write(
+        factory.engine,
+        plan.id,
+        lambda s, p: plan_events.plan_created(s, SystemClock(), p, _principal(coordinator)),
+    )
     # Then only the professional hears of it, with a link to the plan
     assert _received(factory.engine, professional) == [("plan_created", "medium")]
     assert _received(factory.engine, coordinator) == [] and _received(factory.engine, other_coordinator) == []
@@ -59,13 +64,13 @@ def test_plan_created_by_a_coordinator_notifies_the_responsible_professional(fac
 
 @pytest.mark.parametrize("hook", [plan_events.plan_created, plan_events.plan_reviewed])
 def test_a_professional_acting_on_their_own_plan_notifies_nobody(
-    factory: Factory, hook: Callable[[Session, InterventionPlan, Principal], None]
+    factory: Factory, hook: Callable[[Session, Clock, InterventionPlan, Principal], None]
 ) -> None:
     # Given a medium plan a professional created for themselves
     professional, *_ = _school(factory)
     plan = factory.plan(professional)
     # When they create or review it
-    _write(factory.engine, plan.id, lambda s, p: hook(s, p, _principal(professional)))
+    _write(factory.engine, plan.id, lambda s, p: hook(s, SystemClock(), p, _principal(professional)))
     # Then nobody is notified
     assert count_notifications(factory.engine) == 0
 
@@ -75,7 +80,11 @@ def test_plan_created_as_high_is_urgent_for_the_coordinators_not_the_actor(facto
     professional, coordinator, other_coordinator, foreign_coordinator = _school(factory)
     plan = factory.plan(professional, priority="high")
     # When the hook runs
-    _write(factory.engine, plan.id, lambda s, p: plan_events.plan_created(s, p, _principal(professional)))
+    _write(
+        factory.engine,
+        plan.id,
+        lambda s, p: plan_events.plan_created(s, SystemClock(), p, _principal(professional)),
+    )
     # Then both coordinators of the organization get an urgent high_priority; the actor and other orgs nothing
     assert _received(factory.engine, coordinator) == [("high_priority", "urgent")]
     assert _received(factory.engine, other_coordinator) == [("high_priority", "urgent")]
@@ -91,7 +100,7 @@ def test_priority_raised_to_high_by_a_coordinator(factory: Factory) -> None:
     def raise_priority(session: Session, stored: InterventionPlan) -> None:
         previous = stored.priority
         stored.priority = "high"
-        plan_events.plan_updated(session, stored, _principal(coordinator), previous)
+        plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), previous)
 
     # When a coordinator raises it to high
     _write(factory.engine, plan.id, raise_priority)
@@ -111,7 +120,7 @@ def test_an_update_that_keeps_high_priority_sends_no_new_high_priority(factory: 
 
     def retitle(session: Session, stored: InterventionPlan) -> None:
         stored.title = "Novo título"
-        plan_events.plan_updated(session, stored, _principal(coordinator), "high")
+        plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), "high")
 
     # When the coordinator changes its title
     _write(factory.engine, plan.id, retitle)
@@ -130,7 +139,7 @@ def test_each_update_is_its_own_notification_but_a_repeated_hook_is_not(factory:
         def change(session: Session, stored: InterventionPlan) -> None:
             stored.title = title
             for _ in range(repeat):
-                plan_events.plan_updated(session, stored, _principal(coordinator), "medium")
+                plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), "medium")
 
         return change
 
@@ -148,7 +157,7 @@ def test_plan_reviewed_by_someone_else_notifies_the_creator(factory: Factory) ->
 
     def review(session: Session, stored: InterventionPlan) -> None:
         stored.last_reviewed_at = stored.created_at
-        plan_events.plan_reviewed(session, stored, _principal(professional))
+        plan_events.plan_reviewed(session, SystemClock(), stored, _principal(professional))
 
     # When the professional reviews it
     _write(factory.engine, plan.id, review)
@@ -164,7 +173,7 @@ def test_a_write_that_rolls_back_leaves_no_notification(factory: Factory) -> Non
     with Session(factory.engine) as session:
         stored = session.get(InterventionPlan, plan.id)
         assert stored is not None
-        plan_events.plan_created(session, stored, _principal(coordinator))
+        plan_events.plan_created(session, SystemClock(), stored, _principal(coordinator))
         # When the transaction rolls back
         session.rollback()
     # Then nothing was notified

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from eduautismo.cache.client import get_breaker, get_redis
 from eduautismo.cache.manager import CacheManager, CacheStatus, cached, get_cache_manager
 from eduautismo.clock import FixedClock
-from eduautismo.db.engine import session_scope
+from eduautismo.context import build_context
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import metrics
 from eduautismo.plans import repository, service
-from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
+from eduautismo.plans.schemas import PendingReviewQuery
 from tests.plans.conftest import PLANS, item_ids, pending
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
@@ -352,15 +352,7 @@ def test_fifty_concurrent_misses_query_the_database_at_most_twice(
     def request() -> None:
         start_together.wait()
         results.append(
-            service.pending_review(
-                principal,
-                PendingReviewFilters(),
-                PageRequest(),
-                use_cache=True,
-                sessions=session_scope,
-                cache=get_cache_manager(),
-                clock=FixedClock(NOW),
-            )
+            service.pending_review(build_context(principal, clock=FixedClock(NOW)), PendingReviewQuery())
         )
 
     # When 50 requests miss the same key at once

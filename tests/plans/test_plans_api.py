@@ -298,7 +298,7 @@ def test_plan_writes_call_their_hook_inside_the_write_transaction(
     plan = factory.plan(factory.user(org), priority="low")
     seen: list[tuple[str, bool]] = []
 
-    def failing_hook(session: Session, written: InterventionPlan, actor: Any, *rest: Any) -> None:
+    def failing_hook(session: Session, clock: Any, written: InterventionPlan, actor: Any, *rest: Any) -> None:
         seen.append((written.priority, session.in_transaction()))
         raise RuntimeError("notification store failed")
 
@@ -328,7 +328,9 @@ def test_plan_updated_hook_receives_the_previous_priority(
     monkeypatch.setattr(
         plan_events,
         "plan_updated",
-        lambda session, written, actor, previous: calls.append((previous, written.priority, actor.user_id)),
+        lambda session, clock, written, actor, previous: calls.append(
+            (previous, written.priority, actor.user_id)
+        ),
     )
     # When the coordinator raises it to high
     call_api("PATCH", f"{PLANS}/{plan.id}", claims=coordinator.claims, json_body={"priority": "high"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,3 +27,8 @@ class FixedClock:
 def local_today(now: datetime, timezone: str) -> date:
     """The calendar date of ``now`` in an organization's timezone."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def start_of(day: date, timezone: str) -> datetime:
+    """The first instant of ``day`` in ``timezone``."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone))

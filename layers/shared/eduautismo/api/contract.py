@@ -10,6 +10,7 @@ A feature's ``routes.py`` declares, per operation, its success model (the return
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -64,11 +65,19 @@ ShortText = Annotated[
 ]
 
 
-# The paging query parameters of every list (DESIGN §4): skip >= 0, limit 1-200, default 50.
+# The paging query parameters of every list: skip >= 0, limit 1-200, default 50.
 DEFAULT_PAGE_LIMIT = 50
 MAX_PAGE_LIMIT = 200
 PageSkip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="Page size (1-200)")]
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """Which page of a list: the ``skip``/``limit`` a route received as ``PageSkip``/``PageLimit``."""
+
+    skip: int = 0
+    limit: int = DEFAULT_PAGE_LIMIT
 
 
 def _without_null(properties: dict[str, Any], names: set[str]) -> None:

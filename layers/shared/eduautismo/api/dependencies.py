@@ -12,10 +12,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.clock import Clock, SystemClock
 from eduautismo.context import Context, build_context
-from eduautismo.db.engine import SessionScope, session_scope
 from eduautismo.identity.principal import PRINCIPAL_KEY, Principal
 
 _SYSTEM_CLOCK = SystemClock()
@@ -42,14 +40,4 @@ def get_context(principal: CurrentPrincipal, clock: CurrentClock) -> Context:
     return build_context(principal, clock=clock)
 
 
-def get_session_scope() -> SessionScope:
-    return session_scope
-
-
-def get_cache() -> CacheManager:
-    return get_cache_manager()
-
-
 Ctx = Annotated[Context, Depends(get_context)]
-Sessions = Annotated[SessionScope, Depends(get_session_scope)]
-Cache = Annotated[CacheManager, Depends(get_cache)]

@@ -42,7 +42,9 @@ from eduautismo.exports.rows import headers
 from eduautismo.exports.source import RowRange
 from eduautismo.exports.writers import Delimiter
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, pending_review_query
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.repository import pending_review_query
+from eduautismo.plans.schemas import PendingReviewFilters
 
 # Step 1 of the rule: PostgreSQL text never holds NUL or surrogates, so the rest of the class is left.
 _XML_ILLEGAL_CLASS = "[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
@@ -111,7 +113,7 @@ def _local_date(instant: SQLColumnExpression[Any]) -> ColumnElement[Any]:
 def csv_query(
     principal: Principal,
     filters: PendingReviewFilters,
-    window: PendingReviewWindow,
+    window: LocalDay,
     include_student: bool,
     row_range: RowRange,
 ) -> CsvQuery:

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from eduautismo import resettable
 from eduautismo.errors import DependencyUnavailable
 from eduautismo.observability import logger, trace_aws_sdk
-from eduautismo.settings import get_settings
+from eduautismo.settings import Settings, get_settings
 
 JobRunner = Callable[[uuid.UUID], object]
 
@@ -72,8 +72,7 @@ class ThreadDispatcher:
         threading.Thread(target=self.run, args=(job_id,), name=f"export-{job_id}", daemon=True).start()
 
 
-def dispatcher_from_settings(run: JobRunner) -> ExportDispatcher:
-    settings = get_settings()
+def dispatcher_from_settings(settings: Settings, run: JobRunner) -> ExportDispatcher:
     if settings.export_dispatch == "thread":
         return ThreadDispatcher(run)
     return LambdaDispatcher(get_lambda_client(), settings.export_worker_function_name)

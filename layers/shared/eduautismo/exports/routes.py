@@ -1,7 +1,9 @@
-"""HTTP routes of the exports function: translate requests into service calls, nothing more."""
+"""HTTP routes of the exports function: translate requests into service calls, nothing more.
 
-from __future__ import annotations
+Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
+type hints on every request, see ``eduautismo.api.dependencies``."""
 
+import dataclasses
 import uuid
 from typing import Annotated
 
@@ -11,8 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import empty_response, json_response, responses
-from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import ExportFormat
+from eduautismo.exports import service
 from eduautismo.exports.dispatch import ExportDispatcher, dispatcher_from_settings
 from eduautismo.exports.schemas import (
     ExportAccepted,
@@ -22,22 +25,16 @@ from eduautismo.exports.schemas import (
     ExportSelection,
     ExportSummary,
 )
-from eduautismo.exports.service import ExportRequest, ExportService
-from eduautismo.exports.storage import Storage
-from eduautismo.identity.principal import Principal
+from eduautismo.exports.service import ExportRequest
 
 router = APIGatewayHttpRouter()
 
 
-def get_export_service(sessions: Sessions, clock: CurrentClock, storage: Storage) -> ExportService:
-    return ExportService(sessions, storage, clock)
-
-
-Exports = Annotated[ExportService, Depends(get_export_service)]
-
-
-def get_export_dispatcher(service: Exports) -> ExportDispatcher:
-    return dispatcher_from_settings(service.run_job)
+def get_export_dispatcher(ctx: Ctx) -> ExportDispatcher:
+    """Where a large export goes; the worker runs it with a context of its own (no caller: the job
+    records its requester)."""
+    worker_ctx = dataclasses.replace(ctx, principal=None)
+    return dispatcher_from_settings(ctx.settings, lambda job_id: service.run_job(worker_ctx, job_id))
 
 
 Dispatcher = Annotated[ExportDispatcher, Depends(get_export_dispatcher)]
@@ -63,11 +60,7 @@ EXPORT_RESPONSES = responses(
 
 
 def _export(
-    export_format: ExportFormat,
-    query: ExportQuery,
-    principal: Principal,
-    service: ExportService,
-    dispatcher: ExportDispatcher,
+    export_format: ExportFormat, query: ExportQuery, ctx: Ctx, dispatcher: ExportDispatcher
 ) -> Response[ExportLink | ExportAccepted | None]:
     request = ExportRequest(
         export_format=export_format,
@@ -76,7 +69,7 @@ def _export(
         delimiter=query.delimiter,
         row_range=query.row_range(),
     )
-    outcome = service.start(principal, request, dispatcher)
+    outcome = service.start(ctx, request, dispatcher)
     if isinstance(outcome, ExportAccepted):
         return Response(
             202, content_types.APPLICATION_JSON, outcome, headers={"Location": outcome.status_url}
@@ -92,10 +85,8 @@ def _export(
     tags=["exports"],
     responses=responses(200),
 )
-def export_summary(
-    selection: Annotated[ExportSelection, Query()], principal: CurrentPrincipal, service: Exports
-) -> ExportSummary:
-    return service.summary(principal, selection.filters(), selection.row_range())
+def export_summary(selection: Annotated[ExportSelection, Query()], ctx: Ctx) -> ExportSummary:
+    return service.summary(ctx, selection.filters(), selection.row_range())
 
 
 @router.get(
@@ -105,12 +96,9 @@ def export_summary(
     responses=EXPORT_RESPONSES,
 )
 def export_csv(
-    query: Annotated[ExportQuery, Query()],
-    principal: CurrentPrincipal,
-    service: Exports,
-    dispatcher: Dispatcher,
+    query: Annotated[ExportQuery, Query()], ctx: Ctx, dispatcher: Dispatcher
 ) -> Response[ExportLink | ExportAccepted | None]:
-    return _export(ExportFormat.CSV, query, principal, service, dispatcher)
+    return _export(ExportFormat.CSV, query, ctx, dispatcher)
 
 
 @router.get(
@@ -120,12 +108,9 @@ def export_csv(
     responses=EXPORT_RESPONSES,
 )
 def export_excel(
-    query: Annotated[ExportQuery, Query()],
-    principal: CurrentPrincipal,
-    service: Exports,
-    dispatcher: Dispatcher,
+    query: Annotated[ExportQuery, Query()], ctx: Ctx, dispatcher: Dispatcher
 ) -> Response[ExportLink | ExportAccepted | None]:
-    return _export(ExportFormat.XLSX, query, principal, service, dispatcher)
+    return _export(ExportFormat.XLSX, query, ctx, dispatcher)
 
 
 @router.get(
@@ -134,5 +119,5 @@ def export_excel(
     tags=["exports"],
     responses=responses(200, 404),
 )
-def export_job(job_id: uuid.UUID, principal: CurrentPrincipal, service: Exports) -> ExportJobStatus:
-    return service.job_status(principal, job_id)
+def export_job(job_id: uuid.UUID, ctx: Ctx) -> ExportJobStatus:
+    return service.job_status(ctx, job_id)

@@ -13,7 +13,7 @@ from eduautismo.api.model import ApiModel
 from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat, ExportStatus
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
 from eduautismo.exports.source import RowRange
-from eduautismo.plans.pending_review import PendingReviewFilters
+from eduautismo.plans.schemas import PendingReviewFilters
 
 T = TypeVar("T")
 

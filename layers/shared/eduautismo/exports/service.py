@@ -1,4 +1,5 @@
-"""Use cases of exports: summary, export (inline or handed to the worker), the worker's run, job status.
+"""Use cases of exports: summary, export (inline or handed to the worker), the worker's run, job status;
+each ``verb(ctx, request)`` (docs/ARCHITECTURE.md), every file through the one pipeline of ``delivery``.
 
 Every export leaves an ``export_jobs`` row (who, when, which filters, how many rows, outcome): it is the
 audit trail of exports of children's data and the count behind the daily quota.
@@ -6,7 +7,7 @@ audit trail of exports of children's data and the count behind the daily quota.
 
 from __future__ import annotations
 
-import tempfile
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,25 +16,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eduautismo.clock import Clock
-from eduautismo.db.engine import SessionScope
-from eduautismo.db.models import ExportJob, User
+from eduautismo.context import Context
+from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
-from eduautismo.exports import audit, delivery
+from eduautismo.exports import delivery, repository
 from eduautismo.exports.copy_csv import copy_csv, csv_query
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
 from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary
 from eduautismo.exports.source import PendingRows, RowRange
-from eduautismo.exports.storage import CONTENT_TYPES, ExportStorage
+from eduautismo.exports.storage import CONTENT_TYPES
 from eduautismo.exports.writers import Delimiter, SummaryInfo, write_xlsx
-from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger, record_export
-from eduautismo.plans.pending_review import PendingReviewFilters, PendingReviewWindow, authorize_filters
-from eduautismo.plans.service import organization_timezone, organization_window
-from eduautismo.settings import get_settings
+from eduautismo.organizations import service as organizations
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.schemas import PendingReviewFilters
 
 JOB_STATUS_PATH = "/api/v1/export/jobs/{job_id}"
 # A worker killed by its timeout or memory limit cannot mark its job failed. Past Lambda's asynchronous
@@ -95,222 +94,155 @@ def export_filename(export_format: ExportFormat, local_now: datetime) -> str:
     return f"planos_pendentes_{local_now:%Y%m%d_%H%M%S}.{export_format.value}"
 
 
-class ExportService:
-    def __init__(
-        self,
-        session_scope: SessionScope,
-        storage: ExportStorage,
-        clock: Clock,
-    ) -> None:
-        self.session_scope = session_scope
-        self.storage = storage
-        self.clock = clock
+def summary(ctx: Context, filters: PendingReviewFilters, row_range: RowRange = RowRange()) -> ExportSummary:
+    """What an export with these filters and range would hold."""
+    principal = ctx.caller
+    filters.authorize(principal)
+    day = organizations.local_day(ctx, principal.organization_id)
+    with ctx.uow() as session:
+        counts = PendingRows(session, principal, filters, day, row_range).count_by_priority()
+    total = sum(counts.values())
+    return ExportSummary(
+        total=total,
+        high_priority=counts[Priority.HIGH],
+        medium_priority=counts[Priority.MEDIUM],
+        low_priority=counts[Priority.LOW],
+        excel_available=total <= MAX_EXPORT_ROWS,
+    )
 
-    def summary(
-        self, principal: Principal, filters: PendingReviewFilters, row_range: RowRange = RowRange()
-    ) -> ExportSummary:
-        """Seed §4.3: what an export with these filters and range would hold."""
-        authorize_filters(principal, filters)
-        window = organization_window(self.session_scope, principal, self.clock)
-        with self.session_scope() as session:
-            counts = PendingRows(session, principal, filters, window, row_range).count_by_priority()
-        total = sum(counts.values())
-        return ExportSummary(
-            total=total,
-            high_priority=counts[Priority.HIGH],
-            medium_priority=counts[Priority.MEDIUM],
-            low_priority=counts[Priority.LOW],
-            excel_available=total <= MAX_EXPORT_ROWS,
-        )
 
-    def start(
-        self, principal: Principal, request: ExportRequest, dispatcher: ExportDispatcher
-    ) -> ExportLink | ExportAccepted:
-        """Record the export (after the quota check); run it now when small, else hand it to the worker."""
-        authorize_filters(principal, request.filters)
-        settings = get_settings()
-        now = self.clock.now()
-        window = organization_window(self.session_scope, principal, self.clock)
-        with self.session_scope() as session:
-            audit.enforce_daily_quota(
-                session, principal.user_id, now, window.timezone, settings.exports_per_user_per_day
+def start(ctx: Context, request: ExportRequest, dispatcher: ExportDispatcher) -> ExportLink | ExportAccepted:
+    """Record the export (after the quota check); run it now when small, else hand it to the worker."""
+    principal = ctx.caller
+    request.filters.authorize(principal)
+    day = organizations.local_day(ctx, principal.organization_id)
+    with ctx.uow() as session:
+        delivery.claim_quota(ctx, session, day.timezone)
+        total = PendingRows(session, principal, request.filters, day, request.row_range).count()
+        if total > MAX_EXPORT_ROWS:
+            raise InvalidInput.for_field(
+                "limit",
+                f"{total} rows exceed the {MAX_EXPORT_ROWS} an export can hold; narrow the filters "
+                "or pass skip and limit",
             )
-            total = PendingRows(session, principal, request.filters, window, request.row_range).count()
-            if total > MAX_EXPORT_ROWS:
-                raise InvalidInput.for_field(
-                    "limit",
-                    f"{total} rows exceed the {MAX_EXPORT_ROWS} an export can hold; narrow the filters "
-                    "or pass skip and limit",
-                )
-            inline = total <= settings.export_sync_max_rows
-            if not inline:
-                audit.enforce_one_asynchronous_export(session, principal.user_id, now - STALE_JOB_AFTER)
-            job = audit.create_job(
-                session,
-                organization_id=principal.organization_id,
-                user_id=principal.user_id,
-                export_format=request.export_format,
-                request=request.audit_json() | audit.job_scope(principal.role, asynchronous=not inline),
-                status=ExportStatus.RUNNING if inline else ExportStatus.PENDING,
-                now=now,
-            )
-            job_id = job.id
-        logger.info(
-            "export requested",
-            extra={
-                "job_id": str(job_id),
-                "format": request.export_format.value,
-                "rows": total,
-                "inline": inline,
-            },
+        inline = total <= ctx.settings.export_sync_max_rows
+        if not inline:
+            now = ctx.clock.now()
+            repository.enforce_one_asynchronous_export(session, principal.user_id, now - STALE_JOB_AFTER)
+        job_id = delivery.record_job(
+            ctx,
+            session,
+            request.export_format,
+            request.audit_json() | repository.job_scope(principal.role, asynchronous=not inline),
+            ExportStatus.RUNNING if inline else ExportStatus.PENDING,
         )
-        if inline:
-            return self._produce(job_id, principal, request, window.timezone)
-        try:
-            dispatcher.dispatch(job_id)
-        except AppError as exc:
-            self._fail(job_id, exc)
-            raise
-        return ExportAccepted(job_id=job_id, status_url=JOB_STATUS_PATH.format(job_id=job_id))
+    logger.info(
+        "export requested",
+        extra={"job_id": str(job_id), "format": request.export_format.value, "rows": total, "inline": inline},
+    )
+    if inline:
+        return _produce(ctx, job_id, request, day.timezone)
+    try:
+        dispatcher.dispatch(job_id)
+    except AppError as exc:
+        delivery.record_failure(ctx, job_id, exc)
+        raise
+    return ExportAccepted(job_id=job_id, status_url=JOB_STATUS_PATH.format(job_id=job_id))
 
-    def run_job(self, job_id: uuid.UUID) -> ExportStatus | None:
-        """The worker's entry: produce a pending job once. None when there was nothing to do (a duplicate
-        delivery finds the job already claimed)."""
-        with self.session_scope() as session:
-            job = audit.claim_pending(session, job_id)
-            if job is None:
-                logger.info("export job not pending, skipped", extra={"job_id": str(job_id)})
-                return None
-            user = session.get_one(User, job.user_id)  # deleting a user deletes their jobs
-            request = ExportRequest.from_job(job)
-            # The scope captured when the export was asked, narrowed if the user has been demoted since.
-            role = audit.narrower_role(audit.requested_role(job), user.role)
-        timezone = organization_timezone(self.session_scope, user.organization_id)
-        principal = Principal(
-            user_id=user.id,
-            organization_id=user.organization_id,
-            email=user.email,
-            name=user.name,
-            role=role,
-        )
-        try:
-            self._produce(job_id, principal, request, timezone)
-        except Exception:
-            return ExportStatus.FAILED
-        return ExportStatus.SUCCEEDED
 
-    def _fail(self, job_id: uuid.UUID, exc: BaseException) -> None:
-        delivery.record_failure(self.session_scope, self.clock, job_id, exc)
+def run_job(ctx: Context, job_id: uuid.UUID) -> ExportStatus | None:
+    """The worker's entry (a context without a caller): produce a pending job once, with the scope its
+    requester had. None when there was nothing to do (a duplicate delivery finds the job claimed)."""
+    with ctx.uow() as session:
+        job = repository.claim_pending(session, job_id)
+        if job is None:
+            logger.info("export job not pending, skipped", extra={"job_id": str(job_id)})
+            return None
+        requester = repository.job_requester(session, job)
+        request = ExportRequest.from_job(job)
+    timezone = organizations.timezone(ctx, requester.organization_id)
+    try:
+        _produce(dataclasses.replace(ctx, principal=requester), job_id, request, timezone)
+    except Exception:
+        return ExportStatus.FAILED
+    return ExportStatus.SUCCEEDED
 
-    def _produce(
-        self, job_id: uuid.UUID, principal: Principal, request: ExportRequest, timezone: str
-    ) -> ExportLink:
-        """Stream the rows into a file, store it, and record the outcome; any failure marks the job failed.
-        A produced export is measured: ``export_generation_time`` (ms, query to link), ``export_rows``."""
-        started = time.perf_counter()
-        try:
-            link = self._write_and_store(job_id, principal, request, timezone)
-        except BaseException as exc:
-            self._fail(job_id, exc)
-            raise
-        record_export((time.perf_counter() - started) * 1000, link.row_count)
-        return link
 
-    def _write_and_store(
-        self, job_id: uuid.UUID, principal: Principal, request: ExportRequest, timezone: str
-    ) -> ExportLink:
-        local_now = self.clock.now().astimezone(ZoneInfo(timezone))
+def _produce(ctx: Context, job_id: uuid.UUID, request: ExportRequest, timezone: str) -> ExportLink:
+    """Write the rows, store the file, and record the outcome; any failure marks the job failed.
+    A produced export is measured: ``export_generation_time`` (ms, query to link), ``export_rows``."""
+    started = time.perf_counter()
+    with delivery.failure_recorded(ctx, job_id):
+        local_now = ctx.clock.now().astimezone(ZoneInfo(timezone))
         filename = export_filename(request.export_format, local_now)
-        window = PendingReviewWindow(today=local_now.date(), timezone=timezone)
+        day = LocalDay.at(local_now, timezone, ctx.settings.review_due_soon_days)
         if request.export_format is ExportFormat.CSV:
-            return self._copy_csv(job_id, principal, request, window, filename)
-        return self._write_xlsx(job_id, principal, request, window, filename, local_now)
+            link = _copy_csv(ctx, job_id, request, day, filename)
+        else:
+            writer = _xlsx_writer(ctx, request, day, local_now)
+            link = delivery.write_and_store(ctx, job_id, request.export_format, filename, writer)
+    record_export((time.perf_counter() - started) * 1000, link.row_count)
+    return link
 
-    def _copy_csv(
-        self,
-        job_id: uuid.UUID,
-        principal: Principal,
-        request: ExportRequest,
-        window: PendingReviewWindow,
-        filename: str,
-    ) -> ExportLink:
-        """PostgreSQL writes the CSV (COPY), streamed into S3 as it comes: no file, bounded memory."""
-        query = csv_query(principal, request.filters, window, request.include_student, request.row_range)
-        with (
-            self.session_scope() as session,
-            self.storage.streamed_upload(ExportFormat.CSV, filename) as upload,
-        ):
-            row_count = copy_csv(session, query, request.delimiter, upload)
-        return delivery.record_stored(
-            self.session_scope,
-            self.storage,
-            self.clock,
-            job_id,
-            upload.key,
-            ExportFormat.CSV,
-            filename,
-            row_count,
-            upload.size_bytes,
-        )
 
-    def _write_xlsx(
-        self,
-        job_id: uuid.UUID,
-        principal: Principal,
-        request: ExportRequest,
-        window: PendingReviewWindow,
-        filename: str,
-        local_now: datetime,
-    ) -> ExportLink:
-        formatter = RowFormatter(window.timezone, request.include_student)
-        info = SummaryInfo(
-            filters=describe_filters(request.filters),
-            exported_at=f"{local_now:%d/%m/%Y %H:%M} ({window.timezone})",
-        )
-        with tempfile.TemporaryDirectory(prefix="export-") as directory:
-            path = Path(directory) / filename
-            with self.session_scope() as session:
-                source = PendingRows(session, principal, request.filters, window, request.row_range)
-                tally = write_xlsx(source.rows(request.include_student), path, formatter, info)
-            return delivery.store_and_record(
-                self.session_scope,
-                self.storage,
-                self.clock,
-                job_id,
-                path,
-                request.export_format,
-                filename,
-                tally.total,
-            )
+def _copy_csv(
+    ctx: Context, job_id: uuid.UUID, request: ExportRequest, day: LocalDay, filename: str
+) -> ExportLink:
+    """PostgreSQL writes the CSV (COPY), streamed into S3 as it comes: no file, bounded memory."""
+    query = csv_query(ctx.caller, request.filters, day, request.include_student, request.row_range)
+    with ctx.uow() as session, ctx.storage.streamed_upload(ExportFormat.CSV, filename) as upload:
+        row_count = copy_csv(session, query, request.delimiter, upload)
+    return delivery.record_stored(
+        ctx, job_id, upload.key, ExportFormat.CSV, filename, row_count, upload.size_bytes
+    )
 
-    def job_status(self, principal: Principal, job_id: uuid.UUID) -> ExportJobStatus:
-        with self.session_scope() as session:
-            job = audit.requester_job(session, job_id, principal.user_id, principal.organization_id)
-            if job is None:
-                raise NotFound("export job")
-            now = self.clock.now()
-            unfinished = job.status in (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
-            if unfinished and now - job.created_at > STALE_JOB_AFTER:
-                audit.mark_failed(session, job.id, "the export worker did not finish", now)
-                session.refresh(job)
-        status = ExportJobStatus(
-            job_id=job.id,
-            status=ExportStatus(job.status),
-            format=ExportFormat(job.format),
-            created_at=job.created_at,
-            completed_at=job.completed_at,
+
+def _xlsx_writer(
+    ctx: Context, request: ExportRequest, day: LocalDay, local_now: datetime
+) -> delivery.FileWriter:
+    formatter = RowFormatter(day.timezone, request.include_student)
+    info = SummaryInfo(
+        filters=describe_filters(request.filters),
+        exported_at=f"{local_now:%d/%m/%Y %H:%M} ({day.timezone})",
+    )
+
+    def write(path: Path) -> int:
+        with ctx.uow() as session:
+            source = PendingRows(session, ctx.caller, request.filters, day, request.row_range)
+            return write_xlsx(source.rows(request.include_student), path, formatter, info).total
+
+    return write
+
+
+def job_status(ctx: Context, job_id: uuid.UUID) -> ExportJobStatus:
+    principal = ctx.caller
+    with ctx.uow() as session:
+        job = repository.requester_job(session, job_id, principal.user_id, principal.organization_id)
+        if job is None:
+            raise NotFound("export job")
+        now = ctx.clock.now()
+        unfinished = job.status in (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
+        if unfinished and now - job.created_at > STALE_JOB_AFTER:
+            repository.mark_failed(session, job.id, "the export worker did not finish", now)
+            session.refresh(job)
+    status = ExportJobStatus(
+        job_id=job.id,
+        status=ExportStatus(job.status),
+        format=ExportFormat(job.format),
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+    )
+    if status.status is ExportStatus.FAILED:
+        return status.model_copy(update={"error": job.error})
+    if status.status is ExportStatus.SUCCEEDED and job.s3_key and job.filename:
+        link = ctx.storage.link(job.s3_key, ctx.clock.now())
+        stored = ExportLink(
+            download_url=link.url,
+            expires_at=link.expires_at,
+            filename=job.filename,
+            content_type=CONTENT_TYPES[status.format],
+            row_count=job.row_count or 0,
+            size_bytes=job.size_bytes or 0,
         )
-        if status.status is ExportStatus.FAILED:
-            return status.model_copy(update={"error": job.error})
-        if status.status is ExportStatus.SUCCEEDED and job.s3_key and job.filename:
-            link = self.storage.link(job.s3_key, self.clock.now())
-            stored = ExportLink(
-                download_url=link.url,
-                expires_at=link.expires_at,
-                filename=job.filename,
-                content_type=CONTENT_TYPES[status.format],
-                row_count=job.row_count or 0,
-                size_bytes=job.size_bytes or 0,
-            )
-            return status.model_copy(update=stored.model_dump())
-        return status
+        return status.model_copy(update=stored.model_dump())
+    return status

@@ -20,12 +20,9 @@ from eduautismo.db.models import InterventionPlan, Student, User
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, ExportRow
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import (
-    PendingReviewFilters,
-    PendingReviewWindow,
-    count_pending_review,
-    pending_review_query,
-)
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.repository import count_pending_review, pending_review_query
+from eduautismo.plans.schemas import PendingReviewFilters
 
 # Rows fetched per round trip from the server-side cursor.
 EXPORT_BATCH_SIZE = 5_000
@@ -69,7 +66,7 @@ class RowRange:
 def export_statement(
     principal: Principal,
     filters: PendingReviewFilters,
-    window: PendingReviewWindow,
+    window: LocalDay,
     include_student: bool,
     row_range: RowRange = RowRange(),
 ) -> Select[Any]:
@@ -91,7 +88,7 @@ class PendingRows:
         session: Session,
         principal: Principal,
         filters: PendingReviewFilters,
-        window: PendingReviewWindow,
+        window: LocalDay,
         row_range: RowRange = RowRange(),
     ) -> None:
         self.session = session

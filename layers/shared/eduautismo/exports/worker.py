@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from eduautismo.clock import Clock, SystemClock
-from eduautismo.db.engine import session_scope
+from eduautismo.clock import Clock
+from eduautismo.context import build_context
 from eduautismo.domain import ExportStatus
-from eduautismo.exports.service import ExportService
-from eduautismo.exports.storage import get_export_storage
+from eduautismo.exports import service
 
 
 class ExportJobFailed(RuntimeError):
@@ -19,7 +18,8 @@ class ExportJobFailed(RuntimeError):
 
 def handle_worker_event(event: dict[str, Any], clock: Clock | None = None) -> dict[str, str]:
     job_id = uuid.UUID(str(event["job_id"]))
-    status = ExportService(session_scope, get_export_storage(), clock or SystemClock()).run_job(job_id)
+    # No caller: the job records who asked, and the worker acts with that requester's scope.
+    status = service.run_job(build_context(clock=clock), job_id)
     if status is ExportStatus.FAILED:
         raise ExportJobFailed(f"export job {job_id} failed")
     return {"job_id": str(job_id), "status": status.value if status else "skipped"}

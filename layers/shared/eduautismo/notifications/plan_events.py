@@ -9,30 +9,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eduautismo.clock import Clock, SystemClock
-from eduautismo.db.models import InterventionPlan, User
-from eduautismo.domain import Priority, Role
+from eduautismo.clock import Clock
+from eduautismo.db.models import InterventionPlan
+from eduautismo.domain import Priority
 from eduautismo.identity.principal import Principal
 from eduautismo.notifications.service import NotificationService
+from eduautismo.organizations import repository as organizations_repository
 
 
-def _service(session: Session, clock: Clock | None) -> NotificationService:
+def _service(session: Session, clock: Clock) -> NotificationService:
     # The write's server-side timestamps (updated_at) key the notifications: make sure they exist.
     session.flush()
-    return NotificationService(session, clock or SystemClock())
-
-
-def _coordinators(session: Session, organization_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        session.scalars(
-            select(User.id)
-            .where(User.organization_id == organization_id, User.role == Role.COORDINATOR.value)
-            .order_by(User.id)
-        )
-    )
+    return NotificationService(session, clock)
 
 
 # One plan write's notifications, as (recipient, what to send).
@@ -40,7 +30,10 @@ Sends = list[tuple[uuid.UUID, Callable[[uuid.UUID, InterventionPlan], object]]]
 
 
 def _high_priority_sends(service: NotificationService, plan: InterventionPlan, actor: Principal) -> Sends:
-    recipients = {plan.professional_id, *_coordinators(service.session, plan.organization_id)}
+    recipients = {
+        plan.professional_id,
+        *organizations_repository.coordinators(service.session, plan.organization_id),
+    }
     return [(user_id, service.notify_high_priority) for user_id in recipients - {actor.user_id}]
 
 
@@ -51,9 +44,7 @@ def _send(plan: InterventionPlan, sends: Sends) -> None:
         send(user_id, plan)
 
 
-def plan_created(
-    session: Session, plan: InterventionPlan, actor: Principal, clock: Clock | None = None
-) -> None:
+def plan_created(session: Session, clock: Clock, plan: InterventionPlan, actor: Principal) -> None:
     """`plan_created` to the responsible professional (if someone else acted); `high_priority` when high."""
     service = _service(session, clock)
     sends: Sends = []
@@ -65,11 +56,7 @@ def plan_created(
 
 
 def plan_updated(
-    session: Session,
-    plan: InterventionPlan,
-    actor: Principal,
-    previous_priority: str,
-    clock: Clock | None = None,
+    session: Session, clock: Clock, plan: InterventionPlan, actor: Principal, previous_priority: str
 ) -> None:
     """`plan_updated` to the responsible professional (if someone else acted); `high_priority` when the
     priority changed to high."""
@@ -82,9 +69,7 @@ def plan_updated(
     _send(plan, sends)
 
 
-def plan_reviewed(
-    session: Session, plan: InterventionPlan, reviewer: Principal, clock: Clock | None = None
-) -> None:
+def plan_reviewed(session: Session, clock: Clock, plan: InterventionPlan, reviewer: Principal) -> None:
     """`plan_reviewed` to the plan's creator when someone else reviewed."""
     if plan.created_by_id != reviewer.user_id:
         _service(session, clock).notify_plan_reviewed(plan.created_by_id, plan)

@@ -1,10 +1,10 @@
-"""The queries of a user's inbox. Every statement is bounded to the caller's own, unexpired rows."""
+"""Every query of the notifications feature. Every inbox statement is bounded to the caller's own,
+unexpired rows."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,27 +14,18 @@ from sqlalchemy.orm import Session
 
 from eduautismo.db.models import Notification, NotificationInbox
 from eduautismo.domain import NotificationPriority, NotificationType
+from eduautismo.notifications.schemas import BulkAction, InboxFilters
 
 NEWEST_FIRST = (Notification.created_at.desc(), Notification.id.desc())
 
 
-@dataclass(frozen=True)
-class InboxFilters:
-    """What a list shows; ``archived`` picks the archive instead of the inbox."""
-
-    unread_only: bool = False
-    unseen_only: bool = False
-    archived: bool = False
-    priority: NotificationPriority | None = None
-    type: NotificationType | None = None
-
-    def condition(self) -> ColumnElement[bool]:
-        conditions = [in_archive(self.archived), *kind_conditions(self.type, self.priority)]
-        if self.unread_only:
-            conditions.append(Notification.is_read.is_(False))
-        if self.unseen_only:
-            conditions.append(unseen())
-        return and_(*conditions)
+def inbox_condition(filters: InboxFilters) -> ColumnElement[bool]:
+    conditions = [in_archive(filters.archived), *kind_conditions(filters.type, filters.priority)]
+    if filters.unread_only:
+        conditions.append(Notification.is_read.is_(False))
+    if filters.unseen_only:
+        conditions.append(unseen())
+    return and_(*conditions)
 
 
 def kind_conditions(
@@ -133,14 +124,14 @@ def page(
     mine = visible(user_id, now)
     total, unread = session.execute(
         select(
-            func.count().filter(filters.condition()),
+            func.count().filter(inbox_condition(filters)),
             func.count().filter(Notification.is_read.is_(False), in_archive(False)),
         ).where(mine)
     ).one()
     items = list(
         session.scalars(
             select(Notification)
-            .where(mine, filters.condition())
+            .where(mine, inbox_condition(filters))
             .order_by(*NEWEST_FIRST)
             .offset(skip)
             .limit(limit)
@@ -218,3 +209,60 @@ def delete_where(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for DELETE
+
+
+# ---- inbox actions ----
+
+
+def transition(action: BulkAction, now: datetime) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+    """What ``action`` sets, and which rows it would change (the others are left alone and not counted)."""
+    column = Notification
+    transitions: dict[BulkAction, tuple[list[ColumnElement[bool]], dict[str, Any]]] = {
+        BulkAction.READ: (
+            [column.is_read.is_(False)],
+            {
+                "is_read": True,
+                "read_at": func.coalesce(column.read_at, now),
+                "seen_at": func.coalesce(column.seen_at, now),
+            },
+        ),
+        BulkAction.UNREAD: ([column.is_read.is_(True)], {"is_read": False, "read_at": None}),
+        BulkAction.SEEN: ([unseen()], {"seen_at": now}),
+        BulkAction.ARCHIVE: (
+            [column.archived_at.is_(None)],
+            {"archived_at": func.coalesce(column.archived_at, now)},
+        ),
+        BulkAction.UNARCHIVE: ([column.archived_at.is_not(None)], {"archived_at": None}),
+        BulkAction.DELETE: ([], {}),
+    }
+    return transitions[action]
+
+
+def mark_all(
+    session: Session,
+    user_id: uuid.UUID,
+    call_started_at: datetime,
+    action: BulkAction,
+    notification_type: NotificationType | None,
+    priority: NotificationPriority | None,
+) -> int:
+    """``action`` over the inbox rows of that kind that existed when the call began; how many changed."""
+    pending, values = transition(action, call_started_at)
+    conditions = [
+        *pending,
+        in_archive(False),
+        Notification.created_at <= call_started_at,
+        *kind_conditions(notification_type, priority),
+    ]
+    return update_where(session, user_id, call_started_at, conditions, values)
+
+
+def act_on_ids(
+    session: Session, user_id: uuid.UUID, now: datetime, action: BulkAction, ids: Collection[uuid.UUID]
+) -> int:
+    """``action`` on those of ``ids`` that are the user's visible rows and that it changes."""
+    pending, values = transition(action, now)
+    conditions = [Notification.id.in_(set(ids)), *pending]
+    if action is BulkAction.DELETE:
+        return delete_where(session, user_id, now, conditions)
+    return update_where(session, user_id, now, conditions, values)

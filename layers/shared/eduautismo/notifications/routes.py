@@ -1,5 +1,8 @@
-"""HTTP routes of the notifications function (seed §2.4 shapes, DESIGN §6 inbox). Every route acts on the
-caller's own rows; every answer is ``Cache-Control: no-store``."""
+"""HTTP routes of the notifications function: translate requests into service calls, nothing more. Every
+route acts on the caller's own rows; every answer is ``Cache-Control: no-store``.
+
+Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
+type hints on every request, see ``eduautismo.api.dependencies``."""
 
 import uuid
 from typing import Annotated, Any
@@ -8,15 +11,24 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import empty_response, responses
-from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
-from eduautismo.domain import MAX_PAGE_OFFSET, NotificationPriority, NotificationType
+from eduautismo.api.contract import (
+    DEFAULT_PAGE_LIMIT,
+    PageLimit,
+    PageQuery,
+    PageSkip,
+    empty_response,
+    responses,
+)
+from eduautismo.api.dependencies import Ctx
+from eduautismo.domain import NotificationPriority, NotificationType
 from eduautismo.notifications import service
-from eduautismo.notifications.repository import InboxFilters
 from eduautismo.notifications.schemas import (
     BulkAction,
     BulkRequest,
     BulkResult,
+    InboxFilters,
+    InboxQuery,
+    MarkAllRequest,
     MarkAllResult,
     NotificationOut,
     NotificationPage,
@@ -28,8 +40,6 @@ from eduautismo.notifications.schemas import (
 router = APIGatewayHttpRouter()
 TAGS = ["notifications"]
 
-Skip = Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET, description="Offset of the page")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1-200)")]
 TypeFilter = Annotated[NotificationType | None, Query(description="Only this type")]
 PriorityFilter = Annotated[NotificationPriority | None, Query(description="Only this priority")]
 IfNoneMatch = Annotated[
@@ -76,24 +86,19 @@ def _tagged(result: service.Conditional[Any]) -> Response[Any]:
     tags=TAGS,
 )
 def list_notifications(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
+    ctx: Ctx,
     unread_only: Annotated[bool, Query(description="Only unread")] = False,
     unseen_only: Annotated[bool, Query(description="Only never seen")] = False,
     archived: Annotated[bool, Query(description="The archive instead of the inbox")] = False,
     priority: PriorityFilter = None,
     type: TypeFilter = None,
-    skip: Skip = 0,
-    limit: Limit = 50,
+    skip: PageSkip = 0,
+    limit: PageLimit = DEFAULT_PAGE_LIMIT,
     if_none_match: IfNoneMatch = None,
 ) -> Response[NotificationPage]:
     filters = InboxFilters(unread_only, unseen_only, archived, priority, type)
-    with sessions() as session:
-        result = service.list_page(
-            session, principal.user_id, clock.now(), filters, skip, limit, _known_etags(if_none_match)
-        )
-    return _tagged(result)
+    query = InboxQuery(filters, PageQuery(skip, limit), _known_etags(if_none_match))
+    return _tagged(service.list_page(ctx, query))
 
 
 @router.get(
@@ -102,12 +107,8 @@ def list_notifications(
     summary="Unread and unseen counts (ETag / If-None-Match: poll it for free)",
     tags=TAGS,
 )
-def unread_count(
-    principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions, if_none_match: IfNoneMatch = None
-) -> Response[UnreadCount]:
-    with sessions() as session:
-        result = service.unread_count(session, principal.user_id, clock.now(), _known_etags(if_none_match))
-    return _tagged(result)
+def unread_count(ctx: Ctx, if_none_match: IfNoneMatch = None) -> Response[UnreadCount]:
+    return _tagged(service.unread_count(ctx, _known_etags(if_none_match)))
 
 
 @router.get(
@@ -116,11 +117,8 @@ def unread_count(
     summary="Counts by type and priority (archived excluded)",
     tags=TAGS,
 )
-def notification_stats(
-    principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
-) -> NotificationStats:
-    with sessions() as session:
-        return service.stats(session, principal.user_id, clock.now())
+def notification_stats(ctx: Ctx) -> NotificationStats:
+    return service.stats(ctx)
 
 
 def _register_mark_all(action: BulkAction) -> None:
@@ -134,16 +132,8 @@ def _register_mark_all(action: BulkAction) -> None:
         "the call began",
         tags=TAGS,
     )
-    def mark_all(
-        principal: CurrentPrincipal,
-        clock: CurrentClock,
-        sessions: Sessions,
-        type: TypeFilter = None,
-        priority: PriorityFilter = None,
-    ) -> MarkAllResult:
-        call_started_at = clock.now()
-        with sessions() as session:
-            return service.mark_all(session, principal.user_id, call_started_at, action, type, priority)
+    def mark_all(ctx: Ctx, type: TypeFilter = None, priority: PriorityFilter = None) -> MarkAllResult:
+        return service.mark_all(ctx, MarkAllRequest(action, type, priority))
 
 
 for _action in (BulkAction.READ, BulkAction.SEEN):
@@ -156,11 +146,8 @@ for _action in (BulkAction.READ, BulkAction.SEEN):
     summary="One action on up to 200 of the caller's notifications; other ids are ignored",
     tags=TAGS,
 )
-def bulk_action(
-    body: BulkRequest, principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
-) -> BulkResult:
-    with sessions() as session:
-        return service.bulk(session, principal.user_id, clock.now(), body)
+def bulk_action(body: BulkRequest, ctx: Ctx) -> BulkResult:
+    return service.bulk(ctx, body)
 
 
 @router.patch(
@@ -169,15 +156,8 @@ def bulk_action(
     summary="Mark one notification read/unread and/or archived/unarchived",
     tags=TAGS,
 )
-def update_notification(
-    notification_id: uuid.UUID,
-    body: NotificationUpdate,
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-) -> NotificationOut:
-    with sessions() as session:
-        return service.update_notification(session, principal.user_id, notification_id, clock.now(), body)
+def update_notification(notification_id: uuid.UUID, body: NotificationUpdate, ctx: Ctx) -> NotificationOut:
+    return service.update_notification(ctx, notification_id, body)
 
 
 @router.delete(
@@ -187,9 +167,6 @@ def update_notification(
     summary="Delete one notification",
     tags=TAGS,
 )
-def delete_notification(
-    notification_id: uuid.UUID, principal: CurrentPrincipal, clock: CurrentClock, sessions: Sessions
-) -> Response[None]:
-    with sessions() as session:
-        service.delete_notification(session, principal.user_id, notification_id, clock.now())
+def delete_notification(notification_id: uuid.UUID, ctx: Ctx) -> Response[None]:
+    service.delete_notification(ctx, notification_id)
     return Response(204, content_types.APPLICATION_JSON, None)

@@ -1,15 +1,17 @@
-"""Request and response models of the notifications API (seed §2.4 shapes, DESIGN §6 inbox states)."""
+"""Request and response models of the notifications API (the inbox states: see ``service``)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictBool
 
-from eduautismo.api.contract import Page, PartialUpdate
+from eduautismo.api.contract import Page, PageQuery, PartialUpdate
 from eduautismo.api.model import ApiModel
 from eduautismo.db.models import Notification
 from eduautismo.domain import NotificationPriority, NotificationType
@@ -110,3 +112,32 @@ class BulkRequest(ApiModel):
 
     ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BULK_IDS)]
     action: BulkAction
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What a list shows; ``archived`` picks the archive instead of the inbox."""
+
+    unread_only: bool = False
+    unseen_only: bool = False
+    archived: bool = False
+    priority: NotificationPriority | None = None
+    type: NotificationType | None = None
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """GET /notifications: filters, page, and the ETags of the copies the caller holds."""
+
+    filters: InboxFilters = field(default_factory=InboxFilters)
+    page: PageQuery = field(default_factory=PageQuery)
+    known_etags: Collection[str] = ()
+
+
+@dataclass(frozen=True)
+class MarkAllRequest:
+    """POST /notifications/mark-all-read|seen: the action, and the kind of rows it covers."""
+
+    action: BulkAction
+    type: NotificationType | None = None
+    priority: NotificationPriority | None = None

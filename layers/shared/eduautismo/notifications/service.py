@@ -1,5 +1,6 @@
-"""The notifications use cases (DESIGN §6, seed §2): `NotificationService` creates notifications
-idempotently (plan events, tests); the functions below serve a user's inbox.
+"""The notifications use cases: ``NotificationService`` creates notifications idempotently inside the
+caller's unit of work (plan events, the daily job); the functions below serve a user's inbox, each
+``verb(ctx, request)`` in its own unit of work (docs/ARCHITECTURE.md).
 
 Inbox states (as Knock and Novu): a notification arrives unseen and unread; ``seen`` stamps ``seen_at``;
 ``read`` stamps ``read_at`` and implies seen; ``unread`` clears the read state but not the seen one;
@@ -21,19 +22,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import Clock
+from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, Notification
 from eduautismo.domain import NotificationPriority, NotificationType, Priority
 from eduautismo.errors import NotFound
 from eduautismo.notifications import repository, texts
-from eduautismo.notifications.repository import InboxFilters
 from eduautismo.notifications.schemas import (
     BulkAction,
     BulkRequest,
     BulkResult,
+    InboxFilters,
+    InboxQuery,
+    MarkAllRequest,
     MarkAllResult,
     NotificationOut,
     NotificationPage,
@@ -45,11 +48,11 @@ from eduautismo.observability import NOTIFICATION_CREATION_TIME, timed_metric
 
 BodyT = TypeVar("BodyT")
 
-# DESIGN §6: an overdue review is urgent from this many days late (or when the plan is high priority).
+# An overdue review is urgent from this many days late (or when the plan is high priority).
 OVERDUE_URGENT_AFTER_DAYS = 7
 
 
-# Seed §2.2: the fixed priority and the text of each notification a plan write causes.
+# The fixed priority and the text of each notification a plan write causes.
 _PLAN_EVENTS: dict[NotificationType, tuple[NotificationPriority, texts.Template]] = {
     NotificationType.PLAN_CREATED: (NotificationPriority.MEDIUM, texts.PLAN_CREATED),
     NotificationType.PLAN_UPDATED: (NotificationPriority.LOW, texts.PLAN_UPDATED),
@@ -246,42 +249,39 @@ def _list_view(filters: InboxFilters, limit: int) -> str:
     )
 
 
-def list_page(
-    session: Session,
-    user_id: uuid.UUID,
-    now: datetime,
-    filters: InboxFilters,
-    skip: int,
-    limit: int,
-    known_etags: Collection[str] = (),
-) -> Conditional[NotificationPage]:
+def list_page(ctx: Context, query: InboxQuery) -> Conditional[NotificationPage]:
     """A page of the inbox (or archive) newest first; the first page is tagged. The version is read
     before the rows, so a tag never claims rows newer than the body it comes with."""
-    etag = inbox_etag(session, user_id, now, _list_view(filters, limit)) if skip == 0 else None
-    if etag is not None and _is_current(etag, known_etags):
-        return Conditional(etag, None)
-    items, total, unread = repository.page(session, user_id, filters, now, skip, limit)
-    body = NotificationPage.of(
-        [NotificationOut.of(item) for item in items], total, skip, limit, unread_count=unread
-    )
+    user_id, now, page = ctx.caller.user_id, ctx.clock.now(), query.page
+    with ctx.uow() as session:
+        first = page.skip == 0
+        etag = inbox_etag(session, user_id, now, _list_view(query.filters, page.limit)) if first else None
+        if etag is not None and _is_current(etag, query.known_etags):
+            return Conditional(etag, None)
+        items, total, unread = repository.page(session, user_id, query.filters, now, page.skip, page.limit)
+        body = NotificationPage.of(
+            [NotificationOut.of(item) for item in items], total, page.skip, page.limit, unread_count=unread
+        )
     return Conditional(etag, body)
 
 
-def unread_count(
-    session: Session, user_id: uuid.UUID, now: datetime, known_etags: Collection[str] = ()
-) -> Conditional[UnreadCount]:
-    etag = inbox_etag(session, user_id, now, "unread-count")
-    if _is_current(etag, known_etags):
-        return Conditional(etag, None)
-    unread, unseen = repository.badge_counts(session, user_id, now)
+def unread_count(ctx: Context, known_etags: Collection[str] = ()) -> Conditional[UnreadCount]:
+    user_id, now = ctx.caller.user_id, ctx.clock.now()
+    with ctx.uow() as session:
+        etag = inbox_etag(session, user_id, now, "unread-count")
+        if _is_current(etag, known_etags):
+            return Conditional(etag, None)
+        unread, unseen = repository.badge_counts(session, user_id, now)
     return Conditional(etag, UnreadCount(unread_count=unread, unseen_count=unseen))
 
 
-def stats(session: Session, user_id: uuid.UUID, now: datetime) -> NotificationStats:
+def stats(ctx: Context) -> NotificationStats:
     by_type: Counter[str] = Counter()
     by_priority: Counter[str] = Counter()
     unread = 0
-    for notification_type, priority, is_read, count in repository.counts_by_kind(session, user_id, now):
+    with ctx.uow() as session:
+        counts = repository.counts_by_kind(session, ctx.caller.user_id, ctx.clock.now())
+    for notification_type, priority, is_read, count in counts:
         by_type[notification_type] += count
         by_priority[priority] += count
         unread += 0 if is_read else count
@@ -294,84 +294,54 @@ def stats(session: Session, user_id: uuid.UUID, now: datetime) -> NotificationSt
     )
 
 
-def _transition(action: BulkAction, now: datetime) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
-    """What ``action`` sets, and which rows it would change (the others are left alone and not counted)."""
-    column = Notification
-    transitions: dict[BulkAction, tuple[list[ColumnElement[bool]], dict[str, Any]]] = {
-        BulkAction.READ: (
-            [column.is_read.is_(False)],
-            {
-                "is_read": True,
-                "read_at": func.coalesce(column.read_at, now),
-                "seen_at": func.coalesce(column.seen_at, now),
-            },
-        ),
-        BulkAction.UNREAD: ([column.is_read.is_(True)], {"is_read": False, "read_at": None}),
-        BulkAction.SEEN: ([repository.unseen()], {"seen_at": now}),
-        BulkAction.ARCHIVE: (
-            [column.archived_at.is_(None)],
-            {"archived_at": func.coalesce(column.archived_at, now)},
-        ),
-        BulkAction.UNARCHIVE: ([column.archived_at.is_not(None)], {"archived_at": None}),
-        BulkAction.DELETE: ([], {}),
-    }
-    return transitions[action]
-
-
 def _patch_values(body: NotificationUpdate, now: datetime) -> Mapping[str, Any]:
     values: dict[str, Any] = {}
     if body.is_read is not None:
-        values.update(_transition(BulkAction.READ if body.is_read else BulkAction.UNREAD, now)[1])
+        values.update(repository.transition(BulkAction.READ if body.is_read else BulkAction.UNREAD, now)[1])
     if body.is_archived is not None:
-        values.update(_transition(BulkAction.ARCHIVE if body.is_archived else BulkAction.UNARCHIVE, now)[1])
+        archive = BulkAction.ARCHIVE if body.is_archived else BulkAction.UNARCHIVE
+        values.update(repository.transition(archive, now)[1])
     return values
 
 
 def update_notification(
-    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime, body: NotificationUpdate
+    ctx: Context, notification_id: uuid.UUID, body: NotificationUpdate
 ) -> NotificationOut:
-    updated = repository.update_one(session, user_id, notification_id, now, _patch_values(body, now))
-    if updated is None:
-        raise NotFound("notification")
-    return NotificationOut.of(updated)
+    now = ctx.clock.now()
+    with ctx.uow() as session:
+        values = _patch_values(body, now)
+        updated = repository.update_one(session, ctx.caller.user_id, notification_id, now, values)
+        if updated is None:
+            raise NotFound("notification")
+        return NotificationOut.of(updated)
 
 
-def delete_notification(
-    session: Session, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime
-) -> None:
-    if not repository.delete_one(session, user_id, notification_id, now):
-        raise NotFound("notification")
+def delete_notification(ctx: Context, notification_id: uuid.UUID) -> None:
+    with ctx.uow() as session:
+        if not repository.delete_one(session, ctx.caller.user_id, notification_id, ctx.clock.now()):
+            raise NotFound("notification")
 
 
-def mark_all(
-    session: Session,
-    user_id: uuid.UUID,
-    call_started_at: datetime,
-    action: BulkAction,
-    notification_type: NotificationType | None = None,
-    priority: NotificationPriority | None = None,
-) -> MarkAllResult:
+def mark_all(ctx: Context, request: MarkAllRequest) -> MarkAllResult:
     """``read`` or ``seen`` over the inbox rows matching the filters that existed when the call began:
     rows created later (or not yet committed) are left as they are."""
-    pending, values = _transition(action, call_started_at)
-    conditions = [
-        *pending,
-        repository.in_archive(False),
-        Notification.created_at <= call_started_at,
-        *repository.kind_conditions(notification_type, priority),
-    ]
-    updated = repository.update_where(session, user_id, call_started_at, conditions, values)
-    return MarkAllResult(updated_count=updated, message=f"{updated} notifications marked as {action.value}")
+    call_started_at = ctx.clock.now()
+    with ctx.uow() as session:
+        updated = repository.mark_all(
+            session, ctx.caller.user_id, call_started_at, request.action, request.type, request.priority
+        )
+    message = f"{updated} notifications marked as {request.action.value}"
+    return MarkAllResult(updated_count=updated, message=message)
 
 
-def bulk(session: Session, user_id: uuid.UUID, now: datetime, request: BulkRequest) -> BulkResult:
+def bulk(ctx: Context, request: BulkRequest) -> BulkResult:
     """``action`` on those of ``ids`` that are the caller's visible rows and that it changes; other ids
     (someone else's, expired, unknown) are neither touched nor counted."""
-    pending, values = _transition(request.action, now)
-    conditions = [Notification.id.in_(set(request.ids)), *pending]
-    if request.action is BulkAction.DELETE:
-        return BulkResult(updated_count=repository.delete_where(session, user_id, now, conditions))
-    return BulkResult(updated_count=repository.update_where(session, user_id, now, conditions, values))
+    with ctx.uow() as session:
+        updated = repository.act_on_ids(
+            session, ctx.caller.user_id, ctx.clock.now(), request.action, request.ids
+        )
+    return BulkResult(updated_count=updated)
 
 
 def _instant_key(instant: datetime | date | None) -> str:

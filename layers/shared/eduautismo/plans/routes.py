@@ -18,11 +18,13 @@ from eduautismo.api.contract import (
     json_response,
     responses,
 )
-from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import Priority, ReviewFrequency
 from eduautismo.plans import service
-from eduautismo.plans.pending_review import PageRequest, PendingReviewFilters
 from eduautismo.plans.schemas import (
+    PageRequest,
+    PendingReviewFilters,
+    PendingReviewQuery,
     PlanCreate,
     PlanOut,
     PlanPage,
@@ -41,10 +43,8 @@ router = APIGatewayHttpRouter()
     summary="Create an intervention plan",
     tags=["plans"],
 )
-def create_plan(
-    body: PlanCreate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
-) -> PlanOut:
-    return service.create_plan(principal, body, sessions=sessions, cache=cache, clock=clock)
+def create_plan(body: PlanCreate, ctx: Ctx) -> PlanOut:
+    return service.create_plan(ctx, body)
 
 
 @router.get(
@@ -56,10 +56,7 @@ def create_plan(
     tags=["plans"],
 )
 def list_pending_review(
-    principal: CurrentPrincipal,
-    sessions: Sessions,
-    cache: Cache,
-    clock: CurrentClock,
+    ctx: Ctx,
     priority: Annotated[Priority | None, Query(description="Only plans of this priority")] = None,
     professional_id: Annotated[
         uuid.UUID | None, Query(description="Only this professional's plans (a professional: themselves)")
@@ -87,15 +84,8 @@ def list_pending_review(
         date_to=date_to,
         overdue_only=overdue_only,
     )
-    page, status = service.pending_review(
-        principal,
-        filters,
-        PageRequest(skip, limit, include_student),
-        use_cache=use_cache,
-        sessions=sessions,
-        cache=cache,
-        clock=clock,
-    )
+    query = PendingReviewQuery(filters, PageRequest(skip, limit, include_student), use_cache)
+    page, status = service.pending_review(ctx, query)
     return Response(200, content_types.APPLICATION_JSON, page, headers={"X-Cache": status.value})
 
 
@@ -106,10 +96,8 @@ def list_pending_review(
     summary="One intervention plan",
     tags=["plans"],
 )
-def get_plan(
-    plan_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, clock: CurrentClock
-) -> PlanOut:
-    return service.get_plan(principal, plan_id, sessions=sessions, clock=clock)
+def get_plan(plan_id: uuid.UUID, ctx: Ctx) -> PlanOut:
+    return service.get_plan(ctx, plan_id)
 
 
 @router.patch(
@@ -119,15 +107,8 @@ def get_plan(
     summary="Change an intervention plan (answers the whole plan)",
     tags=["plans"],
 )
-def update_plan(
-    plan_id: uuid.UUID,
-    body: PlanUpdate,
-    principal: CurrentPrincipal,
-    sessions: Sessions,
-    cache: Cache,
-    clock: CurrentClock,
-) -> PlanOut:
-    return service.update_plan(principal, plan_id, body, sessions=sessions, cache=cache, clock=clock)
+def update_plan(plan_id: uuid.UUID, body: PlanUpdate, ctx: Ctx) -> PlanOut:
+    return service.update_plan(ctx, plan_id, body)
 
 
 @router.post(
@@ -138,13 +119,6 @@ def update_plan(
     tags=["plans"],
 )
 def review_plan(
-    plan_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    sessions: Sessions,
-    cache: Cache,
-    clock: CurrentClock,
-    body: Annotated[ReviewCreate | None, Body()] = None,
+    plan_id: uuid.UUID, ctx: Ctx, body: Annotated[ReviewCreate | None, Body()] = None
 ) -> ReviewOut:
-    return service.review_plan(
-        principal, plan_id, body or ReviewCreate(), sessions=sessions, cache=cache, clock=clock
-    )
+    return service.review_plan(ctx, plan_id, body or ReviewCreate())

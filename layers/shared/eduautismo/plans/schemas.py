@@ -1,5 +1,8 @@
 """Request and response models of the intervention plans API.
 
+The pending-review list's filters (``PendingReviewFilters``) are shared with the exports feature, so that
+a CSV/XLSX export lists exactly the plans the pending-review page lists for the same caller and filters.
+
 Request models forbid unknown fields: a body that tries to set ``organization_id``, ``created_by_id``,
 ``next_review_due`` or ``last_reviewed_at`` is refused (422), never silently applied or ignored. Dates are
 ``BoundedDate``: the latest start date plus the longest interval (a quarter) stays far from ``date.max``.
@@ -8,15 +11,18 @@ Request models forbid unknown fields: a body that tries to set ``organization_id
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from eduautismo.api.contract import BoundedDate, Page, PartialUpdate, ShortText
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate, Page, PartialUpdate, ShortText
 from eduautismo.api.model import ApiModel
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
+from eduautismo.errors import Forbidden
+from eduautismo.identity.principal import Principal
 
 Title = ShortText
 Description = Annotated[str, StringConstraints(max_length=10_000)]
@@ -54,6 +60,59 @@ class PlanUpdate(PartialUpdate):
 
 class ReviewCreate(RequestModel):
     notes: Notes | None = None
+
+
+class PendingReviewFilters(ApiModel):
+    """The pending-review list's filters. ``date_from``/``date_to`` bound the plan's creation date
+    (inclusive) in the organization's timezone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    priority: Priority | None = None
+    professional_id: uuid.UUID | None = None
+    student_id: uuid.UUID | None = None
+    review_frequency: ReviewFrequency | None = None
+    date_from: BoundedDate | None = None
+    date_to: BoundedDate | None = None
+    overdue_only: bool = False
+
+    @field_validator("date_to")
+    @classmethod
+    def _not_before_date_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("date_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError("date_to must be on or after date_from")
+        return value
+
+    def cache_fingerprint(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def authorize(self, principal: Principal) -> None:
+        """A professional sees only their own plans: asking for another professional's is 403."""
+        if (
+            not principal.is_coordinator
+            and self.professional_id is not None
+            and self.professional_id != principal.user_id
+        ):
+            raise Forbidden("professionals can only list their own plans")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which slice of the list, and whether each item names its student."""
+
+    skip: int = 0
+    limit: int = DEFAULT_PAGE_LIMIT
+    include_student: bool = False
+
+
+@dataclass(frozen=True)
+class PendingReviewQuery:
+    """GET /intervention-plans/pending-review: the filters, the page, and whether the cache may answer."""
+
+    filters: PendingReviewFilters = field(default_factory=PendingReviewFilters)
+    page: PageRequest = field(default_factory=PageRequest)
+    use_cache: bool = True
 
 
 class StudentRef(ApiModel):

@@ -1,39 +1,35 @@
 """Use cases of the intervention plans API: scope, roles, derived dates, notification hooks, cache.
 
-Each plan use case takes the caller and what they asked for, then its adapters by keyword (``sessions``,
-``cache``, ``clock``), opens its own unit of work and answers a response model. Writes run in one unit of
-work with their notification hooks (nothing lost, nothing half-done); the pending-review cache generation
-is bumped only after that unit of work has committed, so a reader can never cache a page built before
-the write under the new generation.
+Each use case is ``verb(ctx, request) -> response model`` and opens its own unit of work
+(docs/ARCHITECTURE.md). Writes run in one unit of work with their notification hooks (nothing lost,
+nothing half-done); the pending-review cache generation is bumped only after that unit of work has
+committed, so a reader can never cache a page built before the write under the new generation.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from dataclasses import asdict
 from datetime import date
 
 from sqlalchemy.orm import Session
 
-from eduautismo import resettable
 from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitter
-from eduautismo.clock import Clock, local_today
-from eduautismo.db.engine import SessionScope
+from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, PlanReview
-from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, next_review_due
+from eduautismo.domain import ReviewFrequency, next_review_due
 from eduautismo.errors import Forbidden, NotFound
 from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
+from eduautismo.organizations import repository as organizations_repository
+from eduautismo.organizations import service as organizations
+from eduautismo.organizations.schemas import LocalDay
 from eduautismo.plans import repository
-from eduautismo.plans.pending_review import (
+from eduautismo.plans.schemas import (
     PageRequest,
     PendingReviewFilters,
-    PendingReviewWindow,
-    authorize_filters,
-)
-from eduautismo.plans.schemas import (
+    PendingReviewQuery,
     PlanCreate,
     PlanOut,
     PlanPage,
@@ -41,31 +37,9 @@ from eduautismo.plans.schemas import (
     ReviewCreate,
     ReviewOut,
 )
-from eduautismo.settings import get_settings
 from eduautismo.students import repository as students_repository
 
 PENDING_REVIEW_NAMESPACE = "pending-review"
-
-_timezones: resettable.Memo[uuid.UUID, tuple[str, float]] = resettable.Memo(f"{__name__}._timezones")
-
-
-def organization_timezone(session_scope: SessionScope, organization_id: uuid.UUID) -> str:
-    """The organization's timezone, kept in-process for a few minutes so a cache hit needs no query."""
-    now = time.monotonic()
-    known = _timezones.get(organization_id)
-    if known is not None and known[1] > now:
-        return known[0]
-    with session_scope() as session:
-        timezone = repository.organization_timezone(session, organization_id) or DEFAULT_TIMEZONE
-    _timezones.put(organization_id, (timezone, now + get_settings().organization_timezone_ttl_seconds))
-    return timezone
-
-
-def organization_window(
-    session_scope: SessionScope, principal: Principal, clock: Clock
-) -> PendingReviewWindow:
-    timezone = organization_timezone(session_scope, principal.organization_id)
-    return PendingReviewWindow(today=local_today(clock.now(), timezone), timezone=timezone)
 
 
 # ---- plans ----
@@ -79,7 +53,7 @@ def _responsible_professional(
         return principal.user_id
     if not principal.is_coordinator:
         raise Forbidden("only coordinators assign plans to another professional")
-    if not repository.organization_user_exists(session, principal.organization_id, requested):
+    if not organizations_repository.has_user(session, principal.organization_id, requested):
         raise NotFound.referenced_by("professional_id", "user")
     return requested
 
@@ -99,14 +73,13 @@ def _scoped_plan(
     return plan
 
 
-def create_plan(
-    principal: Principal, body: PlanCreate, *, sessions: SessionScope, cache: CacheManager, clock: Clock
-) -> PlanOut:
-    window = organization_window(sessions, principal, clock)
-    with sessions() as session:
+def create_plan(ctx: Context, body: PlanCreate) -> PlanOut:
+    principal = ctx.caller
+    day = organizations.local_day(ctx, principal.organization_id)
+    with ctx.uow() as session:
         professional_id = _responsible_professional(session, principal, body.professional_id)
-        # A professional attaches only students already in their caseload (DESIGN §2); any other id
-        # answers exactly like one that does not exist.
+        # A professional attaches only students already in their caseload; any other id answers exactly
+        # like one that does not exist.
         if students_repository.find_student(session, principal, body.student_id) is None:
             raise NotFound.referenced_by("student_id", "student")
         plan = InterventionPlan(
@@ -119,36 +92,30 @@ def create_plan(
             status=body.status.value,
             priority=body.priority.value,
             review_frequency=body.review_frequency.value,
-            start_date=body.start_date or window.today,
+            start_date=body.start_date or day.today,
         )
-        _refresh_due_date(plan, window.timezone)
+        _refresh_due_date(plan, day.timezone)
         session.add(plan)
         session.flush()
-        plan_events.plan_created(session, plan, principal)
+        plan_events.plan_created(session, ctx.clock, plan, principal)
         session.flush()
         session.refresh(plan)
-        created = PlanOut.build(plan, window.today)
-    invalidate_pending_review(cache, principal.organization_id)
+        created = PlanOut.build(plan, day.today)
+    invalidate_pending_review(ctx.cache, principal.organization_id)
     return created
 
 
-def get_plan(principal: Principal, plan_id: uuid.UUID, *, sessions: SessionScope, clock: Clock) -> PlanOut:
-    window = organization_window(sessions, principal, clock)
-    with sessions() as session:
-        return PlanOut.build(_scoped_plan(session, principal, plan_id, False), window.today)
+def get_plan(ctx: Context, plan_id: uuid.UUID) -> PlanOut:
+    principal = ctx.caller
+    day = organizations.local_day(ctx, principal.organization_id)
+    with ctx.uow() as session:
+        return PlanOut.build(_scoped_plan(session, principal, plan_id, False), day.today)
 
 
-def update_plan(
-    principal: Principal,
-    plan_id: uuid.UUID,
-    body: PlanUpdate,
-    *,
-    sessions: SessionScope,
-    cache: CacheManager,
-    clock: Clock,
-) -> PlanOut:
-    window = organization_window(sessions, principal, clock)
-    with sessions() as session:
+def update_plan(ctx: Context, plan_id: uuid.UUID, body: PlanUpdate) -> PlanOut:
+    principal = ctx.caller
+    day = organizations.local_day(ctx, principal.organization_id)
+    with ctx.uow() as session:
         plan = _scoped_plan(session, principal, plan_id, True)
         changes = body.changes()
         if "professional_id" in changes and changes["professional_id"] != plan.professional_id:
@@ -158,38 +125,31 @@ def update_plan(
         previous_priority = plan.priority
         for name, value in changes.items():
             setattr(plan, name, getattr(value, "value", value))
-        _refresh_due_date(plan, window.timezone)
+        _refresh_due_date(plan, day.timezone)
         session.flush()
-        plan_events.plan_updated(session, plan, principal, previous_priority)
+        plan_events.plan_updated(session, ctx.clock, plan, principal, previous_priority)
         session.flush()
         session.refresh(plan)
-        updated = PlanOut.build(plan, window.today)
-    invalidate_pending_review(cache, principal.organization_id)
+        updated = PlanOut.build(plan, day.today)
+    invalidate_pending_review(ctx.cache, principal.organization_id)
     return updated
 
 
-def review_plan(
-    principal: Principal,
-    plan_id: uuid.UUID,
-    body: ReviewCreate,
-    *,
-    sessions: SessionScope,
-    cache: CacheManager,
-    clock: Clock,
-) -> ReviewOut:
+def review_plan(ctx: Context, plan_id: uuid.UUID, body: ReviewCreate) -> ReviewOut:
     """Record a review now: the plan's next due date counts from the review's local date."""
-    timezone = organization_timezone(sessions, principal.organization_id)
-    reviewed_at = clock.now()
-    with sessions() as session:
+    principal = ctx.caller
+    reviewed_at = ctx.clock.now()
+    day = organizations.local_day(ctx, principal.organization_id, reviewed_at)
+    with ctx.uow() as session:
         plan = _scoped_plan(session, principal, plan_id, True)
         review = PlanReview(
             plan_id=plan.id, reviewer_id=principal.user_id, reviewed_at=reviewed_at, notes=body.notes
         )
         session.add(review)
         plan.last_reviewed_at = reviewed_at
-        _refresh_due_date(plan, timezone)
+        _refresh_due_date(plan, day.timezone)
         session.flush()
-        plan_events.plan_reviewed(session, plan, principal)
+        plan_events.plan_reviewed(session, ctx.clock, plan, principal)
         session.flush()
         session.refresh(plan)
         recorded = ReviewOut(
@@ -198,9 +158,9 @@ def review_plan(
             reviewer_id=review.reviewer_id,
             reviewed_at=review.reviewed_at,
             notes=review.notes,
-            plan=PlanOut.build(plan, local_today(reviewed_at, timezone)),
+            plan=PlanOut.build(plan, day.today),
         )
-    invalidate_pending_review(cache, principal.organization_id)
+    invalidate_pending_review(ctx.cache, principal.organization_id)
     return recorded
 
 
@@ -212,7 +172,8 @@ def pending_review_namespace(organization_id: uuid.UUID) -> str:
 
 
 def invalidate_pending_review(cache: CacheManager, organization_id: uuid.UUID) -> None:
-    """After a committed plan write: every cached page of the organization becomes unreachable (O(1))."""
+    """After a committed write that shows in the list (a plan, a student's name): every cached page of
+    the organization becomes unreachable (O(1))."""
     cache.bump_generation(pending_review_namespace(organization_id))
 
 
@@ -229,46 +190,33 @@ def pending_review_cache_key(
     return f"{pending_review_namespace(principal.organization_id)}:g{generation}:{scope}:{today}:{digest}"
 
 
-def pending_review_page(
-    principal: Principal,
-    filters: PendingReviewFilters,
-    window: PendingReviewWindow,
-    page: PageRequest,
-    *,
-    sessions: SessionScope,
-) -> PlanPage:
-    """One page of the list, read from the database."""
-    with sessions() as session:
-        plans, total = repository.pending_review_page(session, principal, filters, window, page)
-        items = [PlanOut.build(plan, window.today, student_name) for plan, student_name in plans]
-    return PlanPage.of(items, total, page.skip, page.limit)
+def _pending_review_page(
+    ctx: Context, filters: PendingReviewFilters, day: LocalDay, page: PageRequest
+) -> str:
+    """One page of the list, read from the database, as ``PlanPage`` JSON."""
+    with ctx.uow() as session:
+        plans, total = repository.pending_review_page(session, ctx.caller, filters, day, page)
+        items = [PlanOut.build(plan, day.today, student_name) for plan, student_name in plans]
+    return PlanPage.of(items, total, page.skip, page.limit).model_dump_json()
 
 
-def pending_review(
-    principal: Principal,
-    filters: PendingReviewFilters,
-    page: PageRequest,
-    *,
-    use_cache: bool,
-    sessions: SessionScope,
-    cache: CacheManager,
-    clock: Clock,
-) -> tuple[str, CacheStatus]:
+def pending_review(ctx: Context, query: PendingReviewQuery) -> tuple[str, CacheStatus]:
     """The page as JSON text (``PlanPage``), and whether it came from the cache.
 
     Text, not a model: a cache HIT is answered with the bytes Redis holds, never parsed and validated
     again (they were written from a validated ``PlanPage``); a MISS stores and answers the same text.
     """
-    authorize_filters(principal, filters)
-    window = organization_window(sessions, principal, clock)
+    principal = ctx.caller
+    query.filters.authorize(principal)
+    day = organizations.local_day(ctx, principal.organization_id)
 
     def build() -> str:
-        return pending_review_page(principal, filters, window, page, sessions=sessions).model_dump_json()
+        return _pending_review_page(ctx, query.filters, day, query.page)
 
-    generation = cache.generation(pending_review_namespace(principal.organization_id)) if use_cache else None
+    namespace = pending_review_namespace(principal.organization_id)
+    generation = ctx.cache.generation(namespace) if query.use_cache else None
     if generation is None:
         return build(), CacheStatus.BYPASS
-    key = pending_review_cache_key(principal, filters, window.today, generation, page)
-    settings = get_settings()
-    ttl = with_jitter(settings.pending_review_cache_ttl, settings.cache_ttl_jitter_ratio)
-    return cache.read_through(key, build, ttl)
+    key = pending_review_cache_key(principal, query.filters, day.today, generation, query.page)
+    ttl = with_jitter(ctx.settings.pending_review_cache_ttl, ctx.settings.cache_ttl_jitter_ratio)
+    return ctx.cache.read_through(key, build, ttl)

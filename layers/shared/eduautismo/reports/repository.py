@@ -15,18 +15,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, Select, and_, case, cast, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from eduautismo.clock import start_of
 from eduautismo.db.models import InterventionPlan, PlanReview, User
 from eduautismo.domain import PlanStatus, ReviewFrequency, review_interval
 from eduautismo.identity.principal import Principal
-from eduautismo.plans.pending_review import plan_scope
+from eduautismo.plans.repository import plan_scope
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ReportWindow:
     timezone: str
 
     def start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=ZoneInfo(self.timezone))
+        return start_of(day, self.timezone)
 
     @property
     def period_end(self) -> datetime:

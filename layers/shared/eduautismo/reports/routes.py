@@ -7,9 +7,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import SUCCESS_DESCRIPTIONS, BoundedDate, json_response, responses
-from eduautismo.api.dependencies import CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.api.dependencies import Ctx
 from eduautismo.exports.schemas import ExportLink
-from eduautismo.exports.storage import Storage
 from eduautismo.reports import service
 from eduautismo.reports.schemas import ComplianceQuery, ComplianceReport
 
@@ -32,15 +31,8 @@ SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ExportLink)}
     summary="Review compliance per responsible professional (DESIGN §9)",
     tags=["reports"],
 )
-def review_compliance(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-) -> ComplianceReport:
-    query = ComplianceQuery(date_from=date_from, date_to=date_to)
-    return service.review_compliance(sessions, principal, clock, query)
+def review_compliance(ctx: Ctx, date_from: DateFrom = None, date_to: DateTo = None) -> ComplianceReport:
+    return service.review_compliance(ctx, ComplianceQuery(date_from=date_from, date_to=date_to))
 
 
 @router.get(
@@ -50,16 +42,13 @@ def review_compliance(
     tags=["reports", "exports"],
 )
 def export_review_compliance(
-    principal: CurrentPrincipal,
-    clock: CurrentClock,
-    sessions: Sessions,
-    storage: Storage,
+    ctx: Ctx,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     redirect: Redirect = False,
 ) -> Response[ExportLink]:
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
-    link = service.export_review_compliance(sessions, storage, clock, principal, query)
+    link = service.export_review_compliance(ctx, query)
     if redirect:
         return Response(303, content_types.APPLICATION_JSON, link, headers={"Location": link.download_url})
     return Response(200, content_types.APPLICATION_JSON, link)

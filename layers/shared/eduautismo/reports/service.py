@@ -1,4 +1,5 @@
-"""Use cases of the review compliance report (DESIGN §9): the report itself and its Excel export.
+"""Use cases of the review compliance report: the report itself and its Excel export, each
+``verb(ctx, query)`` (docs/ARCHITECTURE.md).
 
 Scope: a coordinator gets one item per responsible professional of the organization who has at least one
 plan (any status); a professional gets exactly their own item of that report, so nothing when they hold
@@ -7,21 +8,17 @@ no plan. Reviews count for the plan's responsible professional at report time, w
 
 from __future__ import annotations
 
-import tempfile
 import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from eduautismo.clock import Clock, local_today
-from eduautismo.db.engine import SessionScope
-from eduautismo.domain import MIN_DATE, ExportFormat, ExportStatus
+from eduautismo.context import Context
+from eduautismo.domain import MIN_DATE, ExportFormat
 from eduautismo.errors import InvalidInput
-from eduautismo.exports import audit, delivery
+from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
-from eduautismo.exports.storage import ExportStorage
-from eduautismo.identity.principal import Principal
-from eduautismo.plans.service import organization_timezone
+from eduautismo.organizations import service as organizations
 from eduautismo.reports import repository
 from eduautismo.reports.repository import ProfessionalCounts, ReportWindow
 from eduautismo.reports.schemas import (
@@ -33,16 +30,16 @@ from eduautismo.reports.schemas import (
     ComplianceReport,
 )
 from eduautismo.reports.workbook import write_compliance_workbook
-from eduautismo.settings import get_settings
 
 RATE_DECIMALS = 4
 DAYS_LATE_DECIMALS = 2
 AUDIT_REPORT_NAME = "review_compliance"
 
 
-def report_window(query: ComplianceQuery, timezone: str, clock: Clock) -> ReportWindow:
+def report_window(ctx: Context, query: ComplianceQuery) -> ReportWindow:
     """The period asked for, or the last 90 days up to today (today and the 89 days before it)."""
-    today = local_today(clock.now(), timezone)
+    day = organizations.local_day(ctx, ctx.caller.organization_id)
+    today = day.today
     date_to = query.date_to or today
     date_from = query.date_from or max(MIN_DATE, date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
     if date_from > date_to:  # named after the date given last: date_to, or date_from when alone
@@ -54,8 +51,8 @@ def report_window(query: ComplianceQuery, timezone: str, clock: Clock) -> Report
         date_from=date_from,
         date_to=date_to,
         today=today,
-        due_horizon=today + timedelta(days=get_settings().review_due_soon_days),
-        timezone=timezone,
+        due_horizon=day.due_horizon,
+        timezone=day.timezone,
     )
 
 
@@ -126,60 +123,36 @@ def build_report(rows: list[ProfessionalCounts], window: ReportWindow) -> Compli
     return ComplianceReport(period=period, totals=totals, items=items)
 
 
-def _compute(sessions: SessionScope, principal: Principal, window: ReportWindow) -> ComplianceReport:
-    with sessions() as session:
-        return build_report(repository.professional_counts(session, principal, window), window)
+def _compute(ctx: Context, window: ReportWindow) -> ComplianceReport:
+    with ctx.uow() as session:
+        return build_report(repository.professional_counts(session, ctx.caller, window), window)
 
 
-def review_compliance(
-    sessions: SessionScope, principal: Principal, clock: Clock, query: ComplianceQuery
-) -> ComplianceReport:
-    window = report_window(query, organization_timezone(sessions, principal.organization_id), clock)
-    return _compute(sessions, principal, window)
+def review_compliance(ctx: Context, query: ComplianceQuery) -> ComplianceReport:
+    return _compute(ctx, report_window(ctx, query))
 
 
 def export_filename(local_now: datetime) -> str:
     return f"conformidade_revisoes_{local_now:%Y%m%d_%H%M%S}.xlsx"
 
 
-def export_review_compliance(
-    sessions: SessionScope,
-    storage: ExportStorage,
-    clock: Clock,
-    principal: Principal,
-    query: ComplianceQuery,
-) -> ExportLink:
+def export_review_compliance(ctx: Context, query: ComplianceQuery) -> ExportLink:
     """The report as a formatted sheet behind a presigned link: an export like any other, counted in the
     daily quota and recorded in export_jobs (the request row holds the report's name and period)."""
-    now = clock.now()
-    window = report_window(query, organization_timezone(sessions, principal.organization_id), clock)
-    with sessions() as session:
-        audit.enforce_daily_quota(
-            session, principal.user_id, now, window.timezone, get_settings().exports_per_user_per_day
-        )
-        job_id = audit.create_job(
-            session,
-            organization_id=principal.organization_id,
-            user_id=principal.user_id,
-            export_format=ExportFormat.XLSX,
-            request={
-                "report": AUDIT_REPORT_NAME,
-                "date_from": window.date_from.isoformat(),
-                "date_to": window.date_to.isoformat(),
-            },
-            status=ExportStatus.RUNNING,
-            now=now,
-        ).id
-    try:
-        report = _compute(sessions, principal, window)
-        local_now = now.astimezone(ZoneInfo(window.timezone))
-        filename = export_filename(local_now)
-        with tempfile.TemporaryDirectory(prefix="report-") as directory:
-            path = Path(directory) / filename
-            write_compliance_workbook(report, path, local_now)
-            return delivery.store_and_record(
-                sessions, storage, clock, job_id, path, ExportFormat.XLSX, filename, len(report.items)
-            )
-    except BaseException as exc:
-        delivery.record_failure(sessions, clock, job_id, exc)
-        raise
+    now = ctx.clock.now()
+    window = report_window(ctx, query)
+    request = {
+        "report": AUDIT_REPORT_NAME,
+        "date_from": window.date_from.isoformat(),
+        "date_to": window.date_to.isoformat(),
+    }
+    with ctx.uow() as session:
+        job_id = delivery.open_job(ctx, session, ExportFormat.XLSX, request, window.timezone)
+    local_now = now.astimezone(ZoneInfo(window.timezone))
+
+    def write(path: Path) -> int:
+        report = _compute(ctx, window)
+        write_compliance_workbook(report, path, local_now)
+        return len(report.items)
+
+    return delivery.deliver_file(ctx, job_id, ExportFormat.XLSX, export_filename(local_now), write)

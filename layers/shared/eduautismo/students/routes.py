@@ -5,10 +5,9 @@ import uuid
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PageLimit, PageSkip, responses
-from eduautismo.api.dependencies import Cache, CurrentClock, CurrentPrincipal, Sessions
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PageLimit, PageQuery, PageSkip, responses
+from eduautismo.api.dependencies import Ctx
 from eduautismo.exports.schemas import ExportLink
-from eduautismo.exports.storage import Storage
 from eduautismo.students import service
 from eduautismo.students.schemas import StudentCreate, StudentOut, StudentUpdate
 
@@ -32,22 +31,20 @@ ERASE_DESCRIPTION = (
     summary="Create a student (coordinators)",
     tags=["students"],
 )
-def create_student(body: StudentCreate, principal: CurrentPrincipal, sessions: Sessions) -> StudentOut:
-    return service.create_student(sessions, principal, body)
+def create_student(body: StudentCreate, ctx: Ctx) -> StudentOut:
+    return service.create_student(ctx, body)
 
 
 @router.get(
     "/students", responses=responses(200), summary="Students in the caller's scope", tags=["students"]
 )
-def list_students(
-    principal: CurrentPrincipal, sessions: Sessions, skip: PageSkip = 0, limit: PageLimit = DEFAULT_PAGE_LIMIT
-) -> Page[StudentOut]:
-    return service.list_students(sessions, principal, skip, limit)
+def list_students(ctx: Ctx, skip: PageSkip = 0, limit: PageLimit = DEFAULT_PAGE_LIMIT) -> Page[StudentOut]:
+    return service.list_students(ctx, PageQuery(skip, limit))
 
 
 @router.get("/students/<student_id>", responses=responses(200, 404), summary="One student", tags=["students"])
-def get_student(student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions) -> StudentOut:
-    return service.get_student(sessions, principal, student_id)
+def get_student(student_id: uuid.UUID, ctx: Ctx) -> StudentOut:
+    return service.get_student(ctx, student_id)
 
 
 @router.patch(
@@ -60,10 +57,8 @@ def get_student(student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Se
     ),
     tags=["students"],
 )
-def update_student(
-    student_id: uuid.UUID, body: StudentUpdate, principal: CurrentPrincipal, sessions: Sessions, cache: Cache
-) -> StudentOut:
-    return service.update_student(sessions, cache, principal, student_id, body)
+def update_student(student_id: uuid.UUID, body: StudentUpdate, ctx: Ctx) -> StudentOut:
+    return service.update_student(ctx, student_id, body)
 
 
 @router.delete(
@@ -74,10 +69,8 @@ def update_student(
     description=ERASE_DESCRIPTION,
     tags=["students"],
 )
-def erase_student(
-    student_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions, cache: Cache, clock: CurrentClock
-) -> Response[None]:
-    service.erase_student(sessions, cache, clock, principal, student_id)
+def erase_student(student_id: uuid.UUID, ctx: Ctx) -> Response[None]:
+    service.erase_student(ctx, student_id)
     return Response(204)
 
 
@@ -94,11 +87,5 @@ def erase_student(
     ),
     tags=["students"],
 )
-def export_student_data(
-    student_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    sessions: Sessions,
-    storage: Storage,
-    clock: CurrentClock,
-) -> ExportLink:
-    return service.export_student_data(sessions, storage, clock, principal, student_id)
+def export_student_data(student_id: uuid.UUID, ctx: Ctx) -> ExportLink:
+    return service.export_student_data(ctx, student_id)

@@ -1,13 +1,13 @@
 """Use cases of the students API: create, read, correct, export (LGPD access/portability) and erase.
 
-Each use case runs its own unit of work. A change that shows in pending-review pages (a corrected name,
-an erased student) bumps the organization's cache generation only after that unit of work has
-committed, so a reader can never cache a page built before the change under the new generation.
+Each use case is ``verb(ctx, request)`` in its own unit of work (docs/ARCHITECTURE.md). A change that
+shows in pending-review pages (a corrected name, an erased student) bumps the organization's cache
+generation only after that unit of work has committed, so a reader can never cache a page built before
+the change under the new generation.
 """
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -15,21 +15,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from eduautismo.api.contract import Page
-from eduautismo.cache.manager import CacheManager
-from eduautismo.clock import Clock, local_today
-from eduautismo.db.engine import SessionScope
+from eduautismo.api.contract import Page, PageQuery
+from eduautismo.clock import local_today
+from eduautismo.context import Context
 from eduautismo.db.models import ExportJob, Student
-from eduautismo.domain import ExportFormat, ExportStatus
+from eduautismo.domain import ExportFormat
 from eduautismo.errors import Forbidden, NotFound
-from eduautismo.exports import audit, delivery
+from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
-from eduautismo.exports.storage import ExportStorage
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import logger
+from eduautismo.organizations import service as organizations
 from eduautismo.plans.schemas import PlanOut, ReviewRecord
-from eduautismo.plans.service import invalidate_pending_review, organization_timezone
-from eduautismo.settings import get_settings
+from eduautismo.plans.service import invalidate_pending_review
 from eduautismo.students import repository
 from eduautismo.students.schemas import (
     ExportJobRecord,
@@ -58,9 +56,10 @@ def _scoped_student(
     return student
 
 
-def create_student(sessions: SessionScope, principal: Principal, body: StudentCreate) -> StudentOut:
+def create_student(ctx: Context, body: StudentCreate) -> StudentOut:
+    principal = ctx.caller
     _require_coordinator(principal, "create students")
-    with sessions() as session:
+    with ctx.uow() as session:
         student = Student(
             organization_id=principal.organization_id, full_name=body.full_name, birth_date=body.birth_date
         )
@@ -70,28 +69,23 @@ def create_student(sessions: SessionScope, principal: Principal, body: StudentCr
         return StudentOut.model_validate(student)
 
 
-def get_student(sessions: SessionScope, principal: Principal, student_id: uuid.UUID) -> StudentOut:
-    with sessions() as session:
-        return StudentOut.model_validate(_scoped_student(session, principal, student_id))
+def get_student(ctx: Context, student_id: uuid.UUID) -> StudentOut:
+    with ctx.uow() as session:
+        return StudentOut.model_validate(_scoped_student(session, ctx.caller, student_id))
 
 
-def list_students(sessions: SessionScope, principal: Principal, skip: int, limit: int) -> Page[StudentOut]:
-    with sessions() as session:
-        students, total = repository.list_students(session, principal, skip, limit)
+def list_students(ctx: Context, query: PageQuery) -> Page[StudentOut]:
+    with ctx.uow() as session:
+        students, total = repository.list_students(session, ctx.caller, query.skip, query.limit)
         items = [StudentOut.model_validate(student) for student in students]
-    return Page[StudentOut].of(items, total, skip, limit)
+    return Page[StudentOut].of(items, total, query.skip, query.limit)
 
 
-def update_student(
-    sessions: SessionScope,
-    cache: CacheManager,
-    principal: Principal,
-    student_id: uuid.UUID,
-    body: StudentUpdate,
-) -> StudentOut:
+def update_student(ctx: Context, student_id: uuid.UUID, body: StudentUpdate) -> StudentOut:
     """LGPD correction: pages naming the student (include_student) must not keep the old name."""
+    principal = ctx.caller
     _require_coordinator(principal, "correct a student's record")
-    with sessions() as session:
+    with ctx.uow() as session:
         # No row lock: the UPDATE names only the columns sent, so concurrent corrections of different
         # fields both stand, and plan writes (which key-share-lock the student) are never blocked.
         student = _scoped_student(session, principal, student_id)
@@ -99,24 +93,23 @@ def update_student(
             setattr(student, name, value)
         session.flush()
         updated = StudentOut.model_validate(student)
-    invalidate_pending_review(cache, principal.organization_id)
+    invalidate_pending_review(ctx.cache, principal.organization_id)
     return updated
 
 
-def erase_student(
-    sessions: SessionScope, cache: CacheManager, clock: Clock, principal: Principal, student_id: uuid.UUID
-) -> None:
+def erase_student(ctx: Context, student_id: uuid.UUID) -> None:
     """LGPD deletion in one transaction; an audit row without personal data remains."""
+    principal = ctx.caller
     _require_coordinator(principal, "erase a student")
-    with sessions() as session:
+    with ctx.uow() as session:
         student = _scoped_student(session, principal, student_id, for_update=True)
-        erasure = repository.erase_student(session, student, principal.user_id, clock.now())
+        erasure = repository.erase_student(session, student, principal.user_id, ctx.clock.now())
         counts = {
             "plans_deleted": erasure.plans_deleted,
             "reviews_deleted": erasure.reviews_deleted,
             "notifications_deleted": erasure.notifications_deleted,
         }
-    invalidate_pending_review(cache, principal.organization_id)
+    invalidate_pending_review(ctx.cache, principal.organization_id)
     logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
 
 
@@ -152,41 +145,24 @@ def data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
     return f"dados_aluno_{student_id}_{local_now:%Y%m%d_%H%M%S}.json"
 
 
-def export_student_data(
-    sessions: SessionScope,
-    storage: ExportStorage,
-    clock: Clock,
-    principal: Principal,
-    student_id: uuid.UUID,
-) -> ExportLink:
+def export_student_data(ctx: Context, student_id: uuid.UUID) -> ExportLink:
     """LGPD access and portability: everything held about the student as one JSON file behind a
     presigned link; audited in export_jobs and counted in the caller's daily export quota."""
+    principal = ctx.caller
     _require_coordinator(principal, "export a student's data")
-    now = clock.now()
-    timezone = organization_timezone(sessions, principal.organization_id)
-    with sessions() as session:
+    now = ctx.clock.now()
+    timezone = organizations.timezone(ctx, principal.organization_id)
+    with ctx.uow() as session:
         student = _scoped_student(session, principal, student_id)
-        audit.enforce_daily_quota(
-            session, principal.user_id, now, timezone, get_settings().exports_per_user_per_day
-        )
+        delivery.claim_quota(ctx, session, timezone)
+        # Built before its own audit row: the document lists the exports made before this one.
         document = _data_document(session, student, now, timezone)
-        job_id = audit.create_job(
-            session,
-            organization_id=principal.organization_id,
-            user_id=principal.user_id,
-            export_format=ExportFormat.JSON,
-            request={"kind": DATA_EXPORT_KIND, "filters": {"student_id": str(student_id)}},
-            status=ExportStatus.RUNNING,
-            now=now,
-        ).id
+        request = {"kind": DATA_EXPORT_KIND, "filters": {"student_id": str(student_id)}}
+        job_id = delivery.record_job(ctx, session, ExportFormat.JSON, request)
+
+    def write(path: Path) -> int:
+        path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
+        return document.record_count
+
     filename = data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
-    try:
-        with tempfile.TemporaryDirectory(prefix="student-data-") as directory:
-            path = Path(directory) / filename
-            path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
-            return delivery.store_and_record(
-                sessions, storage, clock, job_id, path, ExportFormat.JSON, filename, document.record_count
-            )
-    except BaseException as exc:
-        delivery.record_failure(sessions, clock, job_id, exc)
-        raise
+    return delivery.deliver_file(ctx, job_id, ExportFormat.JSON, filename, write)

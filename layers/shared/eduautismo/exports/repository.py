@@ -1,18 +1,20 @@
-"""The export_jobs table: the audit trail of every export, the daily quota, and async job state."""
+"""Every query of the exports feature: the export_jobs table (the audit trail of every export, the daily
+quota, async job state) and the pending-review rows an export holds (see ``source`` and ``copy_csv``)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from eduautismo.clock import local_today, start_of
 from eduautismo.db.models import ExportJob, User
 from eduautismo.domain import ExportFormat, ExportStatus, Role
 from eduautismo.errors import QuotaExceeded
+from eduautismo.identity.principal import Principal
 
 MAX_ERROR_CHARS = 500
 # Keys of export_jobs.filters that record the requester's scope at request time (beside the request).
@@ -64,7 +66,7 @@ def enforce_daily_quota(
     """At most ``quota`` exports per user per local day (failed ones do not count). The user's row is
     locked so that concurrent requests of one user are counted one after the other."""
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    start_of_day = datetime.combine(now.astimezone(ZoneInfo(timezone)).date(), time.min, ZoneInfo(timezone))
+    start_of_day = start_of(local_today(now, timezone), timezone)
     used = session.scalar(
         select(func.count())
         .select_from(ExportJob)
@@ -141,6 +143,19 @@ def mark_failed(session: Session, job_id: uuid.UUID, error: str, now: datetime) 
         update(ExportJob)
         .where(ExportJob.id == job_id)
         .values(status=ExportStatus.FAILED.value, error=error[:MAX_ERROR_CHARS], completed_at=now)
+    )
+
+
+def job_requester(session: Session, job: ExportJob) -> Principal:
+    """Who asked for ``job``, with the scope captured then, narrowed if they have been demoted since
+    (deleting a user deletes their jobs, so they exist)."""
+    user = session.get_one(User, job.user_id)
+    return Principal(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        email=user.email,
+        name=user.name,
+        role=narrower_role(requested_role(job), user.role),
     )
 
 
