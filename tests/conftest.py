@@ -80,10 +80,10 @@ def migrated_engine(service_urls: dict[str, str]) -> Iterator[Engine]:
 @pytest.fixture
 def db(migrated_engine: Engine) -> Iterator[Engine]:
     """The migrated database; every table is emptied after the test."""
-    from eduautismo.identity.provisioning import forget_provisioned
+    from eduautismo.identity import provisioning
 
     yield migrated_engine
-    forget_provisioned()
+    provisioning._provisioned.clear()
     with migrated_engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
 

@@ -46,9 +46,9 @@ from eduautismo.db.models import InterventionPlan, Organization, Student, User
 from eduautismo.domain import ExportFormat, Role
 from eduautismo.exports import service
 from eduautismo.exports.dispatch import ThreadDispatcher
+from eduautismo.exports.repository import export_statement
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
 from eduautismo.exports.service import ExportRequest
-from eduautismo.exports.source import export_statement
 from eduautismo.identity.principal import Principal
 from eduautismo.organizations.schemas import LocalDay
 from eduautismo.plans.schemas import PendingReviewFilters

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from eduautismo.domain import Priority, ReviewFrequency, Role
 from eduautismo.exports.cells import MAX_CELL_CHARS
-from eduautismo.exports.copy_csv import copy_csv, csv_query
+from eduautismo.exports.copy_csv import copy_csv
+from eduautismo.exports.repository import PendingRows, csv_query
 from eduautismo.exports.rows import RowFormatter
-from eduautismo.exports.source import PendingRows, RowRange
+from eduautismo.exports.schemas import RowRange
 from eduautismo.exports.writers import Delimiter, write_csv
 from eduautismo.identity.principal import Principal
 from eduautismo.organizations.schemas import LocalDay

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from eduautismo.db.models import Organization, User
 from eduautismo.domain import Role
 from eduautismo.errors import Forbidden, Unauthorized
+from eduautismo.identity import provisioning
 from eduautismo.identity.principal import parse_groups, principal_from_claims
-from eduautismo.identity.provisioning import forget_provisioned, provision
+from eduautismo.identity.provisioning import provision
 
 
 def _claims(**overrides: object) -> dict[str, object]:
@@ -86,7 +87,7 @@ def test_changed_role_and_name_are_kept_current(db: Engine) -> None:
     claims = _claims()
     with Session(db) as session:
         provision(session, principal_from_claims(claims))
-    forget_provisioned()
+    provisioning._provisioned.clear()
     # When the same user comes back as a coordinator with another name
     claims.update({"cognito:groups": "[coordinator]", "name": "Ana S. Lima"})
     with Session(db) as session:
@@ -102,7 +103,7 @@ def test_a_user_id_never_moves_to_another_organization(db: Engine) -> None:
     claims = _claims()
     with Session(db) as session:
         provision(session, principal_from_claims(claims))
-    forget_provisioned()
+    provisioning._provisioned.clear()
     # When a token with the same sub names another organization
     claims["custom:organization_id"] = str(uuid.uuid4())
     # Then the request is refused and the user stays where it was

@@ -39,22 +39,6 @@ _PROBE: dict[str, Any] = {
 }
 
 
-def _warm_database() -> None:
-    """Configure the mappers and initialise the engine's dialect, then close every connection."""
-    from sqlalchemy import text
-    from sqlalchemy.orm import configure_mappers
-
-    from eduautismo.db.engine import get_engine
-
-    configure_mappers()
-    engine = get_engine()
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    finally:
-        engine.dispose()  # closes the pool's connections: none may be in the snapshot
-
-
 def before_snapshot(app: APIGatewayHttpResolver) -> None:
     """Warm the function; a failure is logged and the snapshot still taken (requests then pay the cost)."""
     get_tracer()
@@ -62,8 +46,8 @@ def before_snapshot(app: APIGatewayHttpResolver) -> None:
         build_models()
         app.get_openapi_schema()  # every route's parameters and body: the resolver's validators
         app.resolve(_PROBE, cast(LambdaContext, None))  # no handler reads the context
-        if "eduautismo.db.engine" in sys.modules:  # a function that uses the engine (not health)
-            _warm_database()
+        if engine := sys.modules.get("eduautismo.db.engine"):  # a function that uses it (not health)
+            engine.warm_up()
     except Exception as exc:  # warming is an optimisation, never a failed deploy
         logger.warning("snapshot warm-up incomplete", extra={"error_type": type(exc).__name__})
 

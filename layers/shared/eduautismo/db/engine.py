@@ -8,9 +8,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from eduautismo import resettable
 from eduautismo.db.credentials import database_secret
@@ -138,6 +138,19 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def warm_up() -> None:
+    """Before a SnapStart snapshot: configure the mappers and initialise the engine's dialect (it reads the
+    server's version and settings once per engine), then close every connection: none may be in the
+    snapshot, since every restored copy would share it."""
+    configure_mappers()
+    engine = get_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
 
 
 def drop_pooled_connections() -> None:

@@ -1,20 +1,70 @@
-"""Every query of the exports feature: the export_jobs table (the audit trail of every export, the daily
-quota, async job state) and the pending-review rows an export holds (see ``source`` and ``copy_csv``)."""
+"""Every query of the exports feature.
+
+- The ``export_jobs`` table: the audit trail of every export (who, when, which filters, how many rows,
+  outcome), the daily quota, and the state of asynchronous jobs.
+- The pending-review rows an export holds, read through the plans feature's pending-review query (the
+  same scope, filters and order as the page). An export reads only the columns a file shows, through one
+  server-side cursor (bounded memory at any size, one consistent snapshot): building a full ORM plan and
+  its API model per row costs several times the export itself at 100,000 rows
+  (benchmarks/scenarios/exports.py).
+- ``csv_query``: the same rows rendered as the CSV shows them, for PostgreSQL's COPY (``copy_csv``). It
+  renders every cell as the Python writer does (``write_csv`` with ``RowFormatter``, kept as the oracle;
+  tests/exports/test_copy_csv.py compares both byte for byte): pt-BR labels, dd/mm/aaaa dates in the
+  organization's timezone, the cell rule of cells.py in SQL, and every empty text as NULL (COPY writes an
+  empty string as ``""``, csv.writer as an empty field).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    SQLColumnExpression,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import local_today, start_of
-from eduautismo.db.models import ExportJob, User
-from eduautismo.domain import ExportFormat, ExportStatus, Role
+from eduautismo.db.models import ExportJob, InterventionPlan, Student, User
+from eduautismo.domain import (
+    ExportFormat,
+    ExportStatus,
+    PlanStatus,
+    Priority,
+    ReviewFrequency,
+    Role,
+    days_overdue,
+)
 from eduautismo.errors import QuotaExceeded
+from eduautismo.exports.cells import (
+    FORMULA_TRIGGERS,
+    LEADING_BLANKS,
+    LEADING_CONTROL_TRIGGERS,
+    MAX_CELL_CHARS,
+    TRUNCATION_MARK,
+)
+from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from eduautismo.exports.rows import MAX_EXPORT_ROWS, ExportRow
+from eduautismo.exports.schemas import RowRange
 from eduautismo.identity.principal import Principal
+from eduautismo.organizations.schemas import LocalDay
+from eduautismo.plans.repository import count_pending_review, pending_review_query
+from eduautismo.plans.schemas import PendingReviewFilters
+
+# ---- export_jobs ----
 
 MAX_ERROR_CHARS = 500
 # Keys of export_jobs.filters that record the requester's scope at request time (beside the request).
@@ -170,3 +220,225 @@ def requester_job(
             ExportJob.organization_id == organization_id,
         )
     )
+
+
+# ---- the rows of a pending-review export ----
+
+# Rows fetched per round trip from the server-side cursor.
+EXPORT_BATCH_SIZE = 5_000
+
+_EXPORTED_COLUMNS = (
+    InterventionPlan.id,
+    InterventionPlan.priority,
+    InterventionPlan.title,
+    InterventionPlan.description,
+    InterventionPlan.status,
+    InterventionPlan.review_frequency,
+    InterventionPlan.last_reviewed_at,
+    InterventionPlan.next_review_due,
+    InterventionPlan.professional_id,
+    InterventionPlan.created_at,
+)
+
+
+def in_range(statement: Select[Any], row_range: RowRange) -> Select[Any]:
+    """The ordered ``statement`` cut to the range, never beyond Excel's row limit."""
+    return statement.offset(row_range.skip or None).limit(row_range.limit or MAX_EXPORT_ROWS)
+
+
+def export_statement(
+    principal: Principal,
+    filters: PendingReviewFilters,
+    window: LocalDay,
+    include_student: bool,
+    row_range: RowRange = RowRange(),
+) -> Select[Any]:
+    """The pending-review query reading only what the file shows, cut to the range."""
+    columns = (*_EXPORTED_COLUMNS, Student.full_name) if include_student else _EXPORTED_COLUMNS
+    statement = pending_review_query(principal, filters, window, include_student).with_only_columns(*columns)
+    return in_range(statement, row_range)
+
+
+# Stored value -> member, by dict: calling the enum per cell is a measurable share of a large export.
+_PRIORITIES = {member.value: member for member in Priority}
+_STATUSES = {member.value: member for member in PlanStatus}
+_FREQUENCIES = {member.value: member for member in ReviewFrequency}
+
+
+class PendingRows:
+    def __init__(
+        self,
+        session: Session,
+        principal: Principal,
+        filters: PendingReviewFilters,
+        window: LocalDay,
+        row_range: RowRange = RowRange(),
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.filters = filters
+        self.window = window
+        self.row_range = row_range
+
+    def count(self) -> int:
+        """The rows the export holds: the matching plans, cut to the range."""
+        return self.row_range.rows_of(
+            count_pending_review(self.session, self.principal, self.filters, self.window)
+        )
+
+    def count_by_priority(self) -> dict[Priority, int]:
+        """The rows the export holds by priority, in one grouped query (ordered only when a range cuts it)."""
+        statement = pending_review_query(self.principal, self.filters, self.window, False).with_only_columns(
+            InterventionPlan.priority
+        )
+        if self.row_range.is_whole_list:
+            selected = statement.order_by(None).subquery()
+        else:
+            selected = in_range(statement, self.row_range).subquery()
+        counts = dict.fromkeys(Priority, 0)
+        grouped = select(selected.c.priority, func.count()).group_by(selected.c.priority)
+        for priority, count in self.session.execute(grouped):
+            counts[_PRIORITIES[priority]] = count
+        return counts
+
+    def _professional_names(self) -> dict[uuid.UUID, str]:
+        statement = select(User.id, User.name).where(User.organization_id == self.principal.organization_id)
+        return {user_id: name for user_id, name in self.session.execute(statement)}
+
+    def rows(self, include_student: bool) -> Iterator[ExportRow]:
+        """The rows of the range in the page order, at most Excel's row limit."""
+        names = self._professional_names()
+        statement = export_statement(
+            self.principal, self.filters, self.window, include_student, self.row_range
+        )
+        statement = statement.execution_options(yield_per=EXPORT_BATCH_SIZE)
+        today = self.window.today
+        for line in self.session.execute(statement):
+            yield ExportRow(
+                id=line.id,
+                priority=_PRIORITIES[line.priority],
+                title=line.title,
+                description=line.description,
+                status=_STATUSES[line.status],
+                review_frequency=_FREQUENCIES[line.review_frequency],
+                last_reviewed_at=line.last_reviewed_at,
+                next_review_due=line.next_review_due,
+                days_overdue=days_overdue(line.next_review_due, today),
+                professional_name=names.get(line.professional_id, ""),
+                created_at=line.created_at,
+                student_name=line.full_name if include_student else None,
+            )
+
+
+# ---- the rows as the CSV shows them (COPY) ----
+
+# Step 1 of the rule: PostgreSQL text never holds NUL or surrogates, so the rest of the class is left.
+_XML_ILLEGAL_CLASS = "[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# Step 2: an empty match at the start when the text needs the apostrophe. '-' goes last in the brackets.
+_TRIGGERS = FORMULA_TRIGGERS.replace("-", "") + "-"
+_STARTS_LIKE_FORMULA = f"^(?=[{LEADING_CONTROL_TRIGGERS}]|[{LEADING_BLANKS}]*[{_TRIGGERS}])"
+# A text with neither an illegal character nor a suspicious first one passes as it is (the common case:
+# one match instead of two replacements).
+_MAY_NEED_THE_RULE = f"{_XML_ILLEGAL_CLASS}|^[{LEADING_BLANKS}{_TRIGGERS}]"
+
+
+@dataclass(frozen=True)
+class CsvQuery:
+    """What ``copy_csv`` runs: the statement and the settings its cells are rendered under."""
+
+    statement: Select[Any]
+    timezone: str
+    include_student: bool
+
+
+def _cell_text(value: SQLColumnExpression[Any]) -> ColumnElement[str]:
+    """Steps 1 and 2 of cells.py's rule (step 3, the cut, reads the result three times: one level up).
+    ``value`` is read up to three times: a column, never a subquery."""
+    cleaned = func.regexp_replace(value, _XML_ILLEGAL_CLASS, "", "g")
+    ruled = func.regexp_replace(cleaned, _STARTS_LIKE_FORMULA, "'")
+    return case((value.op("~")(_MAY_NEED_THE_RULE), ruled), else_=value)
+
+
+def _cut(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """Step 3, then NULL for an empty text (csv.writer's empty field). Counting characters scans the text;
+    its size in bytes is known, and a text of no more bytes than the limit has no more characters (CASE
+    tests in order: the count is made only for the rare large text)."""
+    kept = MAX_CELL_CHARS - len(TRUNCATION_MARK)
+    long_text = func.left(value, kept) + literal(TRUNCATION_MARK)
+    cut = case(
+        (func.octet_length(value) <= MAX_CELL_CHARS, value),
+        (func.char_length(value) > MAX_CELL_CHARS, long_text),
+        else_=value,
+    )
+    return func.nullif(cut, "")
+
+
+def _label(column: SQLColumnExpression[Any], labels: dict[Any, str]) -> ColumnElement[str]:
+    return case({member.value: label for member, label in labels.items()}, value=column)
+
+
+def _local_date(instant: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+    """The instant's date in the organization's timezone, written dd/mm/aaaa (see ``_COPY_SETTINGS``)."""
+    return cast(instant, Date)
+
+
+def csv_query(
+    principal: Principal,
+    filters: PendingReviewFilters,
+    window: LocalDay,
+    include_student: bool,
+    row_range: RowRange,
+) -> CsvQuery:
+    """The rows of ``source.export_statement`` as the CSV shows them, in the page order.
+
+    The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
+    once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
+    # The organization's names, cleaned once per user into one jsonb map (an InitPlan, run once), read per
+    # row by the plan's professional_id: a correlated lookup per row cost more than the whole raw COPY.
+    # A professional of another organization is not in the map: no name.
+    names_by_id = (
+        select(func.jsonb_object_agg(cast(User.id, String), _cell_text(User.name)))
+        .where(User.organization_id == principal.organization_id)
+        .scalar_subquery()
+    )
+    professional_name = names_by_id.op("->>", return_type=String)(
+        cast(InterventionPlan.professional_id, String)
+    )
+    texts: dict[str, SQLColumnExpression[Any]] = {
+        "title": _cell_text(InterventionPlan.title),
+        "description": _cell_text(InterventionPlan.description),
+        "professional": professional_name,
+    }
+    if include_student:
+        texts["student"] = _cell_text(Student.full_name)
+    overdue = func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0)
+    cells: list[SQLColumnExpression[Any]] = [
+        _label(InterventionPlan.priority, PRIORITY_LABELS).label("priority"),
+        cast(InterventionPlan.id, String).label("id"),
+        *(value.label(name) for name, value in texts.items()),
+        _label(InterventionPlan.status, STATUS_LABELS).label("status"),
+        _label(InterventionPlan.review_frequency, FREQUENCY_LABELS).label("frequency"),
+        _local_date(InterventionPlan.last_reviewed_at).label("last_reviewed"),
+        InterventionPlan.next_review_due.label("next_review"),
+        overdue.label("overdue"),
+        _local_date(InterventionPlan.created_at).label("created"),
+    ]
+    shown = pending_review_query(principal, filters, window, include_student).with_only_columns(*cells)
+    inner = in_range(shown, row_range).subquery("export_row")
+    row = inner.c
+    columns = [
+        row.priority,
+        row.id,
+        _cut(row.title),
+        _cut(row.description),
+        row.status,
+        row.frequency,
+        row.last_reviewed,
+        row.next_review,
+        row.overdue,
+        _cut(row.professional),
+        row.created,
+    ]
+    if include_student:
+        columns.append(_cut(row.student))
+    return CsvQuery(select(*columns), window.timezone, include_student)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -12,7 +13,6 @@ from pydantic.json_schema import SkipJsonSchema
 from eduautismo.api.model import ApiModel
 from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat, ExportStatus
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
-from eduautismo.exports.source import RowRange
 from eduautismo.plans.schemas import PendingReviewFilters
 
 T = TypeVar("T")
@@ -27,6 +27,24 @@ Absent = Annotated[
     T | SkipJsonSchema[None],
     Field(exclude_if=lambda value: value is None, json_schema_extra=_without_default),
 ]
+
+
+@dataclass(frozen=True)
+class RowRange:
+    """Which part of the matching list an export holds : ``skip`` rows left out, then at most
+    ``limit`` rows; without a limit, all the rest."""
+
+    skip: int = 0
+    limit: int | None = None
+
+    @property
+    def is_whole_list(self) -> bool:
+        return self.skip == 0 and self.limit is None
+
+    def rows_of(self, matching: int) -> int:
+        """How many of ``matching`` rows the range holds."""
+        remaining = max(matching - self.skip, 0)
+        return remaining if self.limit is None else min(remaining, self.limit)
 
 
 class ExportSelection(PendingReviewFilters):

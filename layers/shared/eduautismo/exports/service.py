@@ -21,12 +21,12 @@ from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
 from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import delivery, repository
-from eduautismo.exports.copy_csv import copy_csv, csv_query
+from eduautismo.exports.copy_csv import copy_csv
 from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
+from eduautismo.exports.repository import PendingRows, csv_query
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
-from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary
-from eduautismo.exports.source import PendingRows, RowRange
+from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary, RowRange
 from eduautismo.exports.storage import CONTENT_TYPES
 from eduautismo.exports.writers import Delimiter, SummaryInfo, write_xlsx
 from eduautismo.observability import logger, record_export

@@ -1,4 +1,4 @@
-"""Response model of GET /health (DESIGN §4)."""
+"""Response model of GET /health."""
 
 from __future__ import annotations
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eduautismo import resettable
-from eduautismo.db.models import Organization, User
-from eduautismo.domain import Role
 from eduautismo.errors import Forbidden
+from eduautismo.identity import repository
 from eduautismo.identity.principal import Principal
 
 # What this container last wrote for each user, and when (monotonic seconds): a warm request whose claims
@@ -41,26 +38,8 @@ def provision(session: Session, principal: Principal) -> None:
     """
     if _already_written(principal):
         return
-    _ensure_organization(session, principal.organization_id, principal.organization_name)
-    upsert = insert(User).values(
-        id=principal.user_id,
-        organization_id=principal.organization_id,
-        email=principal.email,
-        name=principal.name,
-        role=principal.role.value,
-    )
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[User.id],
-            set_={"email": upsert.excluded.email, "name": upsert.excluded.name, "role": upsert.excluded.role},
-            where=(User.organization_id == upsert.excluded.organization_id)
-            & (
-                (User.email != upsert.excluded.email)
-                | (User.name != upsert.excluded.name)
-                | (User.role != upsert.excluded.role)
-            ),
-        )
-    )
+    repository.ensure_organization(session, principal.organization_id, principal.organization_name)
+    repository.upsert_user(session, principal)
     _check_tenant(session, principal.user_id, principal.organization_id)
     session.commit()
     _provisioned.put(principal.user_id, (principal, time.monotonic()))
@@ -81,35 +60,12 @@ def provision_confirmed_user(
     the first authenticated request upserts the role from the token's groups. An existing user is left
     untouched: a password reset also confirms, and must never demote a coordinator.
     """
-    _ensure_organization(session, organization_id, organization_name)
-    session.execute(
-        insert(User)
-        .values(
-            id=user_id,
-            organization_id=organization_id,
-            email=email,
-            name=name,
-            role=Role.PROFESSIONAL.value,
-        )
-        .on_conflict_do_nothing(index_elements=[User.id])
-    )
+    repository.ensure_organization(session, organization_id, organization_name)
+    repository.insert_user_once(session, user_id, organization_id, email, name)
     _check_tenant(session, user_id, organization_id)
     session.commit()
 
 
-def _ensure_organization(session: Session, organization_id: uuid.UUID, name: str | None) -> None:
-    session.execute(
-        insert(Organization)
-        .values(id=organization_id, name=name or f"Organização {str(organization_id)[:8]}")
-        .on_conflict_do_nothing(index_elements=[Organization.id])
-    )
-
-
 def _check_tenant(session: Session, user_id: uuid.UUID, organization_id: uuid.UUID) -> None:
-    stored_org = session.scalar(select(User.organization_id).where(User.id == user_id))
-    if stored_org != organization_id:
+    if repository.user_organization(session, user_id) != organization_id:
         raise Forbidden("user belongs to another organization")
-
-
-def forget_provisioned() -> None:
-    _provisioned.clear()

@@ -1,0 +1,117 @@
+"""The layout docs/ARCHITECTURE.md promises, checked on the source: every feature has its four files, SQL
+is built only in repositories (and db/, migrations), and every use case takes the context first."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import eduautismo
+
+LAYER = Path(eduautismo.__file__).parent
+FEATURES = ("plans", "students", "users", "reports", "notifications", "exports", "health")
+FOUR_FILES = ("routes.py", "schemas.py", "service.py", "repository.py")
+# What a module may take from SQLAlchemy without building a query: sessions, engines and errors.
+TYPES_ONLY = {"sqlalchemy.orm": {"Session"}, "sqlalchemy": {"Engine"}}
+ERRORS_MODULE = "sqlalchemy.exc"
+# The daily job's reminder statement is being rewritten to take its rules from the notifications feature
+# (issue 22); it moves into a repository then.
+NOT_YET_MOVED = {"jobs/daily_job.py"}
+
+
+def layer_files() -> list[Path]:
+    return sorted(path for path in LAYER.rglob("*.py") if "migrations" not in path.parts)
+
+
+def may_build_queries(path: Path) -> bool:
+    relative = path.relative_to(LAYER)
+    return path.name == "repository.py" or relative.parts[0] == "db"
+
+
+def sqlalchemy_imports(path: Path) -> list[tuple[str, str]]:
+    """Every (module, name) the file imports from SQLAlchemy, at any depth (function-level imports too)."""
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            found.extend((node.module or "", alias.name) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.extend(
+                (alias.name, "*") for alias in node.names if alias.name.split(".")[0] == "sqlalchemy"
+            )
+    return found
+
+
+def test_every_feature_has_routes_schemas_service_and_repository() -> None:
+    # Given the feature packages of the layer
+    missing = [
+        f"{feature}/{name}"
+        for feature in FEATURES
+        for name in FOUR_FILES
+        if not (LAYER / feature / name).exists()
+    ]
+    # Then each has the four files
+    assert missing == []
+
+
+def test_sqlalchemy_query_construction_is_only_in_repositories_and_db() -> None:
+    # Given every module of the layer outside repositories, db/ and migrations
+    offenders: dict[str, list[str]] = {}
+    for path in layer_files():
+        relative = path.relative_to(LAYER).as_posix()
+        if may_build_queries(path) or relative in NOT_YET_MOVED:
+            continue
+        # When its SQLAlchemy imports are read
+        building = [
+            f"{module}.{name}"
+            for module, name in sqlalchemy_imports(path)
+            if module != ERRORS_MODULE and name not in TYPES_ONLY.get(module, set())
+        ]
+        if building:
+            offenders[relative] = building
+    # Then none of them takes anything that builds a statement
+    assert offenders == {}
+
+
+def test_the_check_sees_a_query_built_outside_a_repository(tmp_path: Path) -> None:
+    # Given a service module that builds a select
+    module = tmp_path / "service.py"
+    module.write_text("from sqlalchemy import select\nfrom sqlalchemy.orm import Session\n", encoding="utf-8")
+    # Then the import walk reports the select and lets the session type through
+    imports = sqlalchemy_imports(module)
+    assert ("sqlalchemy", "select") in imports
+    assert [name for module_name, name in imports if name not in TYPES_ONLY.get(module_name, set())] == [
+        "select"
+    ]
+
+
+def use_cases(feature: str) -> set[str]:
+    """The service functions the feature's routes call: its use cases."""
+    tree = ast.parse((LAYER / feature / "routes.py").read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "service"
+    }
+
+
+def test_every_use_case_takes_the_context_first() -> None:
+    # Given the use cases of every feature (health's check runs without SQLAlchemy, so without the
+    # context: see docs/ARCHITECTURE.md)
+    wrong: list[str] = []
+    for feature in FEATURES:
+        if feature == "health":
+            continue
+        called = use_cases(feature)
+        assert called, f"{feature}: no route calls its service"
+        tree = ast.parse((LAYER / feature / "service.py").read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in called:
+                first = node.args.args[0] if node.args.args else None
+                annotation = ast.unparse(first.annotation) if first and first.annotation else ""
+                if (first and first.arg, annotation) != ("ctx", "Context"):
+                    wrong.append(f"{feature}.service.{node.name}")
+    # Then each takes ``ctx: Context`` first
+    assert wrong == []
