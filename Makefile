@@ -64,7 +64,7 @@ package: venv  ## the layer built for Lambda (manylinux, CPython 3.12) and every
 
 pr: check test  ## everything CI runs
 
-bench: venv  ## DESIGN-scale data set in a private database, every scenario, one table (+ bench-results.json)
+bench: venv  ## the benchmark data set in a private database, every scenario, one table (+ bench-results.json)
 	$(PY) -m benchmarks.run
 
 load: venv  ## the local server under 50 concurrent users for 60 s; fails on any error or lost write

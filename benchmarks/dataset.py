@@ -25,7 +25,7 @@ from tests.support.factories import Actor
 
 @dataclass(frozen=True)
 class ScaleSize:
-    """DESIGN scale; ``scale`` shrinks every count for quick runs (1.0 = the real thing)."""
+    """The benchmark scale; ``scale`` shrinks every count for quick runs (1.0 = the real thing)."""
 
     scale: float = 1.0
 

@@ -1,7 +1,7 @@
 """The contract between `make bench` and its scenarios.
 
 Each module in benchmarks/scenarios/ exposes ``run(ctx: BenchContext) -> list[BenchRow]``. The runner
-seeds the scale data set once (DESIGN scale: 2 organizations, 200 professionals, 5,000 students,
+seeds the scale data set once (benchmark scale: 2 organizations, 200 professionals, 5,000 students,
 100,000 plans, 500,000 notifications of which 10,000 belong to ``ctx.dataset.heavy_user``), then calls
 every scenario and prints one table (and JSON). Targets are reported PASS/MISS, never asserted.
 """

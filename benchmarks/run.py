@@ -1,4 +1,4 @@
-"""`make bench`: a private database seeded at DESIGN scale, every scenario of benchmarks/scenarios, one table.
+"""`make bench`: a private database at benchmark scale, every scenario of benchmarks/scenarios, one table.
 
 PostgreSQL and Redis are found as the test suite finds them (REQUIRE_REAL_SERVICES=1 refuses fallbacks).
 The database and the Redis keys of the run are removed afterwards. Exit status 1 when a scenario errored.
@@ -135,7 +135,7 @@ def _configure_environment(database_url: str, redis_url: str, cache_prefix: str)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="fraction of the DESIGN data set (default 1)"
+        "--scale", type=float, default=1.0, help="fraction of the benchmark data set (default 1)"
     )
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     parser.add_argument("scenarios", nargs="*", help="scenario module names (default: all)")

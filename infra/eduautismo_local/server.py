@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aws_lambda_powertools.event_handler.openapi.swagger_ui
 
+from eduautismo.api.contract import error_envelope
 from eduautismo.settings import get_settings
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.openapi import openapi_document
@@ -47,7 +48,7 @@ _function_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def _envelope(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+    return json.dumps(error_envelope(code, message)).encode()
 
 
 class LambdaProxyHandler(BaseHTTPRequestHandler):

@@ -8,7 +8,7 @@ from benchmarks.dataset import ScaleSize, seed_scale
 
 
 def test_each_reviewed_plan_s_history_ends_at_its_last_review_and_starts_after_its_start(db: Engine) -> None:
-    # Given a small fraction of the DESIGN data set
+    # Given a small fraction of the benchmark data set
     size = ScaleSize(scale=0.002)
     # When it is seeded
     dataset = seed_scale(db, size)

@@ -63,7 +63,7 @@ def test_table_and_json_show_every_column_with_the_ratio_to_the_baseline() -> No
 
 
 def test_scale_seed_gives_the_heavy_user_its_notifications_within_its_organization(db: Engine) -> None:
-    # Given a small fraction of the DESIGN data set
+    # Given a small fraction of the benchmark data set
     size = ScaleSize(scale=0.002)
     # When it is seeded
     dataset = seed_scale(db, size)

@@ -1,4 +1,4 @@
-"""Exports take the list's skip and limit (seed §4.3, DESIGN §7) and the clock through its dependency."""
+"""Exports take the list's skip and limit and the clock through its dependency."""
 
 from __future__ import annotations
 

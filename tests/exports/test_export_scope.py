@@ -1,4 +1,4 @@
-"""An asynchronous export runs with the scope captured when it was asked (DESIGN §2), and the role a
+"""An asynchronous export runs with the scope captured when it was asked, and the role a
 token carries is written back on every change: the attack of issue 12 (professional -> coordinator ->
 professional in one warm container, then a large export and the daily job) leaks nothing."""
 

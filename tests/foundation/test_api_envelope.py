@@ -1,4 +1,4 @@
-"""The resolver every API function is built with: authentication and the error envelope of DESIGN §4.
+"""The resolver every API function is built with: authentication and the error envelope.
 A probe router stands in for a feature, so the mechanism is tested on its own."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN §4's bounds on a JSON body, on every function (health included), before anything parses it:
+"""The bounds on a JSON body, on every function (health included), before anything parses it:
 over 1 MiB is 413, nested deeper than 32 levels is 422 naming the body, base64-encoded bodies alike."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Errors real PostgreSQL raises because of the request's data answer 4xx with the envelope, never 500
-(DESIGN §4): a unique-constraint violation is 409, a value the database refuses is 422. A probe router
+"""Errors real PostgreSQL raises because of the request's data answer 4xx with the envelope, never 500:
+a unique-constraint violation is 409, a value the database refuses is 422. A probe router
 runs each statement through the same unit of work the features use."""
 
 from __future__ import annotations

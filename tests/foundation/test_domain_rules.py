@@ -1,4 +1,4 @@
-"""Review-date rules of DESIGN §3."""
+"""Review-date rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Principal from API Gateway claims and just-in-time provisioning (DESIGN §2)."""
+"""Principal from API Gateway claims and just-in-time provisioning."""
 
 from __future__ import annotations
 

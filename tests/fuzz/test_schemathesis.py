@@ -45,7 +45,7 @@ CONFIG = SchemathesisConfig.from_dict(
         # Every check but one: API Gateway's HTTP API answers a method that no route declares with 404 (the
         # local server does the same), where unsupported_method wants 405.
         "checks": {"enabled": True, "unsupported_method": {"enabled": False}},
-        # DESIGN §4 ignores unknown query parameters, so an extra one is valid input, not a negative case;
+        # The API ignores unknown query parameters, so an extra one is valid input, not a negative case;
         # unknown body fields are 422, held by the mass-assignment tests of each feature.
         "generation": {
             "mode": "all",
@@ -82,7 +82,7 @@ schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 @schema.hook
 def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
     """No generated period with date_from after date_to: JSON Schema cannot relate two parameters, and
-    DESIGN §4 makes that a 422 (tested for every route that takes a period in its feature's tests)."""
+    The contract makes that a 422 (tested for every route that takes a period in its feature's tests)."""
     dates = [(query or {}).get(name) for name in ("date_from", "date_to")]
     try:
         date_from, date_to = (date.fromisoformat(value) for value in dates)  # type: ignore[arg-type]

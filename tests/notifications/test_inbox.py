@@ -1,4 +1,4 @@
-"""The inbox of DESIGN §6: seen/read/archived states, counts, mark-all with filters, bulk actions."""
+"""The inbox: seen/read/archived states, counts, mark-all with filters, bulk actions."""
 
 from __future__ import annotations
 

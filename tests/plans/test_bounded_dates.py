@@ -1,4 +1,4 @@
-"""Dates the plans API takes lie in 1900-01-01 … 2100-12-31 (DESIGN §4): outside is a 422 naming the field
+"""Dates the plans API takes lie in 1900-01-01 … 2100-12-31: outside is a 422 naming the field
 and changes nothing; inside, every review interval gives a due date (no overflow, never a 500)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cache (DESIGN §5): manager operations, X-Cache, invalidation after commit, keys per caller and
+"""The cache: manager operations, X-Cache, invalidation after commit, keys per caller and
 local date, stampede protection, Redis down or unreachable, the circuit breaker, EMF metrics."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _count_of(document: dict[str, Any], metric: dict[str, Any]) -> int:
     return len(value) if isinstance(value, list) else 1
 
 
-# ---- manager operations (seed §1.4) ----
+# ---- manager operations ----
 
 
 def test_set_get_delete_with_ttl_and_json(cache: CacheManager) -> None:

@@ -1,4 +1,4 @@
-"""DESIGN §2: a professional creates plans only for students already in their caseload; any other
+"""A professional creates plans only for students already in their caseload; any other
 student answers exactly like one that does not exist. A coordinator attaches any student of the
 organization, and only a coordinator hands a plan to another professional."""
 

@@ -1,4 +1,4 @@
-"""The pending-review list: the rules of DESIGN §3, every filter against an independent oracle, order,
+"""The pending-review list: the review rules, every filter against an independent oracle, order,
 pagination, include_student, and every bad input."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _interval_due(frequency: str, start: date) -> date:
 
 
 def oracle(plans: list[Generated], caller: Actor, query: dict[str, Any], today: date) -> list[str]:
-    """A plain-Python reading of DESIGN §3/§4, independent of the query builder."""
+    """A plain-Python reading of the review rules and filters, independent of the query builder."""
     selected = []
     for plan in plans:
         if caller.role is Role.PROFESSIONAL and plan.professional_id != caller.user_id:

@@ -1,4 +1,4 @@
-"""Claims are untrusted input (DESIGN §2): group names match exactly, text claims are cleaned or refused
+"""Claims are untrusted input: group names match exactly, text claims are cleaned or refused
 before they reach SQL, and no request, however odd, leaves a broken pooled connection behind."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Every answer of the API concerns children (plans, names, links to their files): none may be kept by a
-browser or a shared cache (DESIGN §6). One rule in the Lambda entry of every API function, so it holds
+browser or a shared cache. One rule in the Lambda entry of every API function, so it holds
 for successes, error envelopes, 304s and the body guard's refusals alike."""
 
 from __future__ import annotations

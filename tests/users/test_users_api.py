@@ -1,4 +1,4 @@
-"""GET /users (DESIGN §4): a coordinator lists the organization's users, a professional only themselves;
+"""GET /users: a coordinator lists the organization's users, a professional only themselves;
 never another organization's users; role filter; pages sorted by name then id."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Vocabulary and review rules of DESIGN §3, shared by every feature."""
+"""The vocabulary and review rules shared by every feature."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ DEFAULT_TIMEZONE = "America/Sao_Paulo"
 # (a larger value would reach the database and fail there as a 500).
 MAX_PAGE_OFFSET = 1_000_000
 
-# Every date the API takes lies in this range (DESIGN §4): far from date.max, so adding a review interval
+# Every date the API takes lies in this range: far from date.max, so adding a review interval
 # or a day to it can never overflow into a 500.
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
@@ -97,7 +97,7 @@ def review_interval(frequency: ReviewFrequency) -> tuple[int, int]:
 def next_review_due(
     frequency: ReviewFrequency, start_date: date, last_reviewed_at: datetime | None, timezone: str
 ) -> date:
-    """DESIGN §3: (date of last review in the org's timezone, else start date) + the frequency's interval."""
+    """(Date of last review in the org's timezone, else start date) + the frequency's interval."""
     base = last_reviewed_at.astimezone(ZoneInfo(timezone)).date() if last_reviewed_at else start_date
     if frequency in _DAY_INTERVALS:
         return base + timedelta(days=_DAY_INTERVALS[frequency])

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduautismo.api.contract import error_envelope
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
@@ -56,7 +57,7 @@ def create_app(
     return app
 
 
-# DESIGN §4's input bounds on a JSON body.
+# The input bounds on a JSON body (README.md, "API contract").
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_DEPTH = 32
 
@@ -78,7 +79,7 @@ def nested_deeper_than(text: str, limit: int) -> bool:
 
 
 def _envelope_result(status: int, code: str, message: str, details: list[Any]) -> dict[str, Any]:
-    body = {"error": {"code": code, "message": message, "details": details}}
+    body = error_envelope(code, message, details)
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
@@ -132,7 +133,7 @@ def _body_text(raw: str, base64_encoded: bool) -> str | dict[str, Any]:
 
 def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     """The error answer for a body the functions cannot take safely, else None. Runs before anything parses
-    the body (DESIGN §4): over 1 MiB is 413; nested deeper than 32 levels is 422, found by a scan that does
+    the body: over 1 MiB is 413; nested deeper than 32 levels is 422, found by a scan that does
     not recurse (a parser recursing a few thousand levels was a 500, even on health). Found by fuzzing,
     each also a 500: Powertools parses form and multipart bodies itself (a multipart header without a
     boundary raises a plain ValueError), base64 bodies must be UTF-8, and a NUL character in a string

@@ -1,10 +1,10 @@
-"""The typed contract every feature declares on its routes (DESIGN §4): the error envelope, the page shape,
+"""The typed contract every feature declares on its routes: the error envelope, the page shape,
 and the ``responses=`` table of error statuses an operation can answer.
 
 A feature's ``routes.py`` declares, per operation, its success model (the return annotation, or
-``Response[Model]``), its success status (``status_code=``) and its error statuses
-(``responses=error_responses(404, 409)``); the statuses every authenticated call can answer (401, 403,
-413, 415, 422, 503) are added by ``authenticated_errors``.
+``Response[Model]``), its success status (``status_code=``) and everything else it can answer
+(``responses=responses(200, 404, 409)``); ``responses`` adds the statuses every authenticated call can
+answer (``AUTHENTICATED_ERRORS``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _iso_date_text(value: Any) -> Any:
     raise ValueError("expected a date as YYYY-MM-DD")
 
 
-# Every date the API takes (query or body) lies in DESIGN §4's range: outside it is a 422 naming the field.
+# Every date the API takes (query or body) lies in domain.MIN_DATE..MAX_DATE: outside, a 422 names the field.
 # JSON Schema has no bounds for dates: the year's pattern documents the range to clients and fuzzers.
 BoundedDate = Annotated[
     date,
@@ -144,9 +144,14 @@ class ErrorBody(ApiModel):
 
 
 class ErrorEnvelope(ApiModel):
-    """Every error answer (DESIGN §4): never a stack trace."""
+    """Every error answer: never a stack trace."""
 
     error: ErrorBody
+
+
+def error_envelope(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    """The body of every error answer (``ErrorEnvelope``), as JSON data: the one place it is built."""
+    return {"error": {"code": code, "message": message, "details": details or []}}
 
 
 class Page(ApiModel, Generic[ItemT]):

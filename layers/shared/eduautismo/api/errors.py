@@ -1,4 +1,5 @@
-"""Every error leaves as the JSON envelope of DESIGN §4: never a stack trace, never a 500 for bad input."""
+"""Every error leaves as the one JSON envelope (``api.contract.ErrorEnvelope``): never a stack trace,
+never a 500 for bad input."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from eduautismo.api.contract import error_envelope
 from eduautismo.errors import AppError, Conflict, InvalidInput
 from eduautismo.observability import logger
 
@@ -20,7 +22,7 @@ def error_response(status: int, code: str, message: str, details: list[Any] | No
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "details": details or []}},
+        body=error_envelope(code, message, details),
     )
 
 
@@ -65,7 +67,7 @@ def _server_error_fields(exc: DBAPIError) -> dict[str, Any]:
 
 
 def _refused_input(sqlstate: str) -> AppError | None:
-    """The domain error of a database error the request's data caused (DESIGN §4: 4xx, never 500), else
+    """The domain error of a database error the request's data caused (4xx, never 500), else
     None. Class 23 is an integrity violation, class 22 a value the database cannot take (a date beyond
     its range, a number too large)."""
     if sqlstate in ("23502", "23514"):  # not-null, check: the value itself is not allowed

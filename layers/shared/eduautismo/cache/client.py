@@ -1,4 +1,4 @@
-"""One Redis client per container, with short timeouts and a circuit breaker (DESIGN §5)."""
+"""One Redis client per container, with short timeouts and a circuit breaker."""
 
 from __future__ import annotations
 

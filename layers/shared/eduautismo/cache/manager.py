@@ -1,4 +1,4 @@
-"""Cache-aside helpers over Redis (seed §1, DESIGN §5).
+"""Cache-aside helpers over Redis: the seed's ``cache_manager`` and ``@cached`` (docs/ARCHITECTURE.md).
 
 Every operation degrades instead of failing: when Redis is missing, slow or down the call answers
 "nothing cached" (and the caller goes to the database), counts a CacheError metric and opens the

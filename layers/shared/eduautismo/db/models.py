@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed ORM for every table of DESIGN §3."""
+"""SQLAlchemy 2 typed ORM for every table (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response models of the exports API (seed §4.3, DESIGN §7)."""
+"""Request and response models of the exports API."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class ExportQuery(ExportSelection):
 
 
 class ExportSummary(ApiModel):
-    """Seed §4.3: what an export with the same query would hold."""
+    """What an export with the same query would hold."""
 
     total: int = Field(ge=0)
     high_priority: int = Field(ge=0)
@@ -92,7 +92,7 @@ class ExportSummary(ApiModel):
 
 
 class ExportLink(ApiModel):
-    """A stored export: its presigned download link (DESIGN §7) and what the file holds. Every export
+    """A stored export: its presigned download link and what the file holds. Every export
     answers it: pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON)."""
 
     download_url: str = Field(

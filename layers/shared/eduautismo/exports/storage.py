@@ -13,9 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
-
-from aws_lambda_powertools.event_handler.depends import Depends
+from typing import Any
 
 from eduautismo import resettable
 from eduautismo.domain import ExportFormat
@@ -232,7 +230,3 @@ def get_export_storage() -> ExportStorage:
     return ExportStorage(
         None, settings.export_bucket, settings.export_url_ttl_seconds, settings.export_kms_key_id
     )
-
-
-# What a route declares to receive the export storage.
-Storage = Annotated[ExportStorage, Depends(get_export_storage)]

@@ -1,4 +1,5 @@
-"""The caller, built from the JWT claims that API Gateway's JWT authorizer put in the event (DESIGN §2)."""
+"""The caller, built from the JWT claims that API Gateway's JWT authorizer put in the event (README.md,
+"Architecture": identity)."""
 
 from __future__ import annotations
 

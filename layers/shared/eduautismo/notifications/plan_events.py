@@ -1,4 +1,4 @@
-"""Notifications caused by plan writes (DESIGN §6), written in the caller's transaction.
+"""Notifications caused by plan writes, written in the caller's transaction.
 
 The plans feature calls these inside the same session as the write; the notifications feature owns
 what they create. Nobody is notified of their own act.

@@ -71,7 +71,7 @@ class UnreadCount(ApiModel):
 
 
 class NotificationStats(ApiModel):
-    """Seed §2.4 stats over the caller's unarchived, unexpired notifications."""
+    """Stats over the caller's unarchived, unexpired notifications."""
 
     total: int = Field(ge=0)
     unread: int = Field(ge=0)

@@ -1,1 +1,1 @@
-"""The review compliance report (DESIGN §9)."""
+"""The review compliance report."""

@@ -28,7 +28,7 @@ SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ExportLink)}
 @router.get(
     "/reports/review-compliance",
     responses=responses(200),
-    summary="Review compliance per responsible professional (DESIGN §9)",
+    summary="Review compliance per responsible professional",
     tags=["reports"],
 )
 def review_compliance(ctx: Ctx, date_from: DateFrom = None, date_to: DateTo = None) -> ComplianceReport:

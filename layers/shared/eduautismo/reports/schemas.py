@@ -1,4 +1,4 @@
-"""Request and response models of the review compliance report (DESIGN §9)."""
+"""Request and response models of the review compliance report."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ RATE_COLUMN = HEADERS.index("Taxa no prazo") + 1
 TOTALS_LABEL = "Total"
 RATE_FORMAT = "0.0%"
 DAYS_FORMAT = "0.0"
-# The rate's colour: red below 70 %, yellow below 90 %, green otherwise (DESIGN §9).
+# The rate's colour: red below 70 %, yellow below 90 %, green otherwise.
 RATE_FILLS = ((0.70, "FFC7CE"), (0.90, "FFEB9C"))
 RATE_FILL_OTHERWISE = "C6EFCE"
 NAME_COLUMN_WIDTH = 36

@@ -29,7 +29,7 @@ class StudentCreate(ApiModel):
 
 class StudentUpdate(PartialUpdate):
     """A correction (LGPD Art. 18, III): only the fields sent change. ``birth_date`` may be cleared with
-    null (it is optional in DESIGN §3); ``full_name`` may not."""
+    null (it is optional); ``full_name`` may not."""
 
     clearable = frozenset({"birth_date"})
 
