@@ -10,7 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eduautismo.domain import Priority
-from eduautismo.exports.rows import BASE_HEADERS, RowFormatter
+from eduautismo.exports.cells import safe_text
+from eduautismo.exports.rows import (
+    BASE_HEADERS,
+    LABELS,
+    ColumnKind,
+    ExportColumn,
+    ExportRow,
+    RowFormatter,
+    br_date,
+    columns,
+    headers,
+)
 from eduautismo.exports.writers import (
     DATA_SHEET_TITLE,
     MAX_COLUMN_WIDTH,
@@ -187,3 +198,31 @@ def test_no_cell_of_either_format_reads_as_a_formula(
     for cell in csv_cells + xlsx_cells:
         assert not without_leading_blanks(cell).startswith(ANY_TRIGGER), repr(cell)
         assert not cell.startswith(("\t", "\r", "\n")), repr(cell)
+
+
+def _by_kind(formatter: RowFormatter, row: ExportRow, column: ExportColumn) -> object:
+    """What the column table says the cell of ``column`` is, for ``row``."""
+    value = getattr(row, column.field)
+    if value is None:
+        return None
+    if column.kind is ColumnKind.LABEL:
+        return LABELS[column.field][value]
+    if column.kind is ColumnKind.LOCAL_DATE:
+        return br_date(value.astimezone(formatter.zone).date())
+    if column.kind is ColumnKind.DATE:
+        return br_date(value)
+    if column.kind is ColumnKind.TEXT:
+        return safe_text(value)
+    return value if column.kind is ColumnKind.COUNT else str(value)
+
+
+@pytest.mark.parametrize("include_student", [False, True])
+def test_the_python_cells_follow_the_column_table(include_student: bool) -> None:
+    # Given a row whose every field differs from the others
+    row = export_row(Priority.MEDIUM, student_name="Aluno Teste" if include_student else None)
+    formatter = RowFormatter(TIMEZONE, include_student)
+    # When the formatter writes its cells
+    cells = formatter.cells(row)
+    # Then they are the table's columns, in the table's order, each rendered as its kind says
+    assert cells == [_by_kind(formatter, row, column) for column in columns(include_student)]
+    assert headers(include_student) == [column.header for column in columns(include_student)]

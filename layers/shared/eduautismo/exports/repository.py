@@ -56,8 +56,7 @@ from eduautismo.exports.cells import (
     MAX_CELL_CHARS,
     TRUNCATION_MARK,
 )
-from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_LABELS
-from eduautismo.exports.rows import MAX_EXPORT_ROWS, ExportRow
+from eduautismo.exports.rows import LABELS, MAX_EXPORT_ROWS, ColumnKind, ExportColumn, ExportRow, columns
 from eduautismo.exports.schemas import RowRange
 from eduautismo.identity.principal import Principal
 from eduautismo.organizations.schemas import LocalDay
@@ -382,6 +381,24 @@ def _local_date(instant: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     return cast(instant, Date)
 
 
+def _inner_cell(
+    column: ExportColumn, sources: dict[str, SQLColumnExpression[Any]]
+) -> SQLColumnExpression[Any]:
+    """The inner query's cell of ``column``: its stored value rendered by the column's kind."""
+    if column.field in sources:
+        return sources[column.field]
+    stored: SQLColumnExpression[Any] = getattr(InterventionPlan, column.field)
+    if column.kind is ColumnKind.LABEL:
+        return _label(stored, LABELS[column.field])
+    if column.kind is ColumnKind.ID:
+        return cast(stored, String)
+    if column.kind is ColumnKind.TEXT:
+        return _cell_text(stored)
+    if column.kind is ColumnKind.LOCAL_DATE:
+        return _local_date(stored)
+    return stored  # DATE (DateStyle writes dd/mm/aaaa) and COUNT
+
+
 def csv_query(
     principal: Principal,
     filters: PendingReviewFilters,
@@ -389,7 +406,7 @@ def csv_query(
     include_student: bool,
     row_range: RowRange,
 ) -> CsvQuery:
-    """The rows of ``source.export_statement`` as the CSV shows them, in the page order.
+    """The rows of ``export_statement`` as the CSV shows them, in the page order.
 
     The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
     once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
@@ -404,41 +421,21 @@ def csv_query(
     professional_name = names_by_id.op("->>", return_type=String)(
         cast(InterventionPlan.professional_id, String)
     )
-    texts: dict[str, SQLColumnExpression[Any]] = {
-        "title": _cell_text(InterventionPlan.title),
-        "description": _cell_text(InterventionPlan.description),
-        "professional": professional_name,
-    }
-    if include_student:
-        texts["student"] = _cell_text(Student.full_name)
+    # The stored value of each column (ExportRow's field name), as the inner query reads it.
     overdue = func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0)
+    sources: dict[str, SQLColumnExpression[Any]] = {
+        "professional_name": professional_name,  # already cleaned, once per user
+        "student_name": _cell_text(Student.full_name),
+        "days_overdue": overdue,
+    }
+    shown_columns = columns(include_student)
     cells: list[SQLColumnExpression[Any]] = [
-        _label(InterventionPlan.priority, PRIORITY_LABELS).label("priority"),
-        cast(InterventionPlan.id, String).label("id"),
-        *(value.label(name) for name, value in texts.items()),
-        _label(InterventionPlan.status, STATUS_LABELS).label("status"),
-        _label(InterventionPlan.review_frequency, FREQUENCY_LABELS).label("frequency"),
-        _local_date(InterventionPlan.last_reviewed_at).label("last_reviewed"),
-        InterventionPlan.next_review_due.label("next_review"),
-        overdue.label("overdue"),
-        _local_date(InterventionPlan.created_at).label("created"),
+        _inner_cell(column, sources).label(column.field) for column in shown_columns
     ]
     shown = pending_review_query(principal, filters, window, include_student).with_only_columns(*cells)
-    inner = in_range(shown, row_range).subquery("export_row")
-    row = inner.c
-    columns = [
-        row.priority,
-        row.id,
-        _cut(row.title),
-        _cut(row.description),
-        row.status,
-        row.frequency,
-        row.last_reviewed,
-        row.next_review,
-        row.overdue,
-        _cut(row.professional),
-        row.created,
+    row = in_range(shown, row_range).subquery("export_row").c
+    outer = [
+        _cut(row[column.field]) if column.kind is ColumnKind.TEXT else row[column.field]
+        for column in shown_columns
     ]
-    if include_student:
-        columns.append(_cut(row.student))
-    return CsvQuery(select(*columns), window.timezone, include_student)
+    return CsvQuery(select(*outer), window.timezone, include_student)

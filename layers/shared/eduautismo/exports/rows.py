@@ -1,10 +1,17 @@
-"""What one exported line holds, its pt-BR columns, and how a line becomes cells."""
+"""What one exported line holds, its pt-BR columns, and how a line becomes cells.
+
+``COLUMNS`` is the one table of the pending-review export's columns, in file order: the headers, the XLSX
+writer's typed columns and the COPY statement (``repository.csv_query``) read it; ``RowFormatter.cells``
+writes the same columns in the same order by hand (a loop over the table costs a measurable share of a
+large export), and tests/exports/test_writers.py checks it against the table."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from eduautismo import resettable
@@ -15,21 +22,60 @@ from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_
 # Excel's last row (1,048,576) holds 1,048,575 data rows under the header.
 MAX_EXPORT_ROWS = 1_048_575
 
-BASE_HEADERS = (
-    "Prioridade",
-    "ID",
-    "Título",
-    "Descrição",
-    "Status",
-    "Frequência de revisão",
-    "Última revisão",
-    "Próxima revisão",
-    "Dias em atraso",
-    "Profissional",
-    "Criado em",
+
+class ColumnKind(StrEnum):
+    """How a stored value becomes a cell."""
+
+    LABEL = "label"  # an enum member's pt-BR label
+    ID = "id"  # a UUID as text
+    TEXT = "text"  # free text, through the cell rule of cells.py
+    LOCAL_DATE = "local_date"  # an instant, as its date in the organization's timezone (dd/mm/aaaa)
+    DATE = "date"  # a calendar date (dd/mm/aaaa)
+    COUNT = "count"  # a whole number
+
+
+@dataclass(frozen=True, slots=True)
+class ExportColumn:
+    header: str
+    field: str  # the ExportRow attribute, and the name of the COPY statement's cell
+    kind: ColumnKind
+
+
+COLUMNS = (
+    ExportColumn("Prioridade", "priority", ColumnKind.LABEL),
+    ExportColumn("ID", "id", ColumnKind.ID),
+    ExportColumn("Título", "title", ColumnKind.TEXT),
+    ExportColumn("Descrição", "description", ColumnKind.TEXT),
+    ExportColumn("Status", "status", ColumnKind.LABEL),
+    ExportColumn("Frequência de revisão", "review_frequency", ColumnKind.LABEL),
+    ExportColumn("Última revisão", "last_reviewed_at", ColumnKind.LOCAL_DATE),
+    ExportColumn("Próxima revisão", "next_review_due", ColumnKind.DATE),
+    ExportColumn("Dias em atraso", "days_overdue", ColumnKind.COUNT),
+    ExportColumn("Profissional", "professional_name", ColumnKind.TEXT),
+    ExportColumn("Criado em", "created_at", ColumnKind.LOCAL_DATE),
 )
-STUDENT_HEADER = "Aluno"
-PRIORITY_COLUMN = 0
+# Last, and only when the export was asked with include_student.
+STUDENT_COLUMN = ExportColumn("Aluno", "student_name", ColumnKind.TEXT)
+# The labels of each LABEL column.
+LABELS: dict[str, dict[Any, str]] = {
+    "priority": PRIORITY_LABELS,
+    "status": STATUS_LABELS,
+    "review_frequency": FREQUENCY_LABELS,
+}
+
+BASE_HEADERS = tuple(column.header for column in COLUMNS)
+
+
+def columns(include_student: bool) -> tuple[ExportColumn, ...]:
+    return (*COLUMNS, STUDENT_COLUMN) if include_student else COLUMNS
+
+
+def column_index(field: str) -> int:
+    """Where the column of ``field`` is, counted from 0."""
+    return next(index for index, column in enumerate(COLUMNS) if column.field == field)
+
+
+PRIORITY_COLUMN = column_index("priority")
 
 # None is an empty cell (csv writes it as an empty field).
 Cell = str | int | None
@@ -54,7 +100,7 @@ class ExportRow:
 
 
 def headers(include_student: bool) -> list[str]:
-    return [*BASE_HEADERS, STUDENT_HEADER] if include_student else list(BASE_HEADERS)
+    return [column.header for column in columns(include_student)]
 
 
 # A pure function: its memo survives a SnapStart restore.
@@ -75,6 +121,7 @@ class RowFormatter:
         return br_date(instant.astimezone(self.zone).date()) if instant else None
 
     def cells(self, row: ExportRow) -> list[Cell]:
+        """The cells of ``columns(include_student)``, in that order."""
         cells: list[Cell] = [
             PRIORITY_LABELS[row.priority],
             str(row.id),

@@ -21,7 +21,15 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from eduautismo.domain import Priority
 from eduautismo.exports.labels import PRIORITY_LABELS
-from eduautismo.exports.rows import BASE_HEADERS, PRIORITY_COLUMN, Cell, ExportRow, RowFormatter, headers
+from eduautismo.exports.rows import (
+    COLUMNS,
+    PRIORITY_COLUMN,
+    Cell,
+    ColumnKind,
+    ExportRow,
+    RowFormatter,
+    headers,
+)
 
 Delimiter = Literal[",", ";"]
 
@@ -32,14 +40,14 @@ PRIORITY_FILLS = {Priority.HIGH: "FFC7CE", Priority.MEDIUM: "FFEB9C", Priority.L
 # Excel sorts and filters real dates; text that looks like a date it sorts as text.
 DATE_FORMAT = "DD/MM/YYYY"
 DATE_TIME_FORMAT = "DD/MM/YYYY HH:MM"
-NEXT_REVIEW_COLUMN = BASE_HEADERS.index("Próxima revisão")
-LAST_REVIEWED_COLUMN = BASE_HEADERS.index("Última revisão")
-CREATED_COLUMN = BASE_HEADERS.index("Criado em")
-DATE_COLUMN_FORMATS = {
-    NEXT_REVIEW_COLUMN: DATE_FORMAT,
-    LAST_REVIEWED_COLUMN: DATE_TIME_FORMAT,
-    CREATED_COLUMN: DATE_TIME_FORMAT,
-}
+# Every date column of the table, as a real date (DATE) or a local date-time (LOCAL_DATE).
+_FORMATS = {ColumnKind.DATE: DATE_FORMAT, ColumnKind.LOCAL_DATE: DATE_TIME_FORMAT}
+_DATE_COLUMNS = [(index, column) for index, column in enumerate(COLUMNS) if column.kind in _FORMATS]
+DATE_COLUMN_FORMATS = {index: _FORMATS[column.kind] for index, column in _DATE_COLUMNS}
+# (position, ExportRow field, whether it is an instant shown at the local wall clock)
+_DATE_FIELDS = tuple(
+    (index, column.field, column.kind is ColumnKind.LOCAL_DATE) for index, column in _DATE_COLUMNS
+)
 # An XLSX cell value: the CSV cells plus real dates and (timezone-less, local) date-times.
 XlsxValue = Cell | date | datetime
 # Column widths are fitted to the header and the first rows: write-only sheets fix widths before any row.
@@ -102,9 +110,9 @@ def _xlsx_values(formatter: RowFormatter, row: ExportRow) -> list[XlsxValue]:
     """The row's cells with its dates as dates and its instants as local date-times (Excel has no
     timezones: the organization's wall clock, as the CSV shows it)."""
     values: list[XlsxValue] = list(formatter.cells(row))
-    values[NEXT_REVIEW_COLUMN] = row.next_review_due
-    values[LAST_REVIEWED_COLUMN] = _local_wall_clock(formatter, row.last_reviewed_at)
-    values[CREATED_COLUMN] = _local_wall_clock(formatter, row.created_at)
+    for index, name, local in _DATE_FIELDS:
+        value = getattr(row, name)
+        values[index] = _local_wall_clock(formatter, value) if local else value
     return values
 
 
