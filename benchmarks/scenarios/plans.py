@@ -93,7 +93,7 @@ def handler_call(
 
 
 def principal_of(actor: Actor) -> Principal:
-    return Principal(actor.user_id, actor.organization_id, actor.email, actor.name, actor.role)
+    return actor.principal
 
 
 def window_of(actor: Actor) -> LocalDay:

@@ -18,7 +18,6 @@ from sqlalchemy.dialects import postgresql
 from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
 from benchmarks.scenarios.plans import handler_call
 from eduautismo.context import build_context
-from eduautismo.identity.principal import Principal
 from eduautismo.reports.repository import NO_JIT, compliance_statement
 from eduautismo.reports.schemas import ComplianceQuery
 from eduautismo.reports.service import report_window
@@ -31,7 +30,7 @@ CANDIDATE_INDEX = "CREATE INDEX bench_plan_reviews_reviewed ON plan_reviews (rev
 
 
 def _report_sql(actor: Actor) -> str:
-    principal = Principal(actor.user_id, actor.organization_id, actor.email, actor.name, actor.role)
+    principal = actor.principal
     statement = compliance_statement(principal, report_window(build_context(principal), ComplianceQuery()))
     return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 

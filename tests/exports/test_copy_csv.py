@@ -21,7 +21,6 @@ from eduautismo.exports.repository import PendingRows, csv_query
 from eduautismo.exports.rows import RowFormatter
 from eduautismo.exports.schemas import RowRange
 from eduautismo.exports.writers import Delimiter, write_csv
-from eduautismo.identity.principal import Principal
 from eduautismo.organizations.schemas import LocalDay
 from eduautismo.plans.schemas import PendingReviewFilters
 from eduautismo.settings import get_settings
@@ -73,16 +72,6 @@ TRICKY_TEXTS = [
 ]
 
 
-def _principal(actor: Actor) -> Principal:
-    return Principal(
-        user_id=actor.user_id,
-        organization_id=actor.organization_id,
-        email=actor.email,
-        name=actor.name,
-        role=actor.role,
-    )
-
-
 @pytest.fixture
 def tricky_organization(factory: Factory) -> tuple[Actor, Actor, uuid.UUID]:
     """A coordinator and a professional whose name needs the apostrophe; one pending plan per tricky text
@@ -117,7 +106,7 @@ def _both_paths(
     row_range: RowRange,
     filters: PendingReviewFilters = PendingReviewFilters(),
 ) -> tuple[bytes, bytes, int, int]:
-    principal = _principal(actor)
+    principal = actor.principal
     window = LocalDay(
         TODAY, TIMEZONE, due_horizon=TODAY + timedelta(days=get_settings().review_due_soon_days)
     )

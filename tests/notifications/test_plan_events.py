@@ -17,10 +17,6 @@ from tests.notifications.support import count_notifications, notification_rows
 from tests.support.factories import Actor, Factory
 
 
-def _principal(actor: Actor) -> Principal:
-    return Principal(actor.user_id, actor.organization_id, actor.email, actor.name, actor.role)
-
-
 def _received(db: Engine, actor: Actor) -> list[tuple[str, str]]:
     return [(row.type, row.priority) for row in notification_rows(db, user_id=actor.user_id)]
 
@@ -52,7 +48,7 @@ def test_plan_created_by_a_coordinator_notifies_the_responsible_professional(fac
     _write(
         factory.engine,
         plan.id,
-        lambda s, p: plan_events.plan_created(s, SystemClock(), p, _principal(coordinator)),
+        lambda s, p: plan_events.plan_created(s, SystemClock(), p, coordinator.principal),
     )
     # Then only the professional hears of it, with a link to the plan
     assert _received(factory.engine, professional) == [("plan_created", "medium")]
@@ -70,7 +66,7 @@ def test_a_professional_acting_on_their_own_plan_notifies_nobody(
     professional, *_ = _school(factory)
     plan = factory.plan(professional)
     # When they create or review it
-    _write(factory.engine, plan.id, lambda s, p: hook(s, SystemClock(), p, _principal(professional)))
+    _write(factory.engine, plan.id, lambda s, p: hook(s, SystemClock(), p, professional.principal))
     # Then nobody is notified
     assert count_notifications(factory.engine) == 0
 
@@ -83,7 +79,7 @@ def test_plan_created_as_high_is_urgent_for_the_coordinators_not_the_actor(facto
     _write(
         factory.engine,
         plan.id,
-        lambda s, p: plan_events.plan_created(s, SystemClock(), p, _principal(professional)),
+        lambda s, p: plan_events.plan_created(s, SystemClock(), p, professional.principal),
     )
     # Then both coordinators of the organization get an urgent high_priority; the actor and other orgs nothing
     assert _received(factory.engine, coordinator) == [("high_priority", "urgent")]
@@ -100,7 +96,7 @@ def test_priority_raised_to_high_by_a_coordinator(factory: Factory) -> None:
     def raise_priority(session: Session, stored: InterventionPlan) -> None:
         previous = stored.priority
         stored.priority = "high"
-        plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), previous)
+        plan_events.plan_updated(session, SystemClock(), stored, coordinator.principal, previous)
 
     # When a coordinator raises it to high
     _write(factory.engine, plan.id, raise_priority)
@@ -120,7 +116,7 @@ def test_an_update_that_keeps_high_priority_sends_no_new_high_priority(factory: 
 
     def retitle(session: Session, stored: InterventionPlan) -> None:
         stored.title = "Novo título"
-        plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), "high")
+        plan_events.plan_updated(session, SystemClock(), stored, coordinator.principal, "high")
 
     # When the coordinator changes its title
     _write(factory.engine, plan.id, retitle)
@@ -139,7 +135,7 @@ def test_each_update_is_its_own_notification_but_a_repeated_hook_is_not(factory:
         def change(session: Session, stored: InterventionPlan) -> None:
             stored.title = title
             for _ in range(repeat):
-                plan_events.plan_updated(session, SystemClock(), stored, _principal(coordinator), "medium")
+                plan_events.plan_updated(session, SystemClock(), stored, coordinator.principal, "medium")
 
         return change
 
@@ -157,7 +153,7 @@ def test_plan_reviewed_by_someone_else_notifies_the_creator(factory: Factory) ->
 
     def review(session: Session, stored: InterventionPlan) -> None:
         stored.last_reviewed_at = stored.created_at
-        plan_events.plan_reviewed(session, SystemClock(), stored, _principal(professional))
+        plan_events.plan_reviewed(session, SystemClock(), stored, professional.principal)
 
     # When the professional reviews it
     _write(factory.engine, plan.id, review)
@@ -173,7 +169,7 @@ def test_a_write_that_rolls_back_leaves_no_notification(factory: Factory) -> Non
     with Session(factory.engine) as session:
         stored = session.get(InterventionPlan, plan.id)
         assert stored is not None
-        plan_events.plan_created(session, SystemClock(), stored, _principal(coordinator))
+        plan_events.plan_created(session, SystemClock(), stored, coordinator.principal)
         # When the transaction rolls back
         session.rollback()
     # Then nothing was notified

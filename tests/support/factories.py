@@ -37,13 +37,7 @@ class Actor:
     @property
     def principal(self) -> Principal:
         """The caller as a route, a job or a worker hands it to a use case."""
-        return Principal(
-            user_id=self.user_id,
-            organization_id=self.organization_id,
-            email=self.email,
-            name=self.name,
-            role=self.role,
-        )
+        return Principal(self.user_id, self.organization_id, self.email, self.name, self.role)
 
 
 class Factory:

@@ -1,7 +1,4 @@
-"""HTTP routes of the exports function: translate requests into service calls, nothing more.
-
-Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
-type hints on every request, see ``eduautismo.api.dependencies``."""
+"""HTTP routes of the exports function: translate requests into service calls, nothing more."""
 
 import dataclasses
 import uuid

@@ -1,8 +1,5 @@
 """HTTP routes of the notifications function: translate requests into service calls, nothing more. Every
-route acts on the caller's own rows; every answer is ``Cache-Control: no-store``.
-
-Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
-type hints on every request, see ``eduautismo.api.dependencies``."""
+route acts on the caller's own rows; every answer is ``Cache-Control: no-store``."""
 
 import uuid
 from typing import Annotated, Any

@@ -1,8 +1,5 @@
 """HTTP routes of the users feature (served by the plans function): translate requests into service
-calls, nothing more.
-
-Annotations are evaluated at import (no ``from __future__ import annotations``): Powertools reads a route's
-type hints on every request, see ``eduautismo.api.dependencies``."""
+calls, nothing more."""
 
 from typing import Annotated
 
