@@ -39,7 +39,8 @@ def module_level_caches() -> list[tuple[str, Any]]:
             mutable = (
                 isinstance(value, dict | set | list) and not name.isupper() and not name.startswith("__")
             )
-            if (resettable.is_cache(value) and defined_here) or mutable:
+            cache = isinstance(value, resettable.Memo) or hasattr(value, "cache_clear")
+            if (cache and defined_here) or mutable:
                 found.append((f"{module.__name__}.{name}", value))
     return found
 
@@ -47,7 +48,7 @@ def module_level_caches() -> list[tuple[str, Any]]:
 def test_every_module_level_cache_is_in_the_registry() -> None:
     # Given every module of the layer imported, and the caches found at their top level
     caches = module_level_caches()
-    covered = resettable.covered()
+    covered = [cached for entry in resettable.entries() for cached in entry.covers]
     # Then each of them is covered by an entry of the registry (a plain dict or set never is)
     assert caches, "the walk found no cache at all"
     missing = [name for name, value in caches if not any(value is entry for entry in covered)]

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from functools import _lru_cache_wrapper
@@ -56,11 +56,6 @@ def register(name: str, reset: Reset, *, covers: tuple[object, ...], restore: On
 def entries() -> list[Entry]:
     with _lock:
         return list(_registry.values())
-
-
-def covered() -> list[object]:
-    """Every object some entry resets."""
-    return [cached for entry in entries() for cached in entry.covers]
 
 
 def reset_all() -> None:
@@ -129,8 +124,3 @@ class Memo(Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"Memo({len(self._data)} entries)"
-
-
-def is_cache(value: Any) -> bool:
-    """What the registry must cover when it is found at a module's top level."""
-    return isinstance(value, Memo) or hasattr(value, "cache_clear")

@@ -32,10 +32,6 @@ class CircuitBreaker:
         with self._lock:
             self._open_until = self._clock() + self.cooldown_seconds
 
-    def record_success(self) -> None:
-        with self._lock:
-            self._open_until = 0.0
-
 
 class SecretPassword(CredentialProvider):
     """The AUTH token from Secrets Manager, read (cached briefly) for every new connection, so that

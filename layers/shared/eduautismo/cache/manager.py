@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from eduautismo import resettable
 from eduautismo.cache.client import CircuitBreaker, get_breaker, get_redis
 from eduautismo.observability import logger, metrics
-from eduautismo.settings import get_settings
+from eduautismo.settings import Settings, get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,13 +75,15 @@ _owed_bumps: resettable.Memo[str, None] = resettable.Memo(f"{__name__}._owed_bum
 class CacheManager:
     """The seed's ``cache_manager``: get, set with TTL, delete, ``delete_pattern``, JSON serialisation.
 
-    Keys passed in are relative; the manager prefixes them with ``settings.cache_key_prefix``.
+    Keys passed in are relative; the manager prefixes them with ``settings.cache_key_prefix``. The
+    stampede lock and wait of ``read_through`` come from the same settings.
     """
 
-    def __init__(self, client: redis.Redis | None, breaker: CircuitBreaker, prefix: str) -> None:
+    def __init__(self, client: redis.Redis | None, breaker: CircuitBreaker, settings: Settings) -> None:
         self.client = client
         self.breaker = breaker
-        self.prefix = prefix
+        self.prefix = settings.cache_key_prefix
+        self.settings = settings
 
     @property
     def available(self) -> bool:
@@ -187,7 +189,7 @@ class CacheManager:
             return self._counted(payload, CacheStatus.HIT)
         if not self.available:  # the GET itself failed
             return self._counted(build(), CacheStatus.BYPASS)
-        settings = get_settings()
+        settings = self.settings
         lock = f"{key}:rebuild"
         if not self.acquire_lock(lock, settings.cache_rebuild_lock_ms):
             payload = self._wait_for(key, settings.cache_rebuild_wait_ms, settings.cache_rebuild_poll_ms)
@@ -218,7 +220,7 @@ class CacheManager:
 
 def get_cache_manager() -> CacheManager:
     """The manager over this container's Redis client and breaker (rebuilt cheaply per call)."""
-    return CacheManager(get_redis(), get_breaker(), get_settings().cache_key_prefix)
+    return CacheManager(get_redis(), get_breaker(), get_settings())
 
 
 def call_key(key_prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -242,7 +244,7 @@ def cached(ttl: int, key_prefix: str) -> Callable[[Callable[P, R]], Callable[P, 
             result = function(*args, **kwargs)
             if cache.available:
                 count_metric(CACHE_MISS)
-                cache.set_raw(key, dumps(result), with_jitter(ttl, get_settings().cache_ttl_jitter_ratio))
+                cache.set_raw(key, dumps(result), with_jitter(ttl, cache.settings.cache_ttl_jitter_ratio))
             return result
 
         return wrapper
