@@ -25,11 +25,13 @@ from typing import Any
 from eduautismo_local.embedded import (
     LOCAL_BUCKET,
     FakeRedisServer,
+    local_s3_client,
     start_embedded_postgres,
     start_s3_server,
     stop_embedded_postgres,
 )
 from eduautismo_local.events import LocalLambdaContext
+from eduautismo_local.lifecycle import LifecycleSweeper
 
 STATE_FILE = "server.json"
 DEFAULT_PORT = 3000
@@ -149,6 +151,9 @@ class LocalStack:
             self._stops.append(server.stop)
             os.environ["S3_ENDPOINT_URL"] = endpoint
             os.environ["EXPORT_BUCKET"] = LOCAL_BUCKET
+            sweeper = LifecycleSweeper(local_s3_client(endpoint), LOCAL_BUCKET)
+            sweeper.start()
+            self._stops.append(sweeper.stop)
         os.environ.setdefault("EXPORT_DISPATCH", "thread")
         _reset()
 
@@ -389,6 +394,50 @@ def daily_job_summary(result: dict[str, Any], title: str = "daily job") -> str:
     return "\n".join(lines)
 
 
+# Local mode has no Cognito: these stand in for its user-pool administration calls.
+LOCAL_USER_POOL_ID = "sa-east-1_local"
+USER_ACTIONS = {"disable": "AdminDisableUser", "enable": "AdminEnableUser"}
+
+
+def cognito_event(action: str, sub: uuid.UUID, role: str | None, at: datetime) -> dict[str, Any]:
+    """The EventBridge event ("AWS API Call via CloudTrail") Cognito's call would produce in AWS:
+    ``set-role coordinator`` adds the user to the coordinator group, ``set-role professional`` removes them
+    from it; ``disable`` / ``enable`` the account."""
+    parameters: dict[str, Any] = {"userPoolId": LOCAL_USER_POOL_ID, "username": str(sub)}
+    if action == "set-role":
+        name = "AdminAddUserToGroup" if role == "coordinator" else "AdminRemoveUserFromGroup"
+        parameters["groupName"] = "coordinator"
+    else:
+        name = USER_ACTIONS[action]
+    instant = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.cognito-idp",
+        "time": instant,
+        "region": os.environ.get("AWS_REGION", "sa-east-1"),
+        "detail": {
+            "eventSource": "cognito-idp.amazonaws.com",
+            "eventName": name,
+            "eventTime": instant,
+            "requestParameters": parameters,
+            "additionalEventData": {"sub": str(sub)},
+        },
+    }
+
+
+def run_identity_event_function(event: dict[str, Any]) -> dict[str, Any]:
+    """The function template.yaml's EventBridge rule on Cognito's events invokes, with ``event``."""
+    from eduautismo_local.template_routes import event_rule_function, load_handler
+
+    source = event_rule_function("aws.cognito-idp")
+    if source is None:
+        raise SystemExit("template.yaml declares no function for Cognito's events")
+    with _logs_to_stderr():
+        return load_handler(*source)(event, LocalLambdaContext(function_name="IdentityEventsFunction"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eduautismo-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -411,6 +460,14 @@ def build_parser() -> argparse.ArgumentParser:
     token_parser.add_argument("--ttl", type=int, default=12 * 3600, help="lifetime in seconds")
     job_parser = commands.add_parser("daily-job", help="run the scheduled job with an EventBridge event")
     job_parser.add_argument("--time", default=None, help="the event's time, ISO 8601 (default: now)")
+    user_parser = commands.add_parser("user", help="change a user as Cognito would (its event, its handler)")
+    user_actions = user_parser.add_subparsers(dest="action", required=True)
+    set_role = user_actions.add_parser("set-role", help="add to / remove from the coordinator group")
+    set_role.add_argument("--role", choices=["coordinator", "professional"], required=True)
+    for action, text in (("disable", "disable the account"), ("enable", "enable the account")):
+        user_actions.add_parser(action, help=text)
+    for action_parser in user_actions.choices.values():
+        action_parser.add_argument("--sub", type=uuid.UUID, required=True, help="the user's id")
     return parser
 
 
@@ -424,6 +481,13 @@ def _run(args: argparse.Namespace, stack: LocalStack) -> int:
     migrate()
     if args.command == "seed":
         seed(args.plans)
+    elif args.command == "user":
+        event = cognito_event(args.action, args.sub, getattr(args, "role", None), datetime.now(UTC))
+        applied = run_identity_event_function(event)["applied"]
+        print(
+            f"{event['detail']['eventName']} {args.sub}: {'applied' if applied else 'no such user, or older'}"
+        )
+        return 0 if applied else 1
     elif args.command == "daily-job":
         _warn_if_empty(stack.data_dir)
         print(daily_job_summary(run_daily_job_function(args.time)), flush=True)

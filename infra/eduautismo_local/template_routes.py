@@ -114,6 +114,15 @@ def scheduled_function(path: Path = TEMPLATE_PATH) -> tuple[str, str] | None:
     return None
 
 
+def event_rule_function(source: str, path: Path = TEMPLATE_PATH) -> tuple[str, str] | None:
+    """(CodeUri, Handler) of the function an EventBridge rule on events of ``source`` invokes."""
+    for properties in functions(load_template(path)).values():
+        for event in (properties.get("Events") or {}).values():
+            if event["Type"] == "EventBridgeRule" and source in event["Properties"]["Pattern"]["source"]:
+                return properties["CodeUri"], properties["Handler"]
+    return None
+
+
 def function_source(logical_id: str, path: Path = TEMPLATE_PATH) -> tuple[str, str]:
     properties = functions(load_template(path))[logical_id]
     return properties["CodeUri"], properties["Handler"]

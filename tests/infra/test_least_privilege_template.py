@@ -32,6 +32,7 @@ EXPECTED_SECRETS = {
     "ReportsFunction": {"ApplicationDatabaseSecretPolicy"},
     "DailyJobFunction": {"ApplicationDatabaseSecretPolicy"},
     "ProvisioningFunction": {"ApplicationDatabaseSecretPolicy"},
+    "IdentityEventsFunction": {"ApplicationDatabaseSecretPolicy"},
 }
 
 
@@ -185,3 +186,23 @@ def test_postgresql_logs_hold_no_bound_values_and_are_encrypted_and_expire() -> 
     assert load_template()["Resources"]["Database"]["Properties"]["Parameters"]["LogRetentionDays"] == {
         "Ref": "LogRetentionDays"
     }
+
+
+def test_cognito_events_reach_the_identity_function_only_for_this_pool_and_the_five_calls() -> None:
+    # Given the template's identity events function
+    from eduautismo.identity.cognito_events import DETAIL_TYPE, EVENT_NAMES, EVENT_SOURCE
+
+    function = functions(load_template())["IdentityEventsFunction"]
+    # Then its one rule matches Cognito's CloudTrail events of the five calls on this stack's pool
+    [rule] = function["Events"].values()
+    pattern = rule["Properties"]["Pattern"]
+    assert (rule["Type"], pattern["source"], pattern["detail-type"]) == (
+        "EventBridgeRule",
+        [EVENT_SOURCE],
+        [DETAIL_TYPE],
+    )
+    assert sorted(pattern["detail"]["eventName"]) == sorted(EVENT_NAMES)
+    assert pattern["detail"]["requestParameters"] == {"userPoolId": [{"Ref": "UserPool"}]}
+    # And failures end in the stack's dead-letter queue (its alarm watches it)
+    failure = function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert failure["Destination"] == {"GetAtt": "Storage.Outputs.DeadLetterQueueArn"}

@@ -109,8 +109,9 @@ def test_the_custom_resource_answer_and_the_export_files_get_through() -> None:
     policy = _endpoint_policy()
     # The migrations function's answer to CloudFormation, signed by CloudFormation's account
     assert allowed(policy, Request("s3:PutObject", RESPONSE_OBJECT, CLOUDFORMATION_ACCOUNT))
-    # The export files, written and read by this account's functions (and a failed upload aborted)
-    for action in ("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"):
+    # The export files, written, read and deleted (an erasure) by this account's functions (and a failed
+    # upload aborted)
+    for action in ("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:DeleteObject"):
         assert allowed(policy, Request(action, EXPORT_OBJECT, ACCOUNT)), action
 
 
@@ -126,10 +127,11 @@ def test_nothing_else_gets_through() -> None:
         Request("s3:GetObject", RESPONSE_OBJECT, CLOUDFORMATION_ACCOUNT),
         Request("s3:DeleteObject", RESPONSE_OBJECT, CLOUDFORMATION_ACCOUNT),
         Request("s3:PutObject", RESPONSE_OBJECT.replace("saeast1", "useast1"), CLOUDFORMATION_ACCOUNT),
-        # The export bucket with another account's credentials, outside exports/, or deleting
+        # The export bucket with another account's credentials, or outside exports/
         Request("s3:PutObject", EXPORT_OBJECT, CLOUDFORMATION_ACCOUNT),
+        Request("s3:DeleteObject", EXPORT_OBJECT, CLOUDFORMATION_ACCOUNT),
         Request("s3:GetObject", f"arn:aws:s3:::{EXPORT_BUCKET}/private/file", ACCOUNT),
-        Request("s3:DeleteObject", EXPORT_OBJECT, ACCOUNT),
+        Request("s3:DeleteObject", f"arn:aws:s3:::{EXPORT_BUCKET}/private/file", ACCOUNT),
         # Any other bucket, as an exfiltration target
         Request("s3:PutObject", "arn:aws:s3:::attacker-bucket/exports/data.csv", ACCOUNT),
         Request("s3:PutObject", "arn:aws:s3:::cloudformation-custom-resource-response-saeast1x/f", ACCOUNT),

@@ -117,7 +117,13 @@ def test_the_export_is_linked_stored_and_audited_like_any_export(
     # And the audit row records who exported which report and period, under a random key
     (job,) = jobs_of(db, coordinator)
     assert job.status == ExportStatus.SUCCEEDED.value
-    assert job.filters == {"report": "review_compliance", "date_from": "2026-11-01", "date_to": "2026-11-20"}
+    assert job.filters == {
+        "report": "review_compliance",
+        "date_from": "2026-11-01",
+        "date_to": "2026-11-20",
+        "scope": {"role": "coordinator"},
+        "asynchronous": False,
+    }
     assert (job.format, job.row_count, job.filename) == ("xlsx", 1, body["filename"])
     assert re.fullmatch(r"exports/[0-9a-f-]{36}\.xlsx", job.s3_key or "")
 

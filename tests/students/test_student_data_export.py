@@ -110,7 +110,12 @@ def test_the_file_is_encrypted_under_a_random_key_and_the_export_is_audited(
         link["row_count"],
         link["size_bytes"],
     )
-    assert job.filters == {"kind": "student_data", "filters": {"student_id": str(helena.id)}}
+    assert job.filters == {
+        "kind": "student_data",
+        "filters": {"student_id": str(helena.id)},
+        "scope": {"role": "coordinator"},
+        "asynchronous": False,
+    }
     # And the object is encrypted, under a key with no name in it, served as an attachment
     head = s3.head_object(Bucket=BUCKET, Key=job.s3_key)
     assert head["ServerSideEncryption"] in ("AES256", "aws:kms")

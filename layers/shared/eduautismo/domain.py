@@ -76,6 +76,15 @@ class ExportStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Its file was deleted because data it may hold was erased: never linked again.
+    EXPIRED = "expired"
+
+
+class UserStatus(StrEnum):
+    """Whether Cognito lets the user act (a disabled or deleted account is ``disabled``)."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
 
 
 _DAY_INTERVALS = {ReviewFrequency.DAILY: 1, ReviewFrequency.WEEKLY: 7, ReviewFrequency.BIWEEKLY: 14}

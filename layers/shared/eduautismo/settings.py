@@ -134,6 +134,8 @@ class Settings:
     export_kms_key_id: str | None = _env(None, _optional_str)
     s3_endpoint_url: str | None = _env(None, _optional_str)
     export_url_ttl_seconds: int = _env(900, int, minimum=1, maximum=604_800)
+    # How long after an export succeeded /export/jobs/{id} still mints a link to it.
+    export_relink_window_seconds: int = _env(3600, int, minimum=0, maximum=86_400)
     export_sync_max_rows: int = _env(10_000, int, minimum=1)
     exports_per_user_per_day: int = _env(50, int, minimum=1)
     export_worker_function_name: str | None = _env(None, _optional_str)

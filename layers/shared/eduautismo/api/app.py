@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.contract import error_envelope
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
-from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, principal_from_claims
+from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
 from eduautismo.snapstart import register_hooks
 
@@ -32,10 +32,11 @@ def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
     """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
     # Imported here: a function without authentication (health) loads neither SQLAlchemy nor the models.
     from eduautismo.db.engine import session_scope
-    from eduautismo.identity.provisioning import provision
+    from eduautismo.identity.provisioning import current_principal, provision
 
-    principal = principal_from_claims(claims_from_event(app.current_event.raw_event))
+    claims = claims_from_event(app.current_event.raw_event)
     with session_scope() as session:
+        principal = current_principal(session, principal_from_claims(claims), issued_at(claims))
         provision(session, principal)
     logger.append_keys(user_id=str(principal.user_id), organization_id=str(principal.organization_id))
     app.append_context(**{PRINCIPAL_KEY: principal})
@@ -92,22 +93,75 @@ def _body_too_large() -> dict[str, Any]:
     return _envelope_result(413, "payload_too_large", "the body may hold at most 1 MiB", [])
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """Where a NUL character hides in a JSON value (PostgreSQL text cannot store it), else None. Recursive:
-    called only on values already known to be at most MAX_BODY_DEPTH deep."""
+class _TooLongNumber:
+    """Stands, in a parsed body, for a number whose text is too long to convert (Python refuses integers of
+    more than 4,300 digits with a ValueError, and no field of the API takes anything near that)."""
+
+
+TOO_LONG_NUMBER = _TooLongNumber()
+# Longer than any number a field of the API accepts (the widest bounds are 19 digits); checked on the text,
+# before any conversion.
+MAX_NUMBER_CHARS = 40
+
+
+def _parse_int(text: str) -> int | _TooLongNumber:
+    return int(text) if len(text) <= MAX_NUMBER_CHARS else TOO_LONG_NUMBER
+
+
+def _parse_float(text: str) -> float | _TooLongNumber:
+    return float(text) if len(text) <= MAX_NUMBER_CHARS else TOO_LONG_NUMBER
+
+
+def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """Where, in a parsed JSON value, hides a NUL character (PostgreSQL text cannot store it) or a number too
+    long to convert, as (field, kind), else None. Recursive: called only on values already known to be at
+    most MAX_BODY_DEPTH deep."""
     if isinstance(value, str):
-        return path or "body" if "\x00" in value else None
+        return (path or "body", "string_nul") if "\x00" in value else None
+    if value is TOO_LONG_NUMBER:
+        return path or "body", "number_too_long"
     if isinstance(value, dict):
         for key, item in value.items():
-            found = "body" if "\x00" in key else _nul_path(item, f"{path}.{key}" if path else key)
+            found = (
+                ("body", "string_nul")
+                if "\x00" in key
+                else _unstorable(item, f"{path}.{key}" if path else key)
+            )
             if found:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}.{index}" if path else str(index))
+            found = _unstorable(item, f"{path}.{index}" if path else str(index))
             if found:
                 return found
     return None
+
+
+UNSTORABLE_MESSAGES = {
+    "string_nul": "text may not contain NUL characters",
+    "number_too_long": f"number longer than {MAX_NUMBER_CHARS} characters, out of the field's bounds",
+}
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _declared_json(event: dict[str, Any], headers: dict[str, str]) -> bool:
+    """Whether the body is declared JSON: media types compare case-insensitively and may carry parameters
+    (``Application/JSON; charset=utf-8``); no Content-Type is taken as JSON. Powertools compares the header
+    case-sensitively, so a JSON body's header is handed on in its canonical form."""
+    declared = headers.get("content-type", "")
+    if not declared.strip():
+        return True
+    if declared.split(";", 1)[0].strip().lower() != JSON_MEDIA_TYPE:
+        return False
+    event["headers"] = {
+        **{
+            name: value
+            for name, value in (event.get("headers") or {}).items()
+            if name.lower() != "content-type"
+        },
+        "content-type": JSON_MEDIA_TYPE,
+    }
+    return True
 
 
 def _body_text(raw: str, base64_encoded: bool) -> str | dict[str, Any]:
@@ -137,7 +191,9 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     not recurse (a parser recursing a few thousand levels was a 500, even on health). Found by fuzzing,
     each also a 500: Powertools parses form and multipart bodies itself (a multipart header without a
     boundary raises a plain ValueError), base64 bodies must be UTF-8, and a NUL character in a string
-    fails in PostgreSQL."""
+    fails in PostgreSQL. Found by attack: media types are compared case-insensitively (anything but
+    application/json is 415), and a number too long to convert (a 4,301-digit integer) is 422 naming its
+    field, decided on its text length."""
     raw = event.get("body")
     if not raw:
         return None
@@ -145,18 +201,18 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(text, dict):
         return text
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").strip().lower()
-    if content_type and not content_type.startswith("application/json"):
+    if not _declared_json(event, headers):
         return _envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
     if nested_deeper_than(text, MAX_BODY_DEPTH):
         return _body_invalid("body", f"JSON nested deeper than {MAX_BODY_DEPTH} levels", "json_too_deep")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float)
     except ValueError:
         return None  # Powertools answers malformed JSON with its own validation error
-    field = _nul_path(document)
-    if field is not None:
-        return _body_invalid(field, "text may not contain NUL characters", "string_nul")
+    found = _unstorable(document)
+    if found is not None:
+        field, kind = found
+        return _body_invalid(field, UNSTORABLE_MESSAGES[kind], kind)
     return None
 
 

@@ -35,6 +35,7 @@ from eduautismo.domain import (
     Priority,
     ReviewFrequency,
     Role,
+    UserStatus,
 )
 
 
@@ -60,6 +61,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         _one_of("role", Role),
+        _one_of("status", UserStatus),
         Index("ix_users_organization_role", "organization_id", "role"),
     )
 
@@ -68,6 +70,12 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
+    # Kept by Cognito's events (identity/cognito_events.py): a disabled user is refused, notified of nothing.
+    status: Mapped[str] = mapped_column(String(20), server_default=UserStatus.ACTIVE.value)
+    # When the last Cognito event applied to the role / the status happened: an older event delivered late
+    # changes nothing, and a token issued before role_event_at no longer sets the role.
+    role_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.context import Context
 from eduautismo.domain import ExportFormat, ExportStatus
-from eduautismo.errors import AppError
+from eduautismo.errors import AppError, Conflict
 from eduautismo.exports import repository
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.exports.storage import CONTENT_TYPES
@@ -43,17 +43,22 @@ def record_job(
     export_format: ExportFormat,
     request: dict[str, Any],
     status: ExportStatus = ExportStatus.RUNNING,
+    *,
+    asynchronous: bool = False,
 ) -> uuid.UUID:
-    """The export's audit row: who, when, what was asked."""
+    """The export's audit row: who, when, what was asked, and with which scope (every kind records it, so
+    every later link follows it)."""
     principal = ctx.caller
     return repository.create_job(
         session,
         organization_id=principal.organization_id,
         user_id=principal.user_id,
+        role=principal.role,
         export_format=export_format,
         request=request,
         status=status,
         now=ctx.clock.now(),
+        asynchronous=asynchronous,
     ).id
 
 
@@ -104,10 +109,11 @@ def record_stored(
     row_count: int,
     size_bytes: int,
 ) -> ExportLink:
-    """Link the stored object ``key``, mark its job succeeded, and answer the link envelope."""
+    """Link the stored object ``key``, mark its job succeeded, and answer the link envelope. A job expired
+    while its file was written (an erasure of data it may hold) has its file deleted and is answered 409."""
     link = ctx.storage.link(key, ctx.clock.now())
     with ctx.uow() as session:
-        repository.mark_succeeded(
+        marked = repository.mark_succeeded(
             session,
             job_id,
             row_count=row_count,
@@ -116,6 +122,10 @@ def record_stored(
             filename=filename,
             now=ctx.clock.now(),
         )
+    if not marked:
+        ctx.storage.delete([key])
+        logger.info("export expired while written, file deleted", extra={"job_id": str(job_id)})
+        raise Conflict("data this export would hold was erased while it was written; export again")
     logger.info("export stored", extra={"job_id": str(job_id), "rows": row_count, "size_bytes": size_bytes})
     return ExportLink(
         download_url=link.url,

@@ -73,15 +73,20 @@ UNFINISHED = (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
 
 
 def job_scope(role: Role, *, asynchronous: bool) -> dict[str, Any]:
-    """What a job records about its requester's scope, for work done later on their behalf."""
+    """What a job records about its requester's scope, for work done later on their behalf and for every
+    later link to its file."""
     return {SCOPE_KEY: {"role": role.value}, ASYNCHRONOUS_KEY: asynchronous}
+
+
+def _recorded_role(job: ExportJob) -> Role | None:
+    scope = job.filters.get(SCOPE_KEY)
+    raw = scope.get("role") if isinstance(scope, dict) else None
+    return Role(raw) if raw in tuple(Role) else None
 
 
 def requested_role(job: ExportJob) -> Role:
     """The role captured when the job was asked; a job without one gets the least privilege."""
-    scope = job.filters.get(SCOPE_KEY)
-    raw = scope.get("role") if isinstance(scope, dict) else None
-    return Role(raw) if raw in tuple(Role) else Role.PROFESSIONAL
+    return _recorded_role(job) or Role.PROFESSIONAL
 
 
 def narrower_role(requested: Role, current: str) -> Role:
@@ -89,6 +94,14 @@ def narrower_role(requested: Role, current: str) -> Role:
     if requested is Role.COORDINATOR and current == Role.COORDINATOR.value:
         return Role.COORDINATOR
     return Role.PROFESSIONAL
+
+
+def scope_covers(current: Role, job: ExportJob) -> bool:
+    """Whether a caller whose role is ``current`` now may be handed the job's file again: their scope now
+    covers the scope the job was made with. Decided on the recorded scope alone, so it holds for every
+    export kind; a job that recorded none is taken as made with the widest (the organization's)."""
+    made_with = _recorded_role(job) or Role.COORDINATOR
+    return current is Role.COORDINATOR or made_with is Role.PROFESSIONAL
 
 
 def enforce_one_asynchronous_export(session: Session, user_id: uuid.UUID, started_after: datetime) -> None:
@@ -134,16 +147,19 @@ def create_job(
     *,
     organization_id: uuid.UUID,
     user_id: uuid.UUID,
+    role: Role,
     export_format: ExportFormat,
     request: dict[str, Any],
     status: ExportStatus,
     now: datetime,
+    asynchronous: bool = False,
 ) -> ExportJob:
+    """Every export kind records its requester's scope here, so every later link follows it."""
     job = ExportJob(
         organization_id=organization_id,
         user_id=user_id,
         format=export_format.value,
-        filters=request,
+        filters=request | job_scope(role, asynchronous=asynchronous),
         status=status.value,
         created_at=now,
     )
@@ -172,10 +188,12 @@ def mark_succeeded(
     s3_key: str,
     filename: str,
     now: datetime,
-) -> None:
-    session.execute(
+) -> bool:
+    """Running -> succeeded; False when the job is no longer running (an erasure expired it meanwhile, or
+    it was given up as stale): its file must then not be handed out."""
+    marked = session.execute(
         update(ExportJob)
-        .where(ExportJob.id == job_id)
+        .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING.value)
         .values(
             status=ExportStatus.SUCCEEDED.value,
             row_count=row_count,
@@ -184,13 +202,16 @@ def mark_succeeded(
             filename=filename,
             completed_at=now,
         )
-    )
+        .returning(ExportJob.id)
+    ).scalar_one_or_none()
+    return marked is not None
 
 
 def mark_failed(session: Session, job_id: uuid.UUID, error: str, now: datetime) -> None:
+    """An unfinished job failed (an expired one stays expired)."""
     session.execute(
         update(ExportJob)
-        .where(ExportJob.id == job_id)
+        .where(ExportJob.id == job_id, ExportJob.status.in_(UNFINISHED))
         .values(status=ExportStatus.FAILED.value, error=error[:MAX_ERROR_CHARS], completed_at=now)
     )
 

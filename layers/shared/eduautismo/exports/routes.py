@@ -41,6 +41,7 @@ LOCATION = {"Location": {"description": "Where to go next", "schema": {"type": "
 # success is given its model here because the return annotation is the union of the three bodies.
 EXPORT_RESPONSES = responses(
     200,
+    409,
     429,
     extra={
         200: json_response("The stored file's download link", ExportLink),
@@ -112,7 +113,15 @@ def export_excel(
 
 @router.get(
     "/export/jobs/<job_id>",
-    summary="Status of an asynchronous export (its requester only)",
+    summary="Status of an export and, within the re-link window, a new link (its requester only)",
+    description=(
+        "Answers the job of the caller. A succeeded job carries a new presigned link only while the "
+        "caller's current role covers the one the export was made with and within "
+        "`EXPORT_RELINK_WINDOW_SECONDS` (default 3600) of its success; an export whose file was deleted "
+        "because data it may hold was erased (status `expired`), a job out of the window, or one made "
+        "with a wider scope than the caller's now, answers 404 like a missing job. The same rule holds "
+        "for every export kind."
+    ),
     tags=["exports"],
     responses=responses(200, 404),
 )

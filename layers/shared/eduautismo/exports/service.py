@@ -133,8 +133,9 @@ def start(ctx: Context, request: ExportRequest, dispatcher: ExportDispatcher) ->
             ctx,
             session,
             request.export_format,
-            request.audit_json() | repository.job_scope(principal.role, asynchronous=not inline),
+            request.audit_json(),
             ExportStatus.RUNNING if inline else ExportStatus.PENDING,
+            asynchronous=not inline,
         )
     logger.info(
         "export requested",
@@ -215,12 +216,19 @@ def _xlsx_writer(
 
 
 def job_status(ctx: Context, job_id: uuid.UUID) -> ExportJobStatus:
+    """The requester's job, while their scope now covers the one it was made with. A link is minted only
+    within ``EXPORT_RELINK_WINDOW_SECONDS`` of its success and never for an expired job (its file was
+    deleted with erased data): otherwise the job is answered as missing."""
     principal = ctx.caller
+    now = ctx.clock.now()
     with ctx.uow() as session:
         job = repository.requester_job(session, job_id, principal.user_id, principal.organization_id)
-        if job is None:
+        if (
+            job is None
+            or job.status == ExportStatus.EXPIRED.value
+            or not repository.scope_covers(principal.role, job)
+        ):
             raise NotFound("export job")
-        now = ctx.clock.now()
         unfinished = job.status in (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
         if unfinished and now - job.created_at > STALE_JOB_AFTER:
             repository.mark_failed(session, job.id, "the export worker did not finish", now)
@@ -234,15 +242,21 @@ def job_status(ctx: Context, job_id: uuid.UUID) -> ExportJobStatus:
     )
     if status.status is ExportStatus.FAILED:
         return status.model_copy(update={"error": job.error})
-    if status.status is ExportStatus.SUCCEEDED and job.s3_key and job.filename:
-        link = ctx.storage.link(job.s3_key, ctx.clock.now())
-        stored = ExportLink(
-            download_url=link.url,
-            expires_at=link.expires_at,
-            filename=job.filename,
-            content_type=CONTENT_TYPES[status.format],
-            row_count=job.row_count or 0,
-            size_bytes=job.size_bytes or 0,
-        )
-        return status.model_copy(update=stored.model_dump())
+    if status.status is ExportStatus.SUCCEEDED:
+        return status.model_copy(update=_relink(ctx, job, now).model_dump())
     return status
+
+
+def _relink(ctx: Context, job: ExportJob, now: datetime) -> ExportLink:
+    window = timedelta(seconds=ctx.settings.export_relink_window_seconds)
+    if not (job.s3_key and job.filename and job.completed_at) or now - job.completed_at > window:
+        raise NotFound("export job")
+    link = ctx.storage.link(job.s3_key, now)
+    return ExportLink(
+        download_url=link.url,
+        expires_at=link.expires_at,
+        filename=job.filename,
+        content_type=CONTENT_TYPES[ExportFormat(job.format)],
+        row_count=job.row_count or 0,
+        size_bytes=job.size_bytes or 0,
+    )

@@ -8,6 +8,7 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from eduautismo.domain import Role
@@ -128,6 +129,19 @@ def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
         role=role,
         organization_name=clean_text_claim(claims.get(ORGANIZATION_NAME_CLAIM), MAX_NAME_CHARS) or None,
     )
+
+
+# Unix seconds of the years 2000..2100: an "iat" outside them is no time a token was issued.
+_IAT_BOUNDS = (946_684_800, 4_102_444_800)
+
+
+def issued_at(claims: Mapping[str, Any] | None) -> datetime | None:
+    """The token's ``iat`` claim (a string through the HTTP API), or None when absent or malformed."""
+    raw = str((claims or {}).get("iat", ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    seconds = int(raw)
+    return datetime.fromtimestamp(seconds, UTC) if _IAT_BOUNDS[0] <= seconds < _IAT_BOUNDS[1] else None
 
 
 def claims_from_event(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from eduautismo import resettable
-from eduautismo.errors import Forbidden
+from eduautismo.domain import UserStatus
+from eduautismo.errors import Forbidden, Unauthorized
 from eduautismo.identity import repository
 from eduautismo.identity.principal import Principal
 
@@ -29,6 +32,21 @@ def _already_written(principal: Principal) -> bool:
         and written[0] == principal
         and time.monotonic() - written[1] < PROVISIONED_MEMO_SECONDS
     )
+
+
+def current_principal(session: Session, principal: Principal, token_issued_at: datetime | None) -> Principal:
+    """The caller as Cognito has them now. A user Cognito disabled (or deleted) is refused with 401 until
+    enabled; a role Cognito's events set after the token was issued replaces the token's (an hour-long ID
+    token must not undo a demotion, nor re-promote the user when written back)."""
+    stored = repository.stored_identity(session, principal.user_id)
+    if stored is None:
+        return principal
+    if stored.status is UserStatus.DISABLED:
+        raise Unauthorized("account disabled")
+    pushed_later = stored.role_event_at is not None and (
+        token_issued_at is None or stored.role_event_at >= token_issued_at
+    )
+    return replace(principal, role=stored.role) if pushed_later else principal
 
 
 def provision(session: Session, principal: Principal) -> None:

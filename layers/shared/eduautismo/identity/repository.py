@@ -1,15 +1,18 @@
-"""Every query of the identity module: the organization and user rows provisioning writes."""
+"""Every query of the identity module: the organization and user rows provisioning writes, and the role
+and status Cognito's events keep."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from eduautismo.db.models import Organization, User
-from eduautismo.domain import Role
+from eduautismo.domain import Role, UserStatus
 from eduautismo.identity.principal import Principal
 
 
@@ -64,3 +67,42 @@ def insert_user_once(
 
 def user_organization(session: Session, user_id: uuid.UUID) -> uuid.UUID | None:
     return session.scalar(select(User.organization_id).where(User.id == user_id))
+
+
+@dataclass(frozen=True)
+class StoredIdentity:
+    role: Role
+    status: UserStatus
+    role_event_at: datetime | None
+
+
+def stored_identity(session: Session, user_id: uuid.UUID) -> StoredIdentity | None:
+    row = session.execute(
+        select(User.role, User.status, User.role_event_at).where(User.id == user_id)
+    ).one_or_none()
+    return None if row is None else StoredIdentity(Role(row.role), UserStatus(row.status), row.role_event_at)
+
+
+def _apply_if_later(
+    session: Session,
+    user_id: uuid.UUID,
+    event_at: InstrumentedAttribute[datetime | None],
+    at: datetime,
+    **values: str,
+) -> bool:
+    """Write ``values`` and the event's time unless a later event already wrote them; whether it did."""
+    applied = session.execute(
+        update(User)
+        .where(User.id == user_id, or_(event_at.is_(None), event_at <= at))
+        .values(**values, **{event_at.key: at})
+        .returning(User.id)
+    ).scalar_one_or_none()
+    return applied is not None
+
+
+def apply_role(session: Session, user_id: uuid.UUID, role: Role, at: datetime) -> bool:
+    return _apply_if_later(session, user_id, User.role_event_at, at, role=role.value)
+
+
+def apply_status(session: Session, user_id: uuid.UUID, status: UserStatus, at: datetime) -> bool:
+    return _apply_if_later(session, user_id, User.status_event_at, at, status=status.value)

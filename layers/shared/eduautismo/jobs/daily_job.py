@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from sqlalchemy import Engine, text
 
 from eduautismo.clock import local_today
-from eduautismo.domain import NotificationPriority, NotificationType, PlanStatus, Priority, Role
+from eduautismo.domain import NotificationPriority, NotificationType, PlanStatus, Priority, Role, UserStatus
 from eduautismo.notifications import texts
 from eduautismo.notifications.service import OVERDUE_URGENT_AFTER_DAYS
 from eduautismo.observability import logger, metrics
@@ -53,8 +53,10 @@ WITH due AS MATERIALIZED (
     ORDER BY p.id
     LIMIT :batch_size
 ),
+-- Escalations go to the roles stored now (Cognito's events keep them current), active users only.
 coordinators AS (
-    SELECT u.id FROM users u WHERE u.organization_id = :organization_id AND u.role = :coordinator
+    SELECT u.id FROM users u
+    WHERE u.organization_id = :organization_id AND u.role = :coordinator AND u.status = :active_user
 ),
 candidates AS (
     SELECT d.*, d.professional_id AS user_id, CAST(:due_soon_type AS text) AS type,
@@ -88,6 +90,8 @@ inserted AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM notifications n WHERE n.user_id = c.user_id AND n.dedupe_key = keyed.dedupe_key
     )
+    -- A user Cognito disabled (users.status) gets no reminder nor escalation: keep this when rewriting.
+    AND EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND u.status = :active_user)
     ORDER BY c.user_id, keyed.dedupe_key
     ON CONFLICT (user_id, dedupe_key) DO NOTHING
     RETURNING type
@@ -142,6 +146,7 @@ def _static_parameters(settings: Settings) -> dict[str, Any]:
         **texts.SQL_TEXT_PARAMS,
         "active": PlanStatus.ACTIVE.value,
         "coordinator": Role.COORDINATOR.value,
+        "active_user": UserStatus.ACTIVE.value,
         "high_plan": Priority.HIGH.value,
         "medium": NotificationPriority.MEDIUM.value,
         "high": NotificationPriority.HIGH.value,

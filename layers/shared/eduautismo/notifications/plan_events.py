@@ -15,6 +15,7 @@ from eduautismo.clock import Clock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Priority
 from eduautismo.identity.principal import Principal
+from eduautismo.notifications import repository
 from eduautismo.notifications.service import NotificationService
 from eduautismo.organizations import repository as organizations_repository
 
@@ -37,11 +38,14 @@ def _high_priority_sends(service: NotificationService, plan: InterventionPlan, a
     return [(user_id, service.notify_high_priority) for user_id in recipients - {actor.user_id}]
 
 
-def _send(plan: InterventionPlan, sends: Sends) -> None:
+def _send(service: NotificationService, plan: InterventionPlan, sends: Sends) -> None:
     """In recipient order: each insert raises the recipient's inbox version (a row lock held until the
-    commit), and one order for every writer keeps concurrent plan writes from deadlocking."""
+    commit), and one order for every writer keeps concurrent plan writes from deadlocking. Users Cognito
+    disabled are skipped."""
+    active = repository.active_users(service.session, {user_id for user_id, _ in sends})
     for user_id, send in sorted(sends, key=lambda pair: pair[0]):
-        send(user_id, plan)
+        if user_id in active:
+            send(user_id, plan)
 
 
 def plan_created(session: Session, clock: Clock, plan: InterventionPlan, actor: Principal) -> None:
@@ -52,7 +56,7 @@ def plan_created(session: Session, clock: Clock, plan: InterventionPlan, actor: 
         sends.append((plan.professional_id, service.notify_plan_created))
     if plan.priority == Priority.HIGH.value:
         sends.extend(_high_priority_sends(service, plan, actor))
-    _send(plan, sends)
+    _send(service, plan, sends)
 
 
 def plan_updated(
@@ -66,10 +70,11 @@ def plan_updated(
         sends.append((plan.professional_id, service.notify_plan_updated))
     if plan.priority == Priority.HIGH.value and previous_priority != Priority.HIGH.value:
         sends.extend(_high_priority_sends(service, plan, actor))
-    _send(plan, sends)
+    _send(service, plan, sends)
 
 
 def plan_reviewed(session: Session, clock: Clock, plan: InterventionPlan, reviewer: Principal) -> None:
     """`plan_reviewed` to the plan's creator when someone else reviewed."""
     if plan.created_by_id != reviewer.user_id:
-        _service(session, clock).notify_plan_reviewed(plan.created_by_id, plan)
+        service = _service(session, clock)
+        _send(service, plan, [(plan.created_by_id, service.notify_plan_reviewed)])

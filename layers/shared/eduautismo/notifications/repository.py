@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from eduautismo.db.models import Notification, NotificationInbox
-from eduautismo.domain import NotificationPriority, NotificationType
+from eduautismo.db.models import Notification, NotificationInbox, User
+from eduautismo.domain import NotificationPriority, NotificationType, UserStatus
 from eduautismo.notifications.schemas import BulkAction, InboxFilters
 
 NEWEST_FIRST = (Notification.created_at.desc(), Notification.id.desc())
@@ -96,6 +96,15 @@ def record_expiry_check(
 
 
 # ---- reads ----
+
+
+def active_users(session: Session, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` Cognito lets act now (users.status): nobody disabled is notified."""
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(select(User.id).where(User.id.in_(user_ids), User.status == UserStatus.ACTIVE.value))
+    )
 
 
 def insert_once(session: Session, values: Mapping[str, Any]) -> Notification:

@@ -37,7 +37,7 @@ def review_compliance(ctx: Ctx, date_from: DateFrom = None, date_to: DateTo = No
 
 @router.get(
     "/export/review-compliance/excel",
-    responses=responses(200, 429, extra=SEE_OTHER),
+    responses=responses(200, 409, 429, extra=SEE_OTHER),
     summary="The compliance report as an XLSX sheet behind a presigned link",
     tags=["reports", "exports"],
 )

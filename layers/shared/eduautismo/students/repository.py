@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import (
@@ -21,6 +21,7 @@ from eduautismo.db.models import (
     Student,
     StudentErasure,
 )
+from eduautismo.domain import ExportStatus
 from eduautismo.identity.principal import Principal
 
 
@@ -95,23 +96,41 @@ def student_filter_of(job: ExportJob) -> str | None:
     return filters.get("student_id") if isinstance(filters, dict) else None
 
 
-def exports_touching(session: Session, student: Student) -> list[ExportJob]:
+def _touching(student: Student) -> ColumnElement[bool]:
     """Export jobs of the student's organization that named the student, or that had no student filter
-    and were made while the student existed (they may have held the student's rows)."""
+    and were made while the student existed (they may have held the student's rows). Decided on the
+    recorded filters, never on the export's kind, so every kind (CSV, XLSX, JSON, reports, ...) is
+    covered."""
     named = ExportJob.filters["filters"]["student_id"].astext
+    return (ExportJob.organization_id == student.organization_id) & or_(
+        named == str(student.id),
+        named.is_(None) & (ExportJob.created_at >= student.created_at),
+    )
+
+
+def exports_touching(session: Session, student: Student) -> list[ExportJob]:
     return list(
         session.scalars(
-            select(ExportJob)
-            .where(
-                ExportJob.organization_id == student.organization_id,
-                or_(
-                    named == str(student.id),
-                    named.is_(None) & (ExportJob.created_at >= student.created_at),
-                ),
-            )
-            .order_by(ExportJob.created_at, ExportJob.id)
+            select(ExportJob).where(_touching(student)).order_by(ExportJob.created_at, ExportJob.id)
         )
     )
+
+
+def expire_exports_touching(session: Session, student: Student, now: datetime) -> list[str]:
+    """Mark expired every running or succeeded export that may hold the student's data, and answer the
+    keys of their stored files (a running one may be reading the student right now: its writer finds it
+    expired when it finishes and deletes its own file)."""
+    keys = session.scalars(
+        update(ExportJob)
+        .where(
+            _touching(student),
+            ExportJob.status.in_((ExportStatus.RUNNING.value, ExportStatus.SUCCEEDED.value)),
+        )
+        # A finished job keeps its completion time (the audit trail); an unfinished one ends now.
+        .values(status=ExportStatus.EXPIRED.value, completed_at=func.coalesce(ExportJob.completed_at, now))
+        .returning(ExportJob.s3_key)
+    ).all()
+    return [key for key in keys if key]
 
 
 def erase_student(

@@ -16,11 +16,13 @@ router = APIGatewayHttpRouter()
 ERASE_DESCRIPTION = (
     "Erases the student, their intervention plans, the plans' reviews and the notifications about those "
     "plans, in one transaction (LGPD Art. 18, VI). What remains is an audit row in `student_erasures`: who "
-    "erased which student id, when, and how many rows of each kind (no name, no health detail). Export "
-    "files already written to S3 (CSV/XLSX/JSON) are not touched: the export bucket's lifecycle rule "
-    "deletes every file one day after it was written, and their presigned links expire sooner. The "
-    "`export_jobs` audit rows that name the student id are kept as the export trail (they hold ids and "
-    "filters, no name). Answers 204 with no body; a second DELETE is 404."
+    "erased which student id, when, and how many rows of each kind (no name, no health detail). In the "
+    "same request, the S3 files of every export that may hold the student (the exports naming the student, "
+    "and every export of the organization without a student filter made since the student was created, "
+    "whatever its kind) are deleted and their jobs marked `expired`: no link to them is ever minted again "
+    "and links minted earlier stop working. Storage not answering is 503 and nothing is erased. The "
+    "`export_jobs` audit rows are kept as the export trail (they hold ids and filters, no name). Answers "
+    "204 with no body; a second DELETE is 404."
 )
 
 
@@ -76,7 +78,7 @@ def erase_student(student_id: uuid.UUID, ctx: Ctx) -> Response[None]:
 
 @router.get(
     "/students/<student_id>/data-export",
-    responses=responses(200, 404, 429),
+    responses=responses(200, 404, 409, 429),
     summary="Everything held about a student, as a JSON file behind a link (coordinators)",
     description=(
         "LGPD access and portability: one JSON document with the student, every plan with its review "

@@ -98,16 +98,22 @@ def update_student(ctx: Context, student_id: uuid.UUID, body: StudentUpdate) -> 
 
 
 def erase_student(ctx: Context, student_id: uuid.UUID) -> None:
-    """LGPD deletion in one transaction; an audit row without personal data remains."""
+    """LGPD deletion in one transaction; an audit row without personal data remains. The files of every
+    export that may hold the student are deleted before it commits (their jobs marked expired): S3 not
+    answering fails the erasure (503, nothing erased) rather than leave a file behind."""
     principal = ctx.caller
     _require_coordinator(principal, "erase a student")
     with ctx.uow() as session:
         student = _scoped_student(session, principal, student_id, for_update=True)
-        erasure = repository.erase_student(session, student, principal.user_id, ctx.clock.now())
+        now = ctx.clock.now()
+        expired_files = repository.expire_exports_touching(session, student, now)
+        erasure = repository.erase_student(session, student, principal.user_id, now)
+        ctx.storage.delete(expired_files)
         counts = {
             "plans_deleted": erasure.plans_deleted,
             "reviews_deleted": erasure.reviews_deleted,
             "notifications_deleted": erasure.notifications_deleted,
+            "export_files_deleted": len(expired_files),
         }
     invalidate_pending_review(ctx.cache, principal.organization_id)
     logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
