@@ -42,6 +42,7 @@ def call_api(
     json_body: Any = None,
     raw_body: str | None = None,
     headers: Mapping[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> ApiResponse:
     """Invoke the function that template.yaml routes ``method path`` to."""
     matched = match_route(method, path)
@@ -58,6 +59,7 @@ def call_api(
         headers={"content-type": "application/json", **(headers or {})},
         body=body,
         claims=claims,
+        source_ip=source_ip,
     )
     handler = load_handler(route.code_uri, route.handler)
     return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))

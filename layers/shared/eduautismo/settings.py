@@ -119,6 +119,14 @@ class Settings:
     # Organization timezones rarely change: kept in-process so a cache hit needs no database round trip.
     organization_timezone_ttl_seconds: int = _env(300, int, minimum=0)
 
+    # Rate limits per caller (user, or source address without login): GCRA over the window, in Redis.
+    rate_limit_enabled: bool = _env(True, _parse_bool)
+    rate_limit_reads: int = _env(50, int, minimum=1)
+    rate_limit_writes: int = _env(20, int, minimum=1)
+    rate_limit_window_seconds: int = _env(10, int, minimum=1, maximum=3_600)
+    # Idempotency-Key records: how long a retried write answers its first answer again.
+    idempotency_ttl_seconds: int = _env(86_400, int, minimum=60)
+
     # Domain rules.
     review_due_soon_days: int = _env(3, int, minimum=0)
     escalate_after_days: int = _env(7, int, minimum=1)

@@ -17,10 +17,13 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from eduautismo.api import ratelimit
 from eduautismo.api.contract import error_envelope
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
+from eduautismo.cache.manager import get_cache_manager
 from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
+from eduautismo.settings import get_settings
 from eduautismo.snapstart import register_hooks
 
 API_PREFIX = "/api/v1"
@@ -216,6 +219,24 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def limit_rate(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The 429 answer when the caller is over its budget (else None), and the rate-limit header fields
+    every answer carries. Runs first: a caller over its budget costs one Redis round trip, no database."""
+    settings = get_settings()
+    if not settings.rate_limit_enabled:
+        return None, {}
+    headers = {"RateLimit-Policy": ratelimit.policy_header(settings)}
+    decision = ratelimit.check(event, settings, get_cache_manager())
+    if decision is None:
+        return None, headers
+    headers["RateLimit"] = ratelimit.limit_header(decision)
+    if decision.allowed:
+        return None, headers
+    headers["Retry-After"] = str(decision.retry_after_seconds)
+    message = f"too many {decision.budget}; retry in {decision.retry_after_seconds} s"
+    return _envelope_result(429, "rate_limited", message, []), headers
+
+
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics."""
 
@@ -226,7 +247,9 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        answer = refuse_unreadable_body(event) or app.resolve(event, context)
+        limited, rate_headers = limit_rate(event)
+        answer = limited or refuse_unreadable_body(event) or app.resolve(event, context)
+        answer.setdefault("headers", {}).update(rate_headers)
         # Every answer of this API concerns children (their plans, names, links to their files), errors
         # and 304s included: no browser or shared cache may keep one.
         answer.setdefault("headers", {})["Cache-Control"] = "no-store"

@@ -1,0 +1,135 @@
+"""Per-caller rate limits (README "Limits and retries"): one Redis round trip per request, before any
+database work.
+
+Algorithm: GCRA (the generic cell rate algorithm, a leaky bucket kept as one number). Each caller and
+budget is one Redis key holding the theoretical arrival time (TAT) of the next request; a request is
+allowed while it would not push the TAT more than one window ahead of now. Chosen over a sliding window
+because it needs one small string per caller instead of a sorted set of every request in the window
+(memory and time O(1) whatever the limit), spreads a budget evenly instead of letting it refill all at
+once at a window's edge, and gives the exact ``Retry-After`` and remaining count the headers need. The
+script reads Redis' own clock, so containers with skewed clocks agree.
+
+Redis missing, down or slow (the cache's short timeouts and circuit breaker): the request passes, counted
+in the ``RateLimitBypass`` metric; the API Gateway stage throttle (template.yaml) still bounds the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import redis
+from aws_lambda_powertools.metrics import MetricUnit
+
+from eduautismo.cache.manager import CacheManager
+from eduautismo.identity.principal import claims_from_event
+from eduautismo.observability import metrics
+from eduautismo.settings import Settings
+
+RATE_LIMIT_BYPASS = "RateLimitBypass"
+RATE_LIMITED = "RateLimited"
+_MICROSECONDS = 1_000_000
+
+# KEYS[1]: the caller's budget. ARGV[1]: emission interval (µs per request); ARGV[2]: window (µs).
+# Answers {allowed (1/0), µs until the request would be allowed, µs the TAT lies ahead of now}.
+_GCRA = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local next_tat = tat + interval
+local allowed_at = next_tat - window
+if now < allowed_at then
+  return {0, allowed_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000))
+return {1, 0, next_tat - now}
+"""
+
+_GCRA_SHA = hashlib.sha1(_GCRA.encode(), usedforsecurity=False).hexdigest()
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Budget(StrEnum):
+    """The policy names of the RateLimit-Policy and RateLimit header fields."""
+
+    READS = "reads"
+    WRITES = "writes"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    budget: Budget
+    allowed: bool
+    remaining: int
+    reset_seconds: int
+    retry_after_seconds: int
+
+
+def _quota(settings: Settings, budget: Budget) -> int:
+    return settings.rate_limit_reads if budget is Budget.READS else settings.rate_limit_writes
+
+
+def policy_header(settings: Settings) -> str:
+    """``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers): both budgets, quota and window."""
+    window = settings.rate_limit_window_seconds
+    return ", ".join(f'"{budget}";q={_quota(settings, budget)};w={window}' for budget in Budget)
+
+
+def limit_header(decision: Decision) -> str:
+    """``RateLimit``: the budget this request counted against, what is left and when it is whole again."""
+    return f'"{decision.budget}";r={decision.remaining};t={decision.reset_seconds}'
+
+
+def budget_of(event: dict[str, Any]) -> Budget:
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "GET")).upper()
+    return Budget.READS if method in _READ_METHODS else Budget.WRITES
+
+
+def caller_of(event: dict[str, Any]) -> str:
+    """Who is counted: the token's subject when the authorizer passed a usable one (a malformed one is
+    refused later, by authentication), else the source address (routes without login)."""
+    subject = (claims_from_event(event) or {}).get("sub")
+    try:
+        return f"user:{uuid.UUID(str(subject))}"
+    except ValueError:
+        source = str(event.get("requestContext", {}).get("http", {}).get("sourceIp", ""))
+        return f"ip:{source[:64]}"
+
+
+def check(event: dict[str, Any], settings: Settings, cache: CacheManager) -> Decision | None:
+    """Count the request against its caller's budget; None when Redis cannot say (the request passes:
+    the cache manager counts the CacheError and opens the breaker, and RateLimitBypass is counted)."""
+    budget = budget_of(event)
+    window = settings.rate_limit_window_seconds * _MICROSECONDS
+    interval = window / _quota(settings, budget)
+    key = cache.key("ratelimit", budget, caller_of(event))
+    answer = cache.call(lambda client: _run_script(client, key, interval, window), None)
+    if answer is None:
+        metrics.add_metric(name=RATE_LIMIT_BYPASS, unit=MetricUnit.Count, value=1)
+        return None
+    allowed, wait, ahead = answer
+    if not allowed:
+        metrics.add_metric(name=RATE_LIMITED, unit=MetricUnit.Count, value=1)
+        return Decision(budget, False, 0, _seconds(ahead), max(1, _seconds(wait)))
+    # The tolerance absorbs the µs rounding of the stored time (an interval need not be whole µs).
+    remaining = max(0, math.floor((window - int(ahead)) / interval + 1e-3))
+    return Decision(budget, True, remaining, _seconds(ahead), 0)
+
+
+def _seconds(microseconds: Any) -> int:
+    return math.ceil(int(microseconds) / _MICROSECONDS)
+
+
+def _run_script(client: redis.Redis, key: str, interval: float, window: int) -> list[Any]:
+    """EVALSHA, one round trip; the script's text only the first time a Redis server sees it."""
+    try:
+        return list(client.evalsha(_GCRA_SHA, 1, key, interval, window))
+    except redis.exceptions.NoScriptError:
+        return list(client.eval(_GCRA, 1, key, interval, window))
