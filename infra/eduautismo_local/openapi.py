@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from eduautismo.api.contract import ERROR_DESCRIPTIONS, ErrorEnvelope
+from eduautismo.api.idempotency import HEADER as KEY_HEADER
+from eduautismo.api.idempotency import REPLAYED_HEADER, accepts_key
 from eduautismo.settings import get_settings
 from eduautismo_local.template_routes import http_routes, load_module
 
@@ -16,16 +18,74 @@ POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ResponseValidationError
 ERROR_REF = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
 
 
+# What the Lambda entry of every function adds to every answer (eduautismo.api.app.lambda_entry).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": "The budgets (draft-ietf-httpapi-ratelimit-headers): "
+        '\'"reads";q=50;w=10, "writes";q=20;w=10\'',
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    "RateLimit": {
+        "description": "What is left of the budget this request counted against, and the seconds until it is "
+        "whole again: '\"reads\";r=37;t=3' (absent when the limiter could not count)",
+        "schema": {"type": "string", "maxLength": 100},
+    },
+}
+HEADERS = {
+    **RATE_LIMIT_HEADERS,
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 86_400},
+    },
+    REPLAYED_HEADER: {
+        "description": f"Present on the first answer given again to a retry with the same {KEY_HEADER}",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Any unique text (a UUID): a retry with the same key and request within 24 h is answered "
+    "with the first answer and does nothing again; the same key with another request is 422 "
+    "idempotency_key_reused, while the first still runs 409 idempotency_in_progress",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7E]{1,255}$"},
+}
+
+
+def _header_refs(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _envelope_response(status: int) -> dict[str, Any]:
+    return {"description": ERROR_DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def _document_limits(operation: dict[str, Any], method: str, path: str) -> None:
+    """The rate limit every operation has (429 with Retry-After, the RateLimit fields on every answer) and,
+    on the routes that take one, the Idempotency-Key header with its 409 and replay marker."""
+    responses = operation["responses"]
+    responses["429"] = {**_envelope_response(429), "headers": _header_refs("Retry-After")}
+    keyed = accepts_key(method, path)
+    if keyed:
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+        responses.setdefault("409", _envelope_response(409))
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        headers.update(_header_refs(*RATE_LIMIT_HEADERS))
+        if keyed and int(status) < 400:
+            headers.update(_header_refs(REPLAYED_HEADER))
+        if status == "409" and keyed:
+            headers.update(_header_refs("Retry-After"))
+
+
 def _document_operation(operation: dict[str, Any], authorized: bool) -> None:
     """What API Gateway and our error handlers add to a resolver's operation: the JWT requirement of the
     route in template.yaml (none for health), and the envelope as the body of every 422 (Powertools
     documents its own validation body, which the API never sends)."""
     responses = operation.setdefault("responses", {})
     if "422" in responses:
-        responses["422"] = {
-            "description": ERROR_DESCRIPTIONS[422],
-            "content": {"application/json": {"schema": ERROR_REF}},
-        }
+        responses["422"] = _envelope_response(422)
     operation["security"] = [{"bearer": []}] if authorized else []
     # Powertools merges router and route tags through a set: their order varies between runs.
     operation["tags"] = sorted(operation.get("tags", []))
@@ -71,6 +131,7 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "schemas": {},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "headers": HEADERS,
         },
         "security": [{"bearer": []}],
     }
@@ -90,6 +151,7 @@ def openapi_document() -> dict[str, Any]:
         operation = merged["paths"].get(route.path, {}).get(route.method.lower())
         if operation is not None:
             _document_operation(operation, route.authorized)
+            _document_limits(operation, route.method, route.path)
             _document_parameters(operation, merged["components"]["schemas"])
     merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)

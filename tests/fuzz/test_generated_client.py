@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from eduautismo.db.models import ExportJob
+from eduautismo.db.models import ExportJob, Student
 from eduautismo.domain import Role
 from tests.fuzz.test_openapi_document import COMMITTED
 from tests.support.factories import Factory
@@ -109,3 +109,26 @@ def _latest_job_id(db: Engine, user_id: uuid.UUID) -> uuid.UUID | None:
         return session.scalars(
             select(ExportJob.id).where(ExportJob.user_id == user_id).order_by(ExportJob.created_at.desc())
         ).first()
+
+
+def test_generated_client_sends_the_idempotency_key_and_a_retry_creates_nothing_more(
+    client_package: ModuleType, base_url: str, factory: Factory, db: Engine
+) -> None:
+    # Given a coordinator and the generated client's student creation, which takes an idempotency_key
+    coordinator = factory.user(factory.organization(), Role.COORDINATOR)
+    signed_in = client_package.AuthenticatedClient(base_url=base_url, token=token_for(coordinator))
+    create = _module("api.students.create_student_api_v1_students_post")
+    body = _module("models").StudentCreate(full_name="Maria Souza")
+    key = str(uuid.uuid4())
+    # When the creation is sent, then retried with the same key
+    first = create.sync_detailed(client=signed_in, body=body, idempotency_key=key)
+    retry = create.sync_detailed(client=signed_in, body=body, idempotency_key=key)
+    # Then the client sent the header: the retry is the first answer replayed, one student exists
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.parsed.id == first.parsed.id
+    with Session(db) as session:
+        names = session.scalars(
+            select(Student.full_name).where(Student.organization_id == coordinator.organization_id)
+        ).all()
+    assert names == ["Maria Souza"]

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import Engine
 
+from eduautismo.api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY
 from eduautismo.domain import Role
 from tests.fuzz.test_openapi_document import COMMITTED
 from tests.support.factories import Actor, Factory
@@ -89,6 +90,17 @@ def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
     except (TypeError, ValueError):
         return True
     return date_from <= date_to
+
+
+@schema.hook
+def map_headers(ctx: Any, headers: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A valid Idempotency-Key made unique per case: a key is a promise that the request is the same one,
+    which JSON Schema cannot express; generated cases reusing "0" with other bodies would rightly be
+    422 idempotency_key_reused (tests/security/test_idempotency.py). Invalid keys are left as generated."""
+    key = (headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key):
+        return {**(headers or {}), "Idempotency-Key": str(uuid.uuid4())}
+    return headers
 
 
 def test_fuzzing_runs_every_check_on_valid_and_invalid_input_repeatably() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ def lambda_result_to_response(result: Mapping[str, Any]) -> ApiResponse:
     return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), body)
 
 
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
 def call_api(
     method: str,
     path: str,
@@ -43,8 +48,10 @@ def call_api(
     raw_body: str | None = None,
     headers: Mapping[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    handler: Handler | None = None,
 ) -> ApiResponse:
-    """Invoke the function that template.yaml routes ``method path`` to."""
+    """Invoke the function that template.yaml routes ``method path`` to (or ``handler``, a container of
+    it made by ``another_container``)."""
     matched = match_route(method, path)
     if matched is None:
         raise AssertionError(f"template.yaml has no route for {method} {path}")
@@ -61,8 +68,24 @@ def call_api(
         claims=claims,
         source_ip=source_ip,
     )
-    handler = load_handler(route.code_uri, route.handler)
+    handler = handler or load_handler(route.code_uri, route.handler)
     return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))
+
+
+def another_container(method: str, path: str) -> Handler:
+    """The handler of the function routed ``method path``, from a fresh import of its module: its own
+    resolver, as a second Lambda container has (one resolver serves one event at a time)."""
+    matched = match_route(method, path)
+    if matched is None:
+        raise AssertionError(f"template.yaml has no route for {method} {path}")
+    route = matched[0]
+    module_name, attribute = route.handler.rsplit(".", 1)
+    source = load_module(route.code_uri, route.handler).__file__
+    spec = importlib.util.spec_from_file_location(f"{module_name}_container_{uuid.uuid4().hex}", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)  # type: ignore[no-any-return]
 
 
 def function_apps() -> list[Any]:

@@ -17,13 +17,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from eduautismo.api import ratelimit
-from eduautismo.api.contract import error_envelope
-from eduautismo.api.errors import register_database_error_handler, register_error_handlers
-from eduautismo.cache.manager import get_cache_manager
+from eduautismo.api import idempotency, ratelimit
+from eduautismo.api.errors import envelope_result, register_database_error_handler, register_error_handlers
+from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
-from eduautismo.settings import get_settings
+from eduautismo.settings import Settings, get_settings
 from eduautismo.snapstart import register_hooks
 
 API_PREFIX = "/api/v1"
@@ -82,18 +81,13 @@ def nested_deeper_than(text: str, limit: int) -> bool:
     return any(level > limit for level in accumulate(steps))
 
 
-def _envelope_result(status: int, code: str, message: str, details: list[Any]) -> dict[str, Any]:
-    body = error_envelope(code, message, details)
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-
-
 def _body_invalid(field: str, message: str, kind: str) -> dict[str, Any]:
     detail = {"field": field, "location": "body", "message": message, "type": kind}
-    return _envelope_result(422, "validation_error", "invalid request", [detail])
+    return envelope_result(422, "validation_error", "invalid request", [detail])
 
 
 def _body_too_large() -> dict[str, Any]:
-    return _envelope_result(413, "payload_too_large", "the body may hold at most 1 MiB", [])
+    return envelope_result(413, "payload_too_large", "the body may hold at most 1 MiB", [])
 
 
 class _TooLongNumber:
@@ -205,7 +199,7 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
         return text
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     if not _declared_json(event, headers):
-        return _envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
+        return envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
     if nested_deeper_than(text, MAX_BODY_DEPTH):
         return _body_invalid("body", f"JSON nested deeper than {MAX_BODY_DEPTH} levels", "json_too_deep")
     try:
@@ -219,14 +213,15 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def limit_rate(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+def limit_rate(
+    event: dict[str, Any], settings: Settings, cache: CacheManager
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The 429 answer when the caller is over its budget (else None), and the rate-limit header fields
     every answer carries. Runs first: a caller over its budget costs one Redis round trip, no database."""
-    settings = get_settings()
     if not settings.rate_limit_enabled:
         return None, {}
     headers = {"RateLimit-Policy": ratelimit.policy_header(settings)}
-    decision = ratelimit.check(event, settings, get_cache_manager())
+    decision = ratelimit.check(event, settings, cache)
     if decision is None:
         return None, headers
     headers["RateLimit"] = ratelimit.limit_header(decision)
@@ -234,7 +229,7 @@ def limit_rate(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, 
         return None, headers
     headers["Retry-After"] = str(decision.retry_after_seconds)
     message = f"too many {decision.budget}; retry in {decision.retry_after_seconds} s"
-    return _envelope_result(429, "rate_limited", message, []), headers
+    return envelope_result(429, "rate_limited", message, []), headers
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
@@ -247,8 +242,13 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        limited, rate_headers = limit_rate(event)
-        answer = limited or refuse_unreadable_body(event) or app.resolve(event, context)
+        settings, cache = get_settings(), get_cache_manager()
+        limited, rate_headers = limit_rate(event, settings, cache)
+        answer = (
+            limited
+            or refuse_unreadable_body(event)
+            or idempotency.answer_once(event, context, app.resolve, settings, cache)
+        )
         answer.setdefault("headers", {}).update(rate_headers)
         # Every answer of this API concerns children (their plans, names, links to their files), errors
         # and 304s included: no browser or shared cache may keep one.

@@ -178,11 +178,11 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     401: "Missing or invalid token",
     403: "The caller's role may not do this",
     404: "Not found, or outside the caller's scope",
-    409: "Conflicts with existing data",
+    409: "Conflicts with existing data, or the first request with this Idempotency-Key is still running",
     413: "Body larger than 1 MiB",
     415: "Body is not application/json",
     422: "Invalid input (the details name each field)",
-    429: "Quota exceeded",
+    429: "Rate limit or export quota exceeded: retry after Retry-After seconds",
     503: "A dependency is unavailable; try again shortly",
 }
 

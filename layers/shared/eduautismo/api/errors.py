@@ -3,6 +3,7 @@ never a 500 for bad input."""
 
 from __future__ import annotations
 
+import json
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,12 @@ def error_response(status: int, code: str, message: str, details: list[Any] | No
         content_type=content_types.APPLICATION_JSON,
         body=error_envelope(code, message, details),
     )
+
+
+def envelope_result(status: int, code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    """The envelope as a Lambda result, for answers given before the resolver runs (the Lambda entry)."""
+    body = error_envelope(code, message, details)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
 def _validation_details(errors: Any) -> list[dict[str, Any]]:
