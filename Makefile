@@ -8,7 +8,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv tools browser run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
+.PHONY: venv tools browser contract-tools spectral run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,12 +32,26 @@ browser:  ## Debian's chromium + chromedriver for the Swagger UI browser test (i
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
+# Node tools of the contract (Spectral + OWASP ruleset, openapi-typescript, openapi-fetch, TypeScript),
+# pinned in contract/package-lock.json; Node 20.17+ must be installed.
+CONTRACT_STAMP := contract/node_modules/.installed
+
+$(CONTRACT_STAMP): contract/package.json contract/package-lock.json
+	cd contract && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CONTRACT_STAMP)
+
+contract-tools: $(CONTRACT_STAMP)
+
+spectral: contract-tools  ## openapi.json against spectral:oas + OWASP API security: 0 errors (contract/.spectral.yaml)
+	contract/node_modules/.bin/spectral lint openapi.json --ruleset contract/.spectral.yaml --fail-severity error \
+		--display-only-failures --quiet
+
 run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM (to make too) stops all of it
 	$(VENV)/bin/eduautismo-local serve --stop-with-parent
 
 # The header names the PostgreSQL and Redis in use. LOCAL_SERVICES=embedded make test ignores any running
 # server: embedded PostgreSQL + fakeredis, the path of a machine with neither.
-test: venv browser  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
+test: venv browser contract-tools  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
 	$(PY) -m pytest
 
 lint: venv
@@ -57,7 +71,7 @@ checkov: tools  ## no failed check; skips only in a resource's Metadata, with a 
 translate: tools  ## template.yaml translates with aws-sam-translator; functions and routes as production needs
 	$(TOOLS_VENV)/bin/python infra/checks/sam_translate.py
 
-check: lint typecheck cfn-lint checkov translate
+check: lint typecheck cfn-lint checkov translate spectral
 
 package: venv  ## the layer built for Lambda (manylinux, CPython 3.12) and every function zipped, with sizes
 	$(PY) infra/checks/package.py
@@ -78,4 +92,4 @@ openapi: venv  ## regenerate the committed openapi.json from the functions' reso
 	$(PY) -m eduautismo_local.openapi > openapi.json
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .local .aws-sam build
+	rm -rf $(VENV) $(TOOLS_VENV) .local .aws-sam build contract/node_modules

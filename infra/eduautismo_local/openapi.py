@@ -33,6 +33,11 @@ RATE_LIMIT_HEADERS = {
 }
 HEADERS = {
     **RATE_LIMIT_HEADERS,
+    "Access-Control-Allow-Origin": {
+        "description": "Set by API Gateway's CORS configuration (template.yaml) on answers to the front "
+        "end's origin, the only one allowed",
+        "schema": {"type": "string", "format": "uri", "maxLength": 2048},
+    },
     "Retry-After": {
         "description": "Seconds to wait before trying again",
         "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 86_400},
@@ -42,6 +47,11 @@ HEADERS = {
         "schema": {"type": "string", "enum": ["true"]},
     },
 }
+JWT_DESCRIPTION = (
+    "A Cognito ID token (JWS). API Gateway's JWT authorizer verifies it as RFC8725 asks: the signature "
+    "with the user pool's published keys only (no 'none', no algorithm taken from the token's header "
+    "alone), the issuer, the audience (the app client) and the expiry, before the function runs."
+)
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": KEY_HEADER,
     "in": "header",
@@ -72,7 +82,7 @@ def _document_limits(operation: dict[str, Any], method: str, path: str) -> None:
         responses.setdefault("409", _envelope_response(409))
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
-        headers.update(_header_refs(*RATE_LIMIT_HEADERS))
+        headers.update(_header_refs(*RATE_LIMIT_HEADERS, "Access-Control-Allow-Origin"))
         if keyed and int(status) < 400:
             headers.update(_header_refs(REPLAYED_HEADER))
         if status == "409" and keyed:
@@ -130,7 +140,14 @@ def openapi_document() -> dict[str, Any]:
         "paths": {},
         "components": {
             "schemas": {},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": JWT_DESCRIPTION,
+                }
+            },
             "headers": HEADERS,
         },
         "security": [{"bearer": []}],
@@ -155,7 +172,34 @@ def openapi_document() -> dict[str, Any]:
             _document_parameters(operation, merged["components"]["schemas"])
     merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)
+    _bound_by_format(merged)
     return merged
+
+
+# The longest text each format can be, as the API reads and writes it: a UUID in its 36-character form,
+# a date as YYYY-MM-DD, a timestamp as Python's isoformat with microseconds and offset.
+FORMAT_LENGTHS = {"uuid": 36, "date": 10, "date-time": 32}
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def _bound_by_format(node: Any) -> None:
+    """What a schema's format already implies, written out for clients and linters: every string of a
+    fixed-length format gets its maxLength; every integer its width, int32 when its declared bounds fit,
+    else int64 (every integer of the API is a PostgreSQL integer or bigint)."""
+    if isinstance(node, list):
+        for item in node:
+            _bound_by_format(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and node.get("format") in FORMAT_LENGTHS:
+        node.setdefault("maxLength", FORMAT_LENGTHS[node["format"]])
+    if node.get("type") == "integer" and "format" not in node:
+        low, high = node.get("minimum"), node.get("maximum")
+        fits = low is not None and high is not None and INT32[0] <= low and high <= INT32[1]
+        node["format"] = "int32" if fits else "int64"
+    for value in node.values():
+        _bound_by_format(value)
 
 
 def _drop_unreferenced(document: dict[str, Any], names: tuple[str, ...]) -> None:

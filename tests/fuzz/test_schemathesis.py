@@ -92,15 +92,14 @@ def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
     return date_from <= date_to
 
 
-@schema.hook
-def map_headers(ctx: Any, headers: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A valid Idempotency-Key made unique per case: a key is a promise that the request is the same one,
+def _fresh_idempotency_key(case: Any) -> None:
+    """A valid Idempotency-Key made unique per case: a key promises that the request is the same one,
     which JSON Schema cannot express; generated cases reusing "0" with other bodies would rightly be
-    422 idempotency_key_reused (tests/security/test_idempotency.py). Invalid keys are left as generated."""
-    key = (headers or {}).get("Idempotency-Key")
+    422 idempotency_key_reused (tests/security/test_idempotency.py). Invalid keys are left as generated.
+    Set on the case itself: every phase (examples, coverage, fuzzing) goes through here."""
+    key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key):
-        return {**(headers or {}), "Idempotency-Key": str(uuid.uuid4())}
-    return headers
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
 
 
 def test_fuzzing_runs_every_check_on_valid_and_invalid_input_repeatably() -> None:
@@ -129,6 +128,7 @@ def test_every_operation_answers_within_its_schema_and_never_5xx(
 ) -> None:
     # Given a coordinator's valid token; When schemathesis calls the operation with generated input;
     # Then every check holds (the configured set: all of them)
+    _fresh_idempotency_key(case)
     case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {token_for(coordinator)}"})
 
 

@@ -43,6 +43,7 @@ IfNoneMatch = Annotated[
     str | None,
     Header(
         alias="if-none-match",
+        max_length=1024,
         description="The ETag of the copy the caller holds: 304 without a body while it is current",
     ),
 ]
