@@ -94,6 +94,19 @@ def test_the_headers_count_down_and_the_budget_refills(
     assert _limit(again)[:2] == ("reads", 2)
 
 
+def test_a_budget_too_large_to_measure_still_counts(
+    factory: Factory, override_settings: Callable[..., None]
+) -> None:
+    # Given a budget so large that one request's share of the window is below a microsecond
+    override_settings(rate_limit_reads="100000000", rate_limit_window_seconds="10")
+    user, _ = _two_professionals(factory)
+    # When the user reads
+    answer = call_api("GET", UNREAD, claims=user.claims)
+    # Then the limiter counted it (it once asked Redis for a 0 ms expiry, failed, and let it pass uncounted)
+    assert answer.status == 200
+    assert _limit(answer)[0] == "reads"
+
+
 def test_routes_without_login_are_counted_per_source_address(
     db: Engine, override_settings: Callable[..., None]
 ) -> None:

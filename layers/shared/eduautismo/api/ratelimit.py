@@ -48,7 +48,9 @@ local allowed_at = next_tat - window
 if now < allowed_at then
   return {0, allowed_at - now, tat - now}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000))
+-- At least 1 ms: an interval below the clock's precision (a huge budget) would give PX 0, an error.
+local expiry_ms = math.max(1, math.ceil((next_tat - now) / 1000))
+redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', expiry_ms)
 return {1, 0, next_tat - now}
 """
 
