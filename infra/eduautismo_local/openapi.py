@@ -5,6 +5,7 @@ its own statuses and bodies (eduautismo.api.contract.responses). `make openapi` 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from eduautismo.api.contract import ERROR_DESCRIPTIONS, ErrorEnvelope
@@ -89,6 +90,16 @@ def _document_limits(operation: dict[str, Any], method: str, path: str) -> None:
             headers.update(_header_refs("Retry-After"))
 
 
+def _short_operation_id(operation: dict[str, Any], path: str, method: str) -> None:
+    """The route function's name in camelCase (createPlan, listPendingReview): SDK generators name their
+    methods after operationIds, and Powertools' own (create_plan_api_v1_intervention_plans_post) repeats
+    the path and method. Stable while the function keeps its name; an explicit operation_id is kept."""
+    generated_suffix = re.sub(r"\W", "_", path) + "_" + method.lower()
+    name = operation["operationId"].removesuffix(generated_suffix)
+    head, *rest = name.split("_")
+    operation["operationId"] = head + "".join(part.capitalize() for part in rest)
+
+
 def _document_operation(operation: dict[str, Any], authorized: bool) -> None:
     """What API Gateway and our error handlers add to a resolver's operation: the JWT requirement of the
     route in template.yaml (none for health), and the envelope as the body of every 422 (Powertools
@@ -169,6 +180,7 @@ def openapi_document() -> dict[str, Any]:
         if operation is not None:
             _document_operation(operation, route.authorized)
             _document_limits(operation, route.method, route.path)
+            _short_operation_id(operation, route.path, route.method)
             _document_parameters(operation, merged["components"]["schemas"])
     merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)

@@ -76,12 +76,12 @@ def test_generated_client_calls_health_exports_and_job_status_with_typed_answers
     )
 
     # When health is asked, Then the answer is a HealthReport with enum members
-    health = _module("api.health.get_health_api_v1_health_get").sync(client=public)
+    health = _module("api.health.get_health").sync(client=public)
     assert isinstance(health, models.HealthReport)
     assert health.status is models.HealthReportStatus.OK and health.database is models.HealthReportDatabase.OK
 
     # When the export summary is asked as the seed's front end does (limit=1000, a priority)
-    summary = _module("api.exports.export_summary_api_v1_export_pending_review_summary_get").sync(
+    summary = _module("api.exports.export_summary").sync(
         client=signed_in, priority=models.Priority.HIGH, limit=1000
     )
     # Then it is an ExportSummary with integer counts
@@ -89,14 +89,12 @@ def test_generated_client_calls_health_exports_and_job_status_with_typed_answers
     assert (summary.total, summary.high_priority, summary.low_priority) == (1, 1, 0)
 
     # When a CSV export is made, Then the link is an ExportLink with a real datetime
-    link = _module("api.exports.export_csv_api_v1_export_pending_review_csv_get").sync(
-        client=signed_in, skip=0, limit=1000
-    )
+    link = _module("api.exports.export_csv").sync(client=signed_in, skip=0, limit=1000)
     assert isinstance(link, models.ExportLink)
     assert link.row_count == 2 and isinstance(link.expires_at, datetime)
 
     # And its job, asked by id, is an ExportJobStatus that succeeded, with the same file
-    jobs = _module("api.exports.export_job_api_v1_export_jobs_job_id_get")
+    jobs = _module("api.exports.export_job")
     job_id = _latest_job_id(db, coordinator.user_id)
     status = jobs.sync(job_id=job_id, client=signed_in)
     assert isinstance(status, models.ExportJobStatus)
@@ -117,7 +115,7 @@ def test_generated_client_sends_the_idempotency_key_and_a_retry_creates_nothing_
     # Given a coordinator and the generated client's student creation, which takes an idempotency_key
     coordinator = factory.user(factory.organization(), Role.COORDINATOR)
     signed_in = client_package.AuthenticatedClient(base_url=base_url, token=token_for(coordinator))
-    create = _module("api.students.create_student_api_v1_students_post")
+    create = _module("api.students.create_student")
     body = _module("models").StudentCreate(full_name="Maria Souza")
     key = str(uuid.uuid4())
     # When the creation is sent, then retried with the same key

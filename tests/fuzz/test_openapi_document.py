@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,32 @@ def test_document_holds_no_validation_schema_the_api_never_sends() -> None:
     schemas = document["components"]["schemas"]
     assert not {"HTTPValidationError", "ValidationError", "ResponseValidationError"} & set(schemas)
     assert schemas["ErrorEnvelope"]["required"] == ["error"]
+
+
+def test_error_codes_are_an_enum_of_every_code_the_domain_sends() -> None:
+    # Given the document's error codes and every domain error the services raise
+    from eduautismo.errors import AppError
+
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    codes = set(document["components"]["schemas"]["ErrorCode"]["enum"])
+    pending = list(AppError.__subclasses__())
+    raised = {AppError.code}
+    while pending:
+        error = pending.pop()
+        raised.add(error.code)
+        pending.extend(error.__subclasses__())
+    # Then a client switching over error.code knows each of them
+    assert raised <= codes
+    assert {"rate_limited", "idempotency_key_reused", "idempotency_in_progress"} <= codes
+
+
+def test_operation_ids_are_short_unique_camel_case_names() -> None:
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    ids = [
+        operation["operationId"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+    ]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", operation_id) for operation_id in ids), ids
+    assert {"listPendingReview", "createPlan", "createStudent", "unreadCount", "exportJob"} <= set(ids)

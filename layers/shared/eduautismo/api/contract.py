@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -42,19 +43,21 @@ def _iso_date_text(value: Any) -> Any:
     raise ValueError("expected a date as YYYY-MM-DD")
 
 
-# Every date the API takes (query or body) lies in domain.MIN_DATE..MAX_DATE: outside, a 422 names the field.
-# JSON Schema has no bounds for dates: the year's pattern documents the range to clients and fuzzers.
+def _date_range_schema(schema: dict[str, Any]) -> None:
+    """JSON Schema has no bounds for dates: pydantic writes ge/le, keywords no validator or generator knows
+    (a TypeScript client saw them as unknown); the year's pattern documents the range instead."""
+    schema.pop("ge", None)
+    schema.pop("le", None)
+    schema["pattern"] = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
+    schema["description"] = "1900-01-01 to 2100-12-31"
+
+
+# Every date the API takes (query or body) lies in the range of README "Input bounds": outside it is a
+# 422 naming the field.
 BoundedDate = Annotated[
     date,
     BeforeValidator(_iso_date_text),
-    Field(
-        ge=MIN_DATE,
-        le=MAX_DATE,
-        json_schema_extra={
-            "pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-",
-            "description": "1900-01-01 to 2100-12-31",
-        },
-    ),
+    Field(ge=MIN_DATE, le=MAX_DATE, json_schema_extra=_date_range_schema),
 ]
 
 
@@ -137,8 +140,26 @@ class ErrorDetail(ApiModel):
     type: str | None = Field(default=None, description="Machine-readable kind, e.g. 'enum', 'date_too_late'")
 
 
+class ErrorCode(StrEnum):
+    """Every ``error.code`` the API sends (a client can switch over them exhaustively)."""
+
+    VALIDATION_ERROR = "validation_error"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+
 class ErrorBody(ApiModel):
-    code: str = Field(description="validation_error, not_found, forbidden, conflict, ...")
+    code: ErrorCode
     message: str
     details: list[ErrorDetail]
 
@@ -204,9 +225,21 @@ def json_response(description: str, model: type[BaseModel]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
-def empty_response(description: str) -> dict[str, Any]:
+def empty_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``responses=`` entry with no body (204, 303, 304)."""
-    return {"description": description, "content": {}}
+    return {"description": description, "content": {}, **({"headers": headers} if headers else {})}
+
+
+def header(description: str, **schema: Any) -> dict[str, Any]:
+    """A response header's declaration; a string of at most 8 KiB unless ``schema`` says otherwise."""
+    return {"description": description, "schema": {"type": "string", "maxLength": 8192, **schema}}
+
+
+ETAG = {"ETag": header("Strong tag of this answer: send it back in If-None-Match", maxLength=100)}
+X_CACHE = {"X-Cache": header("Where the page came from", enum=["HIT", "MISS", "BYPASS"])}
+LOCATION = {"Location": header("Where to go next: the download link, or the job's status route")}
+# ?redirect=true on an export: 303 to the download link, no body.
+SEE_OTHER_LINK = {303: empty_response("redirect=true: the Location header holds the download link", LOCATION)}
 
 
 def error_responses(*statuses: int, authenticated: bool = True) -> dict[int, Any]:
@@ -220,15 +253,19 @@ def responses(
     *errors: int,
     authenticated: bool = True,
     extra: dict[int, Any] | None = None,
+    headers: dict[str, Any] | None = None,
 ) -> dict[int, Any]:
     """Everything an operation can answer, for ``@router.get(..., status_code=status, responses=...)``.
 
     ``status`` is the main success: its body is the route's return annotation (``Response[Model]``), or
     none for 204. ``errors`` are the statuses beyond ``AUTHENTICATED_ERRORS``; ``extra`` adds other
     successes (a 202 job, a 303 redirect, a 304 revalidation) built with ``json_response`` or
-    ``empty_response``.
+    ``empty_response``; ``headers`` are those the main success sends (``ETAG``, ``X_CACHE``).
     """
-    main = {"description": SUCCESS_DESCRIPTIONS[status]}
+    main: dict[str, Any] = {
+        "description": SUCCESS_DESCRIPTIONS[status],
+        **({"headers": headers} if headers else {}),
+    }
     if status == 204:
         main = empty_response(SUCCESS_DESCRIPTIONS[status])
     return {status: main, **(extra or {}), **error_responses(*errors, authenticated=authenticated)}

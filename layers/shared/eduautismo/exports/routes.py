@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import empty_response, json_response, responses
+from eduautismo.api.contract import LOCATION, SEE_OTHER_LINK, json_response, responses
 from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import ExportFormat
 from eduautismo.exports import service
@@ -36,7 +36,6 @@ def get_export_dispatcher(ctx: Ctx) -> ExportDispatcher:
 
 Dispatcher = Annotated[ExportDispatcher, Depends(get_export_dispatcher)]
 
-LOCATION = {"Location": {"description": "Where to go next", "schema": {"type": "string"}}}
 # An export answers the link (200), a job to follow (202) or a redirect to the link (303): the main
 # success is given its model here because the return annotation is the union of the three bodies.
 EXPORT_RESPONSES = responses(
@@ -49,10 +48,7 @@ EXPORT_RESPONSES = responses(
             **json_response("Large export: running in the background; follow status_url", ExportAccepted),
             "headers": LOCATION,
         },
-        303: {
-            **empty_response("redirect=true: the Location header holds the download link"),
-            "headers": LOCATION,
-        },
+        **SEE_OTHER_LINK,
     },
 )
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import (
     DEFAULT_PAGE_LIMIT,
+    ETAG,
     PageLimit,
     PageQuery,
     PageSkip,
@@ -47,7 +48,7 @@ IfNoneMatch = Annotated[
         description="The ETag of the copy the caller holds: 304 without a body while it is current",
     ),
 ]
-NOT_MODIFIED = {304: empty_response("Not Modified: the ETag sent in If-None-Match is still current")}
+NOT_MODIFIED = {304: empty_response("Not Modified: the ETag sent in If-None-Match is still current", ETAG)}
 
 
 class NotModified(Exception):
@@ -79,7 +80,7 @@ def _tagged(result: service.Conditional[Any]) -> Response[Any]:
 
 @router.get(
     "/notifications",
-    responses=responses(200, extra=NOT_MODIFIED),
+    responses=responses(200, extra=NOT_MODIFIED, headers=ETAG),
     summary="The caller's notifications, newest first (the first page is tagged: ETag / If-None-Match)",
     tags=TAGS,
 )
@@ -101,7 +102,7 @@ def list_notifications(
 
 @router.get(
     "/notifications/unread-count",
-    responses=responses(200, extra=NOT_MODIFIED),
+    responses=responses(200, extra=NOT_MODIFIED, headers=ETAG),
     summary="Unread and unseen counts (ETag / If-None-Match: poll it for free)",
     tags=TAGS,
 )

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import (
     DEFAULT_PAGE_LIMIT,
+    X_CACHE,
     BoundedDate,
     PageLimit,
     PageSkip,
@@ -48,7 +49,7 @@ def create_plan(body: PlanCreate, ctx: Ctx) -> PlanOut:
     "/intervention-plans/pending-review",
     status_code=200,
     # The body is JSON text (a cache HIT is sent as Redis holds it); its schema is declared here.
-    responses=responses(200, extra={200: json_response("One page; X-Cache: HIT, MISS or BYPASS", PlanPage)}),
+    responses=responses(200, extra={200: {**json_response("One page", PlanPage), "headers": X_CACHE}}),
     summary="Plans due for review",
     tags=["plans"],
 )

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import SUCCESS_DESCRIPTIONS, BoundedDate, json_response, responses
+from eduautismo.api.contract import SEE_OTHER_LINK, BoundedDate, json_response, responses
 from eduautismo.api.dependencies import Ctx
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.reports import service
@@ -21,8 +21,6 @@ DateFrom = Annotated[
 ]
 DateTo = Annotated[BoundedDate | None, Query(description="Last day of the period, local (default: today)")]
 Redirect = Annotated[bool, Query(description="303 to the download link instead of 200")]
-# ?redirect=true: 303 to the link, which the body repeats (one typed body for both answers).
-SEE_OTHER = {303: json_response(SUCCESS_DESCRIPTIONS[303], ExportLink)}
 
 
 @router.get(
@@ -37,7 +35,13 @@ def review_compliance(ctx: Ctx, date_from: DateFrom = None, date_to: DateTo = No
 
 @router.get(
     "/export/review-compliance/excel",
-    responses=responses(200, 409, 429, extra=SEE_OTHER),
+    # The return annotation is the link or no body (303): the link's model is named here.
+    responses=responses(
+        200,
+        409,
+        429,
+        extra={200: json_response("The stored file's download link", ExportLink), **SEE_OTHER_LINK},
+    ),
     summary="The compliance report as an XLSX sheet behind a presigned link",
     tags=["reports", "exports"],
 )
@@ -46,9 +50,9 @@ def export_review_compliance(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     redirect: Redirect = False,
-) -> Response[ExportLink]:
+) -> Response[ExportLink | None]:
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
     link = service.export_review_compliance(ctx, query)
     if redirect:
-        return Response(303, content_types.APPLICATION_JSON, link, headers={"Location": link.download_url})
+        return Response(303, headers={"Location": link.download_url})
     return Response(200, content_types.APPLICATION_JSON, link)
