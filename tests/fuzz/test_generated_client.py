@@ -93,12 +93,12 @@ def test_generated_client_calls_health_exports_and_job_status_with_typed_answers
     assert isinstance(link, models.ExportLink)
     assert link.row_count == 2 and isinstance(link.expires_at, datetime)
 
-    # And its job, asked by id, is an ExportJobStatus that succeeded, with the same file
+    # And its job, asked by id, is the succeeded variant of the job union, with the same file
     jobs = _module("api.exports.export_job")
     job_id = _latest_job_id(db, coordinator.user_id)
     status = jobs.sync(job_id=job_id, client=signed_in)
-    assert isinstance(status, models.ExportJobStatus)
-    assert status.status is models.ExportStatus.SUCCEEDED and status.format_ is models.ExportFormat.CSV
+    assert isinstance(status, models.ExportJobSucceeded)
+    assert status.status == "succeeded" and status.format_ is models.ExportFormat.CSV
     assert (status.filename, status.row_count) == (link.filename, 2)
 
 

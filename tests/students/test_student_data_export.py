@@ -16,7 +16,7 @@ from tests.students.conftest import Pupil, School, enrol, export_jobs, ok, schoo
 from tests.support.api import call_api
 from tests.support.factories import Factory
 
-LINK_FIELDS = {"download_url", "expires_at", "filename", "content_type", "row_count", "size_bytes"}
+LINK_FIELDS = {"status", "download_url", "expires_at", "filename", "content_type", "row_count", "size_bytes"}
 
 
 def _data_export(actor_claims: dict[str, Any], student_id: uuid.UUID) -> Any:

@@ -128,6 +128,7 @@ def record_stored(
         raise Conflict("data this export would hold was erased while it was written; export again")
     logger.info("export stored", extra={"job_id": str(job_id), "rows": row_count, "size_bytes": size_bytes})
     return ExportLink(
+        status="succeeded",
         download_url=link.url,
         expires_at=link.expires_at,
         filename=filename,

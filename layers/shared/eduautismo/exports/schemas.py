@@ -5,28 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import ConfigDict, Field, RootModel
 
 from eduautismo.api.model import ApiModel
-from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat, ExportStatus
+from eduautismo.domain import MAX_PAGE_OFFSET, ExportFormat
 from eduautismo.exports.rows import MAX_EXPORT_ROWS
 from eduautismo.plans.schemas import PendingReviewFilters
-
-T = TypeVar("T")
-
-
-def _without_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-# A key the body leaves out when it does not apply: documented as its type (optional), never as null.
-Absent = Annotated[
-    T | SkipJsonSchema[None],
-    Field(exclude_if=lambda value: value is None, json_schema_extra=_without_default),
-]
 
 
 @dataclass(frozen=True)
@@ -92,9 +78,11 @@ class ExportSummary(ApiModel):
 
 
 class ExportLink(ApiModel):
-    """A stored export: its presigned download link and what the file holds. Every export
-    answers it: pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON)."""
+    """A stored export: its presigned download link and what the file holds. Every export answers it:
+    pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON). Tagged
+    ``status: "succeeded"``, so a client tells it from an ``ExportAccepted`` by that field alone."""
 
+    status: Literal["succeeded"]
     download_url: str = Field(
         description="Presigned (SigV4) link; a bearer credential, valid until expires_at"
     )
@@ -113,24 +101,42 @@ class ExportLink(ApiModel):
 class ExportAccepted(ApiModel):
     """A large export handed to the worker; follow ``status_url`` (also the Location header)."""
 
+    status: Literal["pending"]
     job_id: uuid.UUID
-    status: Literal["pending"] = "pending"
     status_url: str
 
 
-class ExportJobStatus(ApiModel):
-    """An export job. The link's fields are there once it succeeded, ``error`` once it failed; otherwise
-    those keys are absent (never null)."""
-
+class _ExportJob(ApiModel):
     job_id: uuid.UUID
-    status: ExportStatus
     format: ExportFormat
     created_at: datetime
+
+
+class ExportJobUnfinished(_ExportJob):
+    """Waiting for the worker, or being written."""
+
+    status: Literal["pending", "running"]
+
+
+class ExportJobSucceeded(_ExportJob, ExportLink):
+    """Done: the link to the file (minted anew on each ask)."""
+
+    completed_at: datetime
+
+
+class ExportJobFailed(_ExportJob):
+    """Failed, or its file is no longer there."""
+
+    status: Literal["failed"]
     completed_at: datetime | None
-    download_url: Absent[str] = None
-    expires_at: Absent[datetime] = None
-    filename: Absent[str] = None
-    content_type: Absent[str] = None
-    row_count: Absent[NonNegativeInt] = None
-    size_bytes: Absent[NonNegativeInt] = None
-    error: Absent[str] = None
+    error: str
+
+
+class ExportJobStatus(
+    RootModel[
+        Annotated[ExportJobUnfinished | ExportJobSucceeded | ExportJobFailed, Field(discriminator="status")]
+    ]
+):
+    """An export job, tagged by ``status``: a succeeded job's link fields are always there."""
+
+    model_config = ConfigDict(defer_build=True)

@@ -26,7 +26,16 @@ from eduautismo.exports.dispatch import ExportDispatcher
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
 from eduautismo.exports.repository import PendingRows, csv_query
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
-from eduautismo.exports.schemas import ExportAccepted, ExportJobStatus, ExportLink, ExportSummary, RowRange
+from eduautismo.exports.schemas import (
+    ExportAccepted,
+    ExportJobFailed,
+    ExportJobStatus,
+    ExportJobSucceeded,
+    ExportJobUnfinished,
+    ExportLink,
+    ExportSummary,
+    RowRange,
+)
 from eduautismo.exports.storage import CONTENT_TYPES
 from eduautismo.exports.writers import Delimiter, SummaryInfo, write_xlsx
 from eduautismo.observability import logger, record_export
@@ -148,7 +157,7 @@ def start(ctx: Context, request: ExportRequest, dispatcher: ExportDispatcher) ->
     except AppError as exc:
         delivery.record_failure(ctx, job_id, exc)
         raise
-    return ExportAccepted(job_id=job_id, status_url=JOB_STATUS_PATH.format(job_id=job_id))
+    return ExportAccepted(status="pending", job_id=job_id, status_url=JOB_STATUS_PATH.format(job_id=job_id))
 
 
 def run_job(ctx: Context, job_id: uuid.UUID) -> ExportStatus | None:
@@ -233,18 +242,18 @@ def job_status(ctx: Context, job_id: uuid.UUID) -> ExportJobStatus:
         if unfinished and now - job.created_at > STALE_JOB_AFTER:
             repository.mark_failed(session, job.id, "the export worker did not finish", now)
             session.refresh(job)
-    status = ExportJobStatus(
-        job_id=job.id,
-        status=ExportStatus(job.status),
-        format=ExportFormat(job.format),
-        created_at=job.created_at,
-        completed_at=job.completed_at,
+    common = {"job_id": job.id, "format": ExportFormat(job.format), "created_at": job.created_at}
+    if job.status == ExportStatus.SUCCEEDED.value:
+        return ExportJobStatus(
+            ExportJobSucceeded(**common, **_relink(ctx, job, now).model_dump(), completed_at=job.completed_at)
+        )
+    if job.status in (ExportStatus.PENDING.value, ExportStatus.RUNNING.value):
+        return ExportJobStatus(ExportJobUnfinished(**common, status=job.status))
+    return ExportJobStatus(
+        ExportJobFailed(
+            **common, status="failed", completed_at=job.completed_at, error=job.error or "the export failed"
+        )
     )
-    if status.status is ExportStatus.FAILED:
-        return status.model_copy(update={"error": job.error})
-    if status.status is ExportStatus.SUCCEEDED:
-        return status.model_copy(update=_relink(ctx, job, now).model_dump())
-    return status
 
 
 def _relink(ctx: Context, job: ExportJob, now: datetime) -> ExportLink:
@@ -253,6 +262,7 @@ def _relink(ctx: Context, job: ExportJob, now: datetime) -> ExportLink:
         raise NotFound("export job")
     link = ctx.storage.link(job.s3_key, now)
     return ExportLink(
+        status="succeeded",
         download_url=link.url,
         expires_at=link.expires_at,
         filename=job.filename,
