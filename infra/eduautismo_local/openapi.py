@@ -64,6 +64,10 @@ IDEMPOTENCY_KEY_PARAMETER = {
 }
 
 
+for _declaration in HEADERS.values():
+    _declaration["required"] = False  # each is sent on some answers only (RateLimit: while Redis counts)
+
+
 def _header_refs(*names: str) -> dict[str, Any]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
@@ -185,6 +189,7 @@ def openapi_document() -> dict[str, Any]:
     merged["components"]["schemas"].update(_error_envelope_schemas())
     _drop_unreferenced(merged, POWERTOOLS_VALIDATION_SCHEMAS)
     _bound_by_format(merged)
+    _request_defaults_in_words(merged)
     return merged
 
 
@@ -212,6 +217,26 @@ def _bound_by_format(node: Any) -> None:
         node["format"] = "int32" if fits else "int64"
     for value in node.values():
         _bound_by_format(value)
+
+
+def _request_defaults_in_words(document: dict[str, Any]) -> None:
+    """A body field the server fills when it is left out (a plan's status, description) is optional to a
+    client; TypeScript generators read a ``default`` as "always present" and made it required. In the
+    schemas of request bodies the default is said in the description instead."""
+    names = {
+        body["schema"]["$ref"].rsplit("/", 1)[1]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        for body in operation.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in body.get("schema", {})
+    }
+    for name in sorted(names):
+        for field in document["components"]["schemas"][name].get("properties", {}).values():
+            if "default" in field:
+                default = json.dumps(field.pop("default"), ensure_ascii=False)
+                field["description"] = " ".join(
+                    filter(None, [field.get("description"), f"Default: {default}."])
+                )
 
 
 def _drop_unreferenced(document: dict[str, Any], names: tuple[str, ...]) -> None:

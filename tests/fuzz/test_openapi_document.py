@@ -103,3 +103,12 @@ def test_operation_ids_are_short_unique_camel_case_names() -> None:
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", operation_id) for operation_id in ids), ids
     assert {"listPendingReview", "createPlan", "createStudent", "unreadCount", "exportJob"} <= set(ids)
+
+
+def test_stats_count_every_type_and_priority() -> None:
+    from eduautismo.domain import NotificationPriority, NotificationType
+
+    schemas = json.loads(COMMITTED.read_text(encoding="utf-8"))["components"]["schemas"]
+    # Every key is declared and required: a client reads by_type.system without a guard
+    assert sorted(schemas["CountsByType"]["required"]) == sorted(NotificationType)
+    assert sorted(schemas["CountsByPriority"]["required"]) == sorted(NotificationPriority)

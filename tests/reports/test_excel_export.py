@@ -105,7 +105,15 @@ def test_the_export_is_linked_stored_and_audited_like_any_export(
     # Then the answer is the exports' link envelope
     assert response.status == 200, response.json
     body = response.json
-    assert set(body) == {"status", "download_url", "expires_at", "filename", "content_type", "row_count", "size_bytes"}
+    assert set(body) == {
+        "status",
+        "download_url",
+        "expires_at",
+        "filename",
+        "content_type",
+        "row_count",
+        "size_bytes",
+    }
     assert body["filename"] == "conformidade_revisoes_20261120_120405.xlsx"
     assert body["content_type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert body["row_count"] == 1

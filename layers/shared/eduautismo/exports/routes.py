@@ -15,6 +15,7 @@ from eduautismo.domain import ExportFormat
 from eduautismo.exports import service
 from eduautismo.exports.dispatch import ExportDispatcher, dispatcher_from_settings
 from eduautismo.exports.schemas import (
+    CsvExportQuery,
     ExportAccepted,
     ExportJobStatus,
     ExportLink,
@@ -60,7 +61,7 @@ def _export(
         export_format=export_format,
         filters=query.filters(),
         include_student=query.include_student,
-        delimiter=query.delimiter,
+        delimiter=query.delimiter if isinstance(query, CsvExportQuery) else ",",
         row_range=query.row_range(),
     )
     outcome = service.start(ctx, request, dispatcher)
@@ -90,7 +91,7 @@ def export_summary(selection: Annotated[ExportSelection, Query()], ctx: Ctx) -> 
     responses=EXPORT_RESPONSES,
 )
 def export_csv(
-    query: Annotated[ExportQuery, Query()], ctx: Ctx, dispatcher: Dispatcher
+    query: Annotated[CsvExportQuery, Query()], ctx: Ctx, dispatcher: Dispatcher
 ) -> Response[ExportLink | ExportAccepted | None]:
     return _export(ExportFormat.CSV, query, ctx, dispatcher)
 

@@ -60,11 +60,16 @@ class ExportSelection(PendingReviewFilters):
 
 
 class ExportQuery(ExportSelection):
-    """The query string of a CSV or XLSX export: the selection and the file's options."""
+    """The query string of an XLSX export: the selection and the file's options."""
 
     include_student: bool = Field(default=False, description="Add the Aluno column (student's name)")
-    delimiter: Literal[",", ";"] = Field(default=",", description="CSV delimiter; ; for pt-BR Excel")
     redirect: bool = Field(default=False, description="303 to the download link instead of JSON")
+
+
+class CsvExportQuery(ExportQuery):
+    """The query string of a CSV export: an XLSX export's, and the delimiter (a sheet has none)."""
+
+    delimiter: Literal[",", ";"] = Field(default=",", description="CSV delimiter; ; for pt-BR Excel")
 
 
 class ExportSummary(ApiModel):

@@ -70,13 +70,38 @@ class UnreadCount(ApiModel):
     unseen_count: int = Field(ge=0, description="Of those, the ones never seen (the badge)")
 
 
+Count = Annotated[int, Field(ge=0)]
+
+
+class CountsByType(ApiModel):
+    """A count per notification type, every type present (zeros included): a client reads
+    ``by_type.review_overdue`` without guarding for a missing key. Keys: ``NotificationType``."""
+
+    review_overdue: Count
+    review_due_soon: Count
+    plan_created: Count
+    plan_updated: Count
+    plan_reviewed: Count
+    high_priority: Count
+    system: Count
+
+
+class CountsByPriority(ApiModel):
+    """A count per priority, every one present (zeros included). Keys: ``NotificationPriority``."""
+
+    low: Count
+    medium: Count
+    high: Count
+    urgent: Count
+
+
 class NotificationStats(ApiModel):
     """Stats over the caller's unarchived, unexpired notifications."""
 
     total: int = Field(ge=0)
     unread: int = Field(ge=0)
-    by_type: dict[str, int]
-    by_priority: dict[str, int]
+    by_type: CountsByType
+    by_priority: CountsByPriority
     urgent_count: int = Field(ge=0)
 
 

@@ -34,6 +34,8 @@ from eduautismo.notifications.schemas import (
     BulkAction,
     BulkRequest,
     BulkResult,
+    CountsByPriority,
+    CountsByType,
     InboxFilters,
     InboxQuery,
     MarkAllRequest,
@@ -288,8 +290,10 @@ def stats(ctx: Context) -> NotificationStats:
     return NotificationStats(
         total=sum(by_type.values()),
         unread=unread,
-        by_type=dict(by_type),
-        by_priority=dict(by_priority),
+        by_type=CountsByType.model_validate({kind.value: by_type[kind.value] for kind in NotificationType}),
+        by_priority=CountsByPriority.model_validate(
+            {level.value: by_priority[level.value] for level in NotificationPriority}
+        ),
         urgent_count=by_priority.get(NotificationPriority.URGENT.value, 0),
     )
 
