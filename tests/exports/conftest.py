@@ -28,6 +28,8 @@ from tests.support.factories import Actor
 BUCKET = "eduautismo-exports-test"
 REGION = "sa-east-1"
 EXPORT = "/api/v1/export/pending-review"
+# The link envelope every export answers (tagged by status).
+LINK_FIELDS = {"status", "download_url", "expires_at", "filename", "content_type", "row_count", "size_bytes"}
 WORKER = "eduautismo-export-worker-test"
 
 

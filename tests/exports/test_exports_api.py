@@ -20,6 +20,7 @@ from eduautismo.domain import ExportStatus, Role
 from eduautismo.exports.writers import DATA_SHEET_TITLE
 from tests.exports.conftest import (
     BUCKET,
+    LINK_FIELDS,
     REGION,
     export,
     jobs_of,
@@ -58,15 +59,7 @@ def test_csv_export_is_stored_encrypted_under_a_random_key_and_linked(
     # Then the answer is the link with the file's description
     assert response.status == 200, response.json
     body = response.json
-    assert set(body) == {
-        "status",
-        "download_url",
-        "expires_at",
-        "filename",
-        "content_type",
-        "row_count",
-        "size_bytes",
-    }
+    assert set(body) == LINK_FIELDS
     assert re.fullmatch(r"planos_pendentes_\d{8}_\d{6}\.csv", body["filename"])
     assert body["content_type"] == "text/csv; charset=utf-8"
     assert body["row_count"] == 2

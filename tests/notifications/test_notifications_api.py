@@ -108,11 +108,15 @@ def test_unread_count_and_stats_agree_with_the_list(factory: Factory) -> None:
     # Then they count the same rows
     assert stats["total"] == len(items) == 5
     assert stats["unread"] == unread == sum(not item["is_read"] for item in items) == 3
+    # (every type is counted, zeros included)
     assert stats["by_type"] == {
         "review_overdue": 2,
         "review_due_soon": 1,
         "plan_updated": 1,
         "high_priority": 1,
+        "plan_created": 0,
+        "plan_reviewed": 0,
+        "system": 0,
     }
     assert stats["by_priority"] == {"urgent": 2, "high": 1, "medium": 1, "low": 1}
     assert stats["urgent_count"] == sum(item["priority"] == "urgent" for item in items) == 2

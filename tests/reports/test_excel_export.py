@@ -21,7 +21,7 @@ from eduautismo.reports.workbook import (
     SUMMARY_SHEET_TITLE,
     write_compliance_workbook,
 )
-from tests.exports.conftest import jobs_of, stored_bytes
+from tests.exports.conftest import LINK_FIELDS, jobs_of, stored_bytes
 from tests.reports.conftest import export_excel, record_reviews
 from tests.support.factories import Factory
 
@@ -105,15 +105,7 @@ def test_the_export_is_linked_stored_and_audited_like_any_export(
     # Then the answer is the exports' link envelope
     assert response.status == 200, response.json
     body = response.json
-    assert set(body) == {
-        "status",
-        "download_url",
-        "expires_at",
-        "filename",
-        "content_type",
-        "row_count",
-        "size_bytes",
-    }
+    assert set(body) == LINK_FIELDS
     assert body["filename"] == "conformidade_revisoes_20261120_120405.xlsx"
     assert body["content_type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert body["row_count"] == 1

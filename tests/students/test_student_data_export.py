@@ -11,12 +11,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import Notification, PlanReview
-from tests.exports.conftest import BUCKET, export
+from tests.exports.conftest import BUCKET, LINK_FIELDS, export
 from tests.students.conftest import Pupil, School, enrol, export_jobs, ok, school, student_path
 from tests.support.api import call_api
 from tests.support.factories import Factory
-
-LINK_FIELDS = {"status", "download_url", "expires_at", "filename", "content_type", "row_count", "size_bytes"}
 
 
 def _data_export(actor_claims: dict[str, Any], student_id: uuid.UUID) -> Any:
