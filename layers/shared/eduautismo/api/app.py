@@ -18,7 +18,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api import idempotency, ratelimit
-from eduautismo.api.errors import envelope_result, register_database_error_handler, register_error_handlers
+from eduautismo.api.errors import envelope_result as _envelope_result
+from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.cache.manager import CacheManager, get_cache_manager
 from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
 from eduautismo.observability import capture_lambda_handler, logger, metrics
@@ -83,11 +84,11 @@ def nested_deeper_than(text: str, limit: int) -> bool:
 
 def _body_invalid(field: str, message: str, kind: str) -> dict[str, Any]:
     detail = {"field": field, "location": "body", "message": message, "type": kind}
-    return envelope_result(422, "validation_error", "invalid request", [detail])
+    return _envelope_result(422, "validation_error", "invalid request", [detail])
 
 
 def _body_too_large() -> dict[str, Any]:
-    return envelope_result(413, "payload_too_large", "the body may hold at most 1 MiB", [])
+    return _envelope_result(413, "payload_too_large", "the body may hold at most 1 MiB", [])
 
 
 class _TooLongNumber:
@@ -199,7 +200,7 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
         return text
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     if not _declared_json(event, headers):
-        return envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
+        return _envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
     if nested_deeper_than(text, MAX_BODY_DEPTH):
         return _body_invalid("body", f"JSON nested deeper than {MAX_BODY_DEPTH} levels", "json_too_deep")
     try:
@@ -229,7 +230,7 @@ def limit_rate(
         return None, headers
     headers["Retry-After"] = str(decision.retry_after_seconds)
     message = f"too many {decision.budget}; retry in {decision.retry_after_seconds} s"
-    return envelope_result(429, "rate_limited", message, []), headers
+    return _envelope_result(429, "rate_limited", message, []), headers
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
