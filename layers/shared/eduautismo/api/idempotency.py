@@ -1,13 +1,14 @@
 """Idempotent writes (README "Limits and retries"): a request carrying ``Idempotency-Key`` is answered once;
 a retry within ``IDEMPOTENCY_TTL_SECONDS`` gets the first answer again instead of doing the work again.
 
-Built on the Powertools idempotency utility with its Redis persistence layer. The record's key hashes the
-caller's subject, the method and path, and the header's value (two users' keys never meet); the record
-keeps a hash of the body and query string, so the same key with another request is refused.
+The record's key hashes the caller's subject, the method and path, and the header's value (two users'
+keys never meet); the record keeps a hash of the body and query string, so the same key with another
+request is refused. Only answers below 400 are kept: an error changed nothing, so a retry with the same
+key runs again. Runs in the Lambda entry, before the resolver: the subject comes from the authorizer's
+claims (API Gateway's JWT authorizer has checked the token), so a replay needs no database.
 
-Only answers below 400 are kept: an error changed nothing, so a retry with the same key runs again.
-Runs in the Lambda entry, before the resolver: the subject comes from the authorizer's claims (API
-Gateway's JWT authorizer has checked the token), so a replay needs no database.
+This module decides whether a request takes part; ``idempotency_store`` runs it through the Powertools
+idempotency utility, imported only then (the utility's package imports boto3 for its DynamoDB layer).
 """
 
 from __future__ import annotations
@@ -15,26 +16,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import warnings
-from typing import Any, cast
+from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.persistence.redis import (
-    CacheClientProtocol,
-    CachePersistenceLayer,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.errors import envelope_result
 from eduautismo.cache.manager import CacheManager, count_metric
 from eduautismo.identity.principal import claims_from_event
-from eduautismo.observability import logger
 from eduautismo.settings import Settings
 
 HEADER = "Idempotency-Key"
@@ -50,12 +38,10 @@ WRITING_READS = re.compile(
 Answer = dict[str, Any]
 
 
-class _NotKept(Exception):
-    """Raised with an error answer so that Powertools deletes the in-progress record instead of keeping it."""
-
-    def __init__(self, answer: Answer) -> None:
-        super().__init__(answer["statusCode"])
-        self.answer = answer
+def unavailable() -> Answer:
+    """Without the store a retry could do the work twice: refused rather than guessed."""
+    count_metric(IDEMPOTENCY_UNAVAILABLE)
+    return envelope_result(503, "service_unavailable", "idempotency store unavailable, try again shortly")
 
 
 def accepts_key(method: str, path: str) -> bool:
@@ -103,33 +89,6 @@ def invalid_key() -> Answer:
     return envelope_result(422, "validation_error", "invalid request", [detail])
 
 
-# CachePersistenceLayer, the name Powertools 4 keeps, is in 3.x an alias of the class it marks deprecated:
-# subclassing it warns, about a name this module does not use.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-
-    class _CachePersistence(CachePersistenceLayer):
-        """Powertools' Redis layer, keeping the payload hash in the completed record. Powertools 3.37 writes
-        the completed record without it, so every identical retry failed payload validation (422); the
-        TypeScript edition had the same bug (powertools-lambda-typescript#5705)."""
-
-        def _update_record(self, data_record: DataRecord) -> None:
-            item = {
-                self.data_attr: data_record.response_data,
-                self.status_attr: data_record.status,
-                self.expiry_attr: data_record.expiry_timestamp,
-                self.validation_key_attr: data_record.payload_hash,
-            }
-            ttl = self._get_expiry_second(data_record.expiry_timestamp)
-            self.client.set(name=data_record.idempotency_key, value=self._json_serializer(item), ex=ttl)
-
-
-def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    replay = dict(response)
-    replay["headers"] = {**(replay.get("headers") or {}), REPLAYED_HEADER: "true"}
-    return replay
-
-
 def answer_once(
     event: dict[str, Any],
     context: LambdaContext,
@@ -146,9 +105,7 @@ def answer_once(
     if KEY_PATTERN.fullmatch(key) is None:
         return invalid_key()
     if not cache.available or cache.client is None:
-        # Without the store a retry could do the work twice: refuse rather than guess.
-        count_metric(IDEMPOTENCY_UNAVAILABLE)
-        return envelope_result(503, "service_unavailable", "idempotency store unavailable, try again shortly")
+        return unavailable()
     http = event["requestContext"]["http"]
     request = {
         "user": str(subject),
@@ -156,45 +113,6 @@ def answer_once(
         "key": key,
         "payload": {"body": _body(event), "query": event.get("rawQueryString", "")},
     }
-    config = IdempotencyConfig(
-        event_key_jmespath="[user, route, key]",
-        payload_validation_jmespath="payload",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-        hash_function="sha256",
-        lambda_context=context,
-        response_hook=_replayed,
-    )
-    # redis.Redis is the client the protocol describes; its typed set() differs only in extra keywords.
-    store = _CachePersistence(client=cast(CacheClientProtocol, cache.client))
-    ran: list[Answer] = []
+    from eduautismo.api.idempotency_store import answer_first
 
-    @idempotent_function(
-        data_keyword_argument="request",
-        persistence_store=store,
-        config=config,
-        key_prefix=cache.key("idempotency"),
-    )
-    def first_answer(request: dict[str, Any]) -> Answer:
-        answer = dict(resolve(event, context))
-        ran.append(answer)
-        if int(answer["statusCode"]) >= 400:
-            raise _NotKept(answer)
-        return answer
-
-    try:
-        return dict(first_answer(request=request))
-    except _NotKept as not_kept:
-        return not_kept.answer
-    except IdempotencyValidationError:
-        return envelope_result(422, "idempotency_key_reused", f"this {HEADER} was sent with another request")
-    except IdempotencyAlreadyInProgressError:
-        answer = envelope_result(409, "idempotency_in_progress", f"the first request with this {HEADER} runs")
-        answer["headers"]["Retry-After"] = "1"
-        return answer
-    except IdempotencyPersistenceLayerError as exc:
-        cache.breaker.record_failure()
-        count_metric(IDEMPOTENCY_UNAVAILABLE)
-        logger.warning("idempotency store unavailable", extra={"error_type": type(exc.__cause__).__name__})
-        if ran:  # the work is done and only keeping its answer failed: the caller gets it
-            return ran[0]
-        return envelope_result(503, "service_unavailable", "idempotency store unavailable, try again shortly")
+    return answer_first(request, event, context, resolve, settings, cache)
