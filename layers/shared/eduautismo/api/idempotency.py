@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -92,7 +93,7 @@ def invalid_key() -> Answer:
 def answer_once(
     event: dict[str, Any],
     context: LambdaContext,
-    resolve: Any,
+    resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
@@ -115,4 +116,4 @@ def answer_once(
     }
     from eduautismo.api.idempotency_store import answer_first
 
-    return answer_first(request, event, context, resolve, settings, cache)
+    return answer_first(request, lambda: dict(resolve(event, context)), context, settings, cache)

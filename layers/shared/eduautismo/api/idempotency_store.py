@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -63,13 +64,12 @@ def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
 
 def answer_first(
     request: dict[str, Any],
-    event: dict[str, Any],
+    run: Callable[[], Answer],
     context: LambdaContext,
-    resolve: Any,
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
-    """The first answer to ``request`` (user, route, key, payload): computed now, or the one kept."""
+    """The first answer to ``request`` (user, route, key, payload): ``run()`` now, or the one kept."""
     config = IdempotencyConfig(
         event_key_jmespath="[user, route, key]",
         payload_validation_jmespath="payload",
@@ -89,7 +89,7 @@ def answer_first(
         key_prefix=cache.key("idempotency"),
     )
     def first_answer(request: dict[str, Any]) -> Answer:
-        answer = dict(resolve(event, context))
+        answer = run()
         ran.append(answer)
         if int(answer["statusCode"]) >= 400:
             raise _NotKept(answer)
