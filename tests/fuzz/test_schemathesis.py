@@ -83,7 +83,7 @@ schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 @schema.hook
 def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
     """No generated period with date_from after date_to: JSON Schema cannot relate two parameters, and
-    The contract makes that a 422 (tested for every route that takes a period in its feature's tests). A
+    the contract makes that a 422 (tested for every route that takes a period in its feature's tests). A
     missing date_to is today for the compliance report: a date_from after it is 422 too (yesterday in
     UTC, so that no organization's timezone is still before it)."""
     raw_from, raw_to = ((query or {}).get(name) for name in ("date_from", "date_to"))
