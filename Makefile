@@ -8,7 +8,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv tools browser contract-tools spectral run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
+.PHONY: venv tools browser contract-tools spectral pgbouncer run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,12 +46,18 @@ spectral: contract-tools  ## openapi.json against spectral:oas + OWASP API secur
 	contract/node_modules/.bin/spectral lint openapi.json --ruleset contract/.spectral.yaml --fail-severity error \
 		--display-only-failures --quiet
 
+pgbouncer:  ## Debian's PgBouncer: the transaction-pooling proxy the tests and `make load` put in front of PostgreSQL
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+		echo "installing pgbouncer (the tests stand it in for RDS Proxy)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq pgbouncer; }
+
 run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM (to make too) stops all of it
 	$(VENV)/bin/eduautismo-local serve --stop-with-parent
 
 # The header names the PostgreSQL and Redis in use. LOCAL_SERVICES=embedded make test ignores any running
 # server: embedded PostgreSQL + fakeredis, the path of a machine with neither.
-test: venv browser contract-tools  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
+test: venv browser contract-tools pgbouncer  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
 	$(PY) -m pytest
 
 lint: venv

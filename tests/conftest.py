@@ -18,6 +18,7 @@ from eduautismo.clock import FixedClock
 from eduautismo_local.embedded import stop_embedded_postgres
 from tests.support import services
 from tests.support.factories import Factory
+from tests.support.pinning import PinningDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 for function_dir in sorted((ROOT / "functions").iterdir()):
@@ -41,17 +42,36 @@ def pytest_report_header() -> list[str]:
     return services.describe()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinning_detector() -> Iterator[PinningDetector]:
+    """Every statement of the run is watched; any that leaves session state on a connection (a session
+    SET, PREPARE, LISTEN, a temporary table, ...) fails the run at its end (docs/DEPLOY.md)."""
+    detector = PinningDetector()
+    detector.install()
+    yield detector
+    detector.remove()
+    if detector.violations:
+        found = "\n  ".join(sorted(set(detector.violations))[:20])
+        pytest.fail(f"statements that pin a connection behind RDS Proxy were sent:\n  {found}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def service_urls() -> Iterator[dict[str, str]]:
     server_url, embedded = services.server_database_url()
     database_url = services.create_private_database(server_url)
+    # DATABASE_PROXY=pgbouncer: the application reaches its database through PgBouncer in transaction
+    # mode with a small server pool, as it reaches Aurora through RDS Proxy.
+    proxy = services.database_proxy(server_url)
     urls = {
         "server": server_url,
-        "database": database_url,
+        "direct_database": database_url,
+        "database": proxy.url(database_url) if proxy else database_url,
         "redis": services.redis_url(),
         "cache_prefix": f"eduautismo-test-{uuid.uuid4().hex[:8]}",
     }
     yield urls
+    if proxy is not None:
+        proxy.stop()
     services.drop_database(server_url, database_url)
     if embedded is not None:
         stop_embedded_postgres(embedded)

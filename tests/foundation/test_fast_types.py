@@ -35,11 +35,10 @@ def test_decoded_values_equal_pg8000s(
 
 
 def test_offsets_other_than_utc_are_kept(migrated_engine: Engine) -> None:
-    # Given a session in São Paulo's time zone
-    with migrated_engine.connect() as connection:
-        connection.execute(text("SET TIME ZONE 'America/Sao_Paulo'"))
+    # Given a transaction in São Paulo's time zone (SET LOCAL: a session SET would outlive it)
+    with migrated_engine.begin() as connection:
+        connection.execute(text("SET LOCAL TIME ZONE 'America/Sao_Paulo'"))
         # When a timestamptz is read
         value = connection.execute(text("SELECT CAST('2026-03-10 15:00:00+00' AS timestamptz)")).scalar()
-        connection.execute(text("SET TIME ZONE 'UTC'"))
     # Then it carries the -03:00 offset and the same instant
     assert value.isoformat() == "2026-03-10T12:00:00-03:00"

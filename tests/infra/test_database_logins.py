@@ -233,3 +233,20 @@ def test_every_login_rotates_with_the_single_user_steps(logins: Logins) -> None:
         assert json.loads(current)["password"] == new_password
     # And a deploy after the rotations still creates the logins again
     assert logins.deploy("Update") == "SUCCESS"
+
+
+def test_every_login_starts_its_sessions_with_the_timeout_and_time_zone(logins: Logins) -> None:
+    # Given the logins the custom resource made (and the master that ran it), and an engine of each that
+    # sends nothing on connect
+    for username in (logins.application, logins.health, logins.aurora.master):
+        engine = logins.engine(username)
+        try:
+            # When a session of that login reads its settings
+            with engine.connect() as connection:
+                settings = connection.execute(
+                    text("SELECT current_setting('statement_timeout'), current_setting('TimeZone')")
+                ).one()
+        finally:
+            engine.dispose()
+        # Then they are the login's defaults in this database (no SET pins the connection)
+        assert tuple(settings) == ("15s", "UTC"), username

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from eduautismo.db.engine import normalize_database_url
+from tests.support.pgbouncer import PgBouncer, start_pgbouncer
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
@@ -93,7 +94,21 @@ def describe() -> list[str]:
     else:
         source = "REDIS_URL" if os.environ.get("REDIS_URL") and not _embedded_only() else "system"
         cache_line = f"Redis: {source} {make_url(cache).render_as_string(hide_password=True)}"
-    return [database_line, cache_line]
+    lines = [database_line, cache_line]
+    if os.environ.get("DATABASE_PROXY"):
+        lines.append(f"Proxy: PgBouncer, transaction pooling, {PROXY_POOL_SIZE} server connections")
+    return lines
+
+
+PROXY_POOL_SIZE = 4
+
+
+def database_proxy(server_url: str) -> PgBouncer | None:
+    """PgBouncer in transaction mode in front of the server when DATABASE_PROXY=pgbouncer, else None."""
+    proxy = os.environ.get("DATABASE_PROXY", "")
+    if proxy not in ("", "pgbouncer"):
+        raise ValueError("DATABASE_PROXY: expected pgbouncer or nothing")
+    return start_pgbouncer(server_url, pool_size=PROXY_POOL_SIZE) if proxy else None
 
 
 def base_environment() -> dict[str, str]:

@@ -101,7 +101,15 @@ class Settings:
     # pg8000 applies one socket timeout to connecting and to every read: keep it above statement_timeout.
     database_socket_timeout_seconds: float = _env(30.0, float)
     database_statement_timeout_ms: int = _env(15_000, int)
-    db_pool_size: int = _env(2, int)
+    db_pool_size: int = _env(2, int, minimum=1)
+    # Connections a container may open beyond the pool when all are busy: the per-container ceiling is
+    # DB_POOL_SIZE + DB_MAX_OVERFLOW (the connection budget in docs/DEPLOY.md counts it).
+    db_max_overflow: int = _env(2, int, minimum=0, maximum=10)
+    # How long a request waits for one of those connections before answering 503 with Retry-After.
+    db_pool_timeout_seconds: float = _env(5.0, float, minimum=0.1)
+    # A pooled connection idle longer than this is closed instead of lent: below RDS Proxy's
+    # IdleClientTimeout (900 s in infra/stacks/database.yaml), so the proxy never closes one under us.
+    db_idle_seconds: float = _env(300.0, float, minimum=0.1)
 
     # Cache: redis://, rediss://, or memory:// (in-process stand-in, local mode only).
     redis_url: str | None = _env(None, _optional_str)

@@ -19,11 +19,33 @@ if TYPE_CHECKING:
     from sqlalchemy.exc import DBAPIError
 
 
-def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[Any]:
+# Seconds a client should wait before retrying a 503: a connection frees up within a request or two.
+RETRY_AFTER_SECONDS = 1
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=error_envelope(code, message, details),
+        headers=headers,
+    )
+
+
+def database_unavailable() -> Response[Any]:
+    """No database connection in time (the server is down, the proxy or the pool has none to lend):
+    503 with Retry-After, so clients and the front end back off instead of failing."""
+    return error_response(
+        503,
+        "service_unavailable",
+        "database unavailable, try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -114,15 +136,22 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def register_database_error_handler(app: APIGatewayHttpResolver) -> None:
-    """SQLAlchemy's errors: 503 when the database is unreachable. Separate, and SQLAlchemy imported here,
-    so a function that does not use the engine (health) does not import it."""
+    """SQLAlchemy's errors: 503 when the database is unreachable or no connection came in time. Separate,
+    and SQLAlchemy imported here, so a function that does not use the engine (health) does not import it."""
     from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.exception_handler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout) -> Response[Any]:
+        # Every connection of this container's pool stayed busy for DB_POOL_TIMEOUT_SECONDS.
+        logger.warning("no pooled database connection in time", extra={"error_type": type(exc).__name__})
+        return database_unavailable()
 
     @app.exception_handler(DBAPIError)
     def _database_error(exc: DBAPIError) -> Response[Any]:
         if _is_connection_failure(exc):
             logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
-            return error_response(503, "service_unavailable", "database unavailable, try again shortly")
+            return database_unavailable()
         fields = _server_error_fields(exc)
         refused = _refused_input(str(fields.get("C", "")))
         if refused is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -10,6 +12,7 @@ from urllib.parse import quote_plus
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from eduautismo import resettable
@@ -71,11 +74,43 @@ def leaves_connection_in_sync(exc: BaseException) -> bool:
     )
 
 
+# SQLSTATEs of a connection the server or a proxy gives up on, though reported as an ordinary ERROR:
+# class 08 (connection exception: PgBouncer's query_wait_timeout, RDS Proxy's borrow timeout), 53300
+# too_many_connections, 57P01-57P03 (shutdown, cannot connect now).
+_CONNECTION_LOST = re.compile(r"^(08...|53300|57P0[1-3])$")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    details = exc.args[0] if exc.args else None
+    return isinstance(details, dict) and bool(_CONNECTION_LOST.match(str(details.get("C", ""))))
+
+
 def discard_unsafe_connections(context: ExceptionContext) -> None:
     """``handle_error`` listener: after any error that may leave the connection unusable, SQLAlchemy
-    treats it as a disconnect and the pool throws the connection away instead of lending it again."""
-    if not leaves_connection_in_sync(context.original_exception):
+    treats it as a disconnect and the pool throws the connection away instead of lending it again (and
+    the API answers 503)."""
+    error = context.original_exception
+    if not leaves_connection_in_sync(error) or connection_lost(error):
         context.is_disconnect = True
+
+
+def close_idle_connections(engine: Engine, max_idle_seconds: float) -> None:
+    """Instead of ``pool_pre_ping`` (a ``SELECT 1`` round trip on every checkout): a connection that sat
+    in the pool longer than ``max_idle_seconds`` is closed and replaced when it is next checked out,
+    which costs no round trip on a warm container. One that broke while lent is discarded by
+    ``discard_unsafe_connections``, and the request answers 503 (the client retries)."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is not None and time.monotonic() - returned_at > max_idle_seconds:
+            # The pool closes this connection and opens a fresh one for the same checkout.
+            raise DisconnectionError("idle longer than the proxy keeps a client connection")
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -89,13 +124,12 @@ def build_engine(settings: Settings) -> Engine:
         url,
         connect_args=connect_args,
         pool_size=settings.db_pool_size,
-        max_overflow=4,
-        pool_pre_ping=True,
-        pool_recycle=300,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         hide_parameters=True,  # errors and logs never carry row values (children's data)
     )
     event.listen(engine, "handle_error", discard_unsafe_connections)
-    statement_timeout = settings.database_statement_timeout_ms
+    close_idle_connections(engine, settings.db_idle_seconds)
     if not settings.database_url and settings.database_secret_arn:
 
         @event.listens_for(engine, "do_connect")
@@ -105,13 +139,11 @@ def build_engine(settings: Settings) -> Engine:
             secret = database_secret(settings)
             cparams["user"], cparams["password"] = secret["username"], secret["password"]
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET statement_timeout = {int(statement_timeout)}")
-        cursor.execute("SET TIME ZONE 'UTC'")
-        cursor.close()
-        register_fast_decoders(dbapi_connection)
+    # Client-side only: nothing is sent. The statement timeout and time zone are the login's defaults
+    # (eduautismo.db.session_defaults): a SET here would pin the connection behind RDS Proxy.
+    event.listen(
+        engine, "connect", lambda dbapi_connection, _record: register_fast_decoders(dbapi_connection)
+    )
 
     return engine
 

@@ -28,6 +28,9 @@ def _run(engine: Engine, action: str, revision: str) -> None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     _run(engine, "upgrade", revision)
+    # The migrations may change the login's session defaults, which a session reads when it opens:
+    # connections pooled before them would keep the old ones.
+    engine.dispose()
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

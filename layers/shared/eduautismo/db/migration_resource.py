@@ -29,6 +29,7 @@ from eduautismo.db.credentials import read_database_secret
 from eduautismo.db.engine import get_engine
 from eduautismo.db.migrate import current_revision, upgrade
 from eduautismo.db.roles import DatabaseLogin, ensure_application_roles
+from eduautismo.db.session_defaults import apply_role_defaults
 from eduautismo.observability import logger
 from eduautismo.settings import get_settings
 
@@ -100,11 +101,14 @@ def migrate_to_head(
     upgrade(engine)
     settings = get_settings()
     if settings.application_database_secret_arn and settings.health_database_secret_arn:
-        ensure_application_roles(
-            engine,
-            application=_login(settings.application_database_secret_arn),
-            health=_login(settings.health_database_secret_arn),
-        )
+        application = _login(settings.application_database_secret_arn)
+        health = _login(settings.health_database_secret_arn)
+        ensure_application_roles(engine, application=application, health=health)
+        # On every deploy, as the passwords: logins created after the migration ran get the session
+        # defaults too, and a changed DATABASE_DEFAULT_STATEMENT_TIMEOUT_MS reaches them.
+        with engine.begin() as connection:
+            owner = str(connection.scalar(text("SELECT current_user")))
+            apply_role_defaults(connection, [owner, application.username, health.username], settings)
         logger.info("database logins granted")
     return current_revision(engine)
 
