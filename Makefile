@@ -87,8 +87,10 @@ pr: check test  ## everything CI runs
 bench: venv  ## the benchmark data set in a private database, every scenario, one table (+ bench-results.json)
 	$(PY) -m benchmarks.run
 
-load: venv  ## the local server under 50 concurrent users for 60 s; fails on any error or lost write
-	$(PY) -m benchmarks.load
+LOAD_SECONDS ?= 60
+# LOAD_CONTAINERS=200: that many Lambda-like containers (processes, one engine each) over PgBouncer instead.
+load: venv pgbouncer  ## the local server under 50 concurrent users for LOAD_SECONDS; fails on any error or lost write
+	$(PY) -m benchmarks.load --seconds $(LOAD_SECONDS) $(if $(LOAD_CONTAINERS),--containers $(LOAD_CONTAINERS))
 
 smoke:  ## after a deploy: make smoke URL=<ApiUrl> TOKEN=<ID token>; health, one read, one export link fetched
 	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make smoke URL=https://... TOKEN=eyJ..."; exit 2; }

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, text
 
@@ -53,6 +53,8 @@ class Outcome:
     status: int
     milliseconds: float
     ok: bool
+    # A 503 with Retry-After and the error envelope: the answer when no database connection came in time.
+    retry_later: bool = False
 
 
 @dataclass
@@ -65,6 +67,26 @@ class WriteLog:
     notifications_read: set[uuid.UUID] = field(default_factory=set)
 
 
+def asks_to_retry_later(status: int, headers: dict[str, str], body: Any) -> bool:
+    """A 503 in the error envelope with a Retry-After header."""
+    return (
+        status == 503
+        and "retry-after" in {name.lower() for name in headers}
+        and isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and body["error"].get("code") == "service_unavailable"
+    )
+
+
+class LoadClient(Protocol):
+    user: LoadUser
+    retry_later: bool
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]: ...
+
+    def reset(self) -> None: ...
+
+
 class Client:
     """One keep-alive connection per virtual user, as a browser tab would hold."""
 
@@ -72,6 +94,10 @@ class Client:
         self.port = port
         self.user = user
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.retry_later = False  # whether the last answer was a proper 503 with Retry-After
+
+    def reset(self) -> None:
+        self.connection.close()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.user.token}", "Content-Type": "application/json"}
@@ -85,24 +111,28 @@ class Client:
             response = self.connection.getresponse()
         raw = response.read()
         content_type = response.getheader("content-type") or ""
-        return response.status, json.loads(raw) if raw and "json" in content_type else raw
+        decoded = json.loads(raw) if raw and "json" in content_type else raw
+        self.retry_later = asks_to_retry_later(response.status, dict(response.getheaders()), decoded)
+        return response.status, decoded
 
 
-Operation = Callable[[Client, WriteLog, random.Random], tuple[str, int, bool]]
+Operation = Callable[[LoadClient, WriteLog, random.Random], tuple[str, int, bool]]
 
 
-def _health(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+def _health(client: LoadClient, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
     status, _ = client.call("GET", f"{API}/health")
     return "GET /health", status, status == 200
 
 
-def _pending_review(client: Client, _log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+def _pending_review(client: LoadClient, _log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
     query = rng.choice(("limit=20", "limit=50&priority=high", "overdue_only=true", "limit=10&skip=10"))
     status, body = client.call("GET", f"{API}/intervention-plans/pending-review?{query}")
     return "GET /intervention-plans/pending-review", status, status == 200 and "items" in body
 
 
-def _create_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+def _create_plan(client: LoadClient, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    if not client.user.student_ids:  # a professional with an empty caseload has no one to plan for
+        return _pending_review(client, log, rng)
     title = f"Plano de carga {uuid.uuid4().hex[:8]}"
     body = {
         "student_id": str(rng.choice(client.user.student_ids)),
@@ -119,13 +149,13 @@ def _create_plan(client: Client, log: WriteLog, rng: random.Random) -> tuple[str
     return "POST /intervention-plans", status, ok
 
 
-PlanOperation = Callable[[Client, WriteLog, uuid.UUID], tuple[str, int, bool]]
+PlanOperation = Callable[[LoadClient, WriteLog, uuid.UUID], tuple[str, int, bool]]
 
 
 def _on_an_own_plan(operation: PlanOperation) -> Operation:
     """Act on a plan this user created during the run; the first time, create one instead."""
 
-    def act(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+    def act(client: LoadClient, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
         if not log.created:
             return _create_plan(client, log, rng)
         return operation(client, log, rng.choice(list(log.created)))
@@ -135,7 +165,7 @@ def _on_an_own_plan(operation: PlanOperation) -> Operation:
 
 
 @_on_an_own_plan
-def _patch_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
+def _patch_plan(client: LoadClient, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
     title = f"Plano revisto {uuid.uuid4().hex[:8]}"
     status, body = client.call("PATCH", f"{API}/intervention-plans/{plan_id}", {"title": title})
     ok = status == 200 and isinstance(body, dict) and body.get("title") == title
@@ -145,7 +175,7 @@ def _patch_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str,
 
 
 @_on_an_own_plan
-def _review_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
+def _review_plan(client: LoadClient, log: WriteLog, plan_id: uuid.UUID) -> tuple[str, int, bool]:
     status, _ = client.call(
         "POST", f"{API}/intervention-plans/{plan_id}/reviews", {"notes": "Revisão de carga"}
     )
@@ -155,17 +185,17 @@ def _review_plan(client: Client, log: WriteLog, plan_id: uuid.UUID) -> tuple[str
     return "POST /intervention-plans/{id}/reviews", status, ok
 
 
-def _notifications(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+def _notifications(client: LoadClient, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
     status, body = client.call("GET", f"{API}/notifications?limit=20")
     return "GET /notifications", status, status == 200 and "items" in body
 
 
-def _unread_count(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+def _unread_count(client: LoadClient, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
     status, _ = client.call("GET", f"{API}/notifications/unread-count")
     return "GET /notifications/unread-count", status, status == 200
 
 
-def _mark_notification_read(client: Client, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
+def _mark_notification_read(client: LoadClient, log: WriteLog, rng: random.Random) -> tuple[str, int, bool]:
     status, body = client.call("GET", f"{API}/notifications?unread_only=true&limit=5")
     if status != 200 or not body.get("items"):
         return "GET /notifications", status, status == 200
@@ -177,7 +207,7 @@ def _mark_notification_read(client: Client, log: WriteLog, rng: random.Random) -
     return "PATCH /notifications/{id}", status, ok
 
 
-def _export_summary(client: Client, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
+def _export_summary(client: LoadClient, _log: WriteLog, _rng: random.Random) -> tuple[str, int, bool]:
     status, _ = client.call("GET", f"{API}/export/pending-review/summary")
     return "GET /export/pending-review/summary", status, status == 200
 
@@ -207,6 +237,33 @@ def available_mix(route_keys: set[str]) -> list[tuple[int, Operation]]:
     return [(weight, operation) for route, weight, operation in MIX if _shape(route) in declared]
 
 
+def run_user(
+    client: LoadClient,
+    log: WriteLog,
+    mix: Sequence[tuple[int, Operation]],
+    deadline: float,
+    rng: random.Random,
+) -> tuple[list[Outcome], list[str]]:
+    """One virtual user: operations drawn from the mix until the deadline."""
+    weights = [weight for weight, _ in mix]
+    operations = [operation for _, operation in mix]
+    outcomes: list[Outcome] = []
+    failures: list[str] = []
+    while time.monotonic() < deadline:
+        operation = rng.choices(operations, weights)[0]
+        started = time.perf_counter()
+        client.retry_later = False
+        try:
+            route, status, ok = operation(client, log, rng)
+        except Exception as exc:  # a broken connection or an unreadable body is an error too
+            route, status, ok = operation.__name__, 0, False
+            failures.append(f"{operation.__name__}: {type(exc).__name__}: {exc}")
+            client.reset()
+        elapsed = (time.perf_counter() - started) * 1000
+        outcomes.append(Outcome(route, status, elapsed, ok, retry_later=not ok and client.retry_later))
+    return outcomes, failures
+
+
 def drive(
     port: int,
     users: Sequence[LoadUser],
@@ -217,22 +274,11 @@ def drive(
     outcomes: list[list[Outcome]] = [[] for _ in users]
     logs = [WriteLog() for _ in users]
     failures: list[str] = []
-    weights = [weight for weight, _ in mix]
-    operations = [operation for _, operation in mix]
 
     def virtual_user(index: int) -> None:
-        rng = random.Random(index)
-        client = Client(port, users[index])
-        while time.monotonic() < deadline:
-            operation = rng.choices(operations, weights)[0]
-            started = time.perf_counter()
-            try:
-                route, status, ok = operation(client, logs[index], rng)
-            except Exception as exc:  # a broken connection or an unreadable body is an error too
-                route, status, ok = operation.__name__, 0, False
-                failures.append(f"{operation.__name__}: {type(exc).__name__}: {exc}")
-                client.connection.close()
-            outcomes[index].append(Outcome(route, status, (time.perf_counter() - started) * 1000, ok))
+        done, failed = run_user(Client(port, users[index]), logs[index], mix, deadline, random.Random(index))
+        outcomes[index] = done
+        failures.extend(failed)
 
     threads = [threading.Thread(target=virtual_user, args=(index,)) for index in range(len(users))]
     for thread in threads:
@@ -272,8 +318,32 @@ def missing_writes(engine: Engine, logs: Sequence[WriteLog]) -> list[str]:
     return problems
 
 
-def load_users(engine: Engine, count: int) -> list[LoadUser]:
-    """``count`` virtual users cycling over every seeded coordinator and professional of both schools."""
+def _students_in_scope(port: int, token: str) -> tuple[uuid.UUID, ...]:
+    """The students the API lets this user plan for (a coordinator: the organization's; a professional:
+    their caseload), read through GET /students so the mix follows the scope rule instead of copying it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    found: list[uuid.UUID] = []
+    try:
+        while True:
+            connection.request(
+                "GET",
+                f"{API}/students?skip={len(found)}&limit=200",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            response = connection.getresponse()
+            page = json.loads(response.read())
+            if response.status != 200:
+                raise RuntimeError(f"GET /students answered {response.status}")
+            found += [uuid.UUID(item["id"]) for item in page["items"]]
+            if not page["has_more"]:
+                return tuple(found)
+    finally:
+        connection.close()
+
+
+def load_users(engine: Engine, count: int, port: int) -> list[LoadUser]:
+    """``count`` virtual users cycling over every seeded coordinator and professional of both schools,
+    each with the students it may plan for."""
     from eduautismo.settings import get_settings
 
     settings = get_settings()
@@ -281,15 +351,8 @@ def load_users(engine: Engine, count: int) -> list[LoadUser]:
         people = connection.execute(
             text("SELECT id, organization_id, email, name, role FROM users ORDER BY role, email")
         ).all()
-        students: dict[uuid.UUID, tuple[uuid.UUID, ...]] = defaultdict(tuple)
-        for organization_id, student_id in connection.execute(
-            text("SELECT organization_id, id FROM students")
-        ):
-            students[organization_id] += (student_id,)
-    users = []
-    for index in range(count):
-        person = people[index % len(people)]
-        token = issue_token(
+    tokens = {
+        person.id: issue_token(
             settings,
             sub=person.id,
             organization_id=person.organization_id,
@@ -297,8 +360,14 @@ def load_users(engine: Engine, count: int) -> list[LoadUser]:
             email=person.email,
             name=person.name,
         )
+        for person in people
+    }
+    students = {person.id: _students_in_scope(port, tokens[person.id]) for person in people}
+    users = []
+    for index in range(count):
+        person = people[index % len(people)]
         users.append(
-            LoadUser(person.id, person.organization_id, person.role, token, students[person.organization_id])
+            LoadUser(person.id, person.organization_id, person.role, tokens[person.id], students[person.id])
         )
     return users
 
@@ -342,7 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--containers", type=int, default=0, help="that many Lambda-like containers over PgBouncer instead"
+    )
     args = parser.parse_args(argv)
+    if args.containers:
+        from benchmarks.containers import run_containers
+
+        return run_containers(args.containers, args.seconds)
 
     server_url, embedded = services.server_database_url()
     redis_url = services.redis_url()
@@ -389,7 +465,7 @@ def _run(engine: Engine, environment: dict[str, str], port: int, user_count: int
         try:
             _wait_until_healthy(port, server)
             mix = available_mix({route.route_key for route in http_routes()})
-            users = load_users(engine, user_count)
+            users = load_users(engine, user_count, port)
             print(f"{len(users)} users, {len(mix)} operations, {seconds:.0f}s", file=sys.stderr, flush=True)
             outcomes, logs, failures = drive(port, users, mix, seconds)
         finally:

@@ -146,7 +146,13 @@ class LambdaProxyHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    # The standard library listens with a backlog of 5: a burst of clients connecting while the accept
+    # loop waits for the GIL overflowed it, and the kernel dropped the rest (ConnectionResetError in
+    # `make load` about 2 s later). The kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def make_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), LambdaProxyHandler)
-    server.daemon_threads = True
-    return server
+    return LocalHTTPServer((host, port), LambdaProxyHandler)

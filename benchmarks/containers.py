@@ -1,0 +1,302 @@
+"""`make load LOAD_CONTAINERS=200`: many Lambda containers, few database connections.
+
+Each container is a process forked from one that imported every handler (as a warm Lambda container has),
+with its own engine and pool, handling one event at a time: the mix of `make load`, as API Gateway events
+to the handlers template.yaml names, in process. Three runs of LOAD_SECONDS each on a private PostgreSQL
+(embedded, sized so that the direct run can open a connection per container):
+
+- direct: every container connects to PostgreSQL;
+- PgBouncer in transaction mode with 20 server connections (RDS Proxy's stand-in): 0 errors;
+- the same with 2: what cannot get a connection in time answers 503 with Retry-After, nothing else.
+
+Every run checks that each acknowledged write is in the database.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from benchmarks.harness import percentile
+from benchmarks.load import (
+    API,
+    LoadUser,
+    Operation,
+    Outcome,
+    WriteLog,
+    asks_to_retry_later,
+    available_mix,
+    missing_writes,
+    run_user,
+)
+from eduautismo.db.engine import normalize_database_url
+from eduautismo_local.events import LocalLambdaContext, http_api_event
+from eduautismo_local.template_routes import http_routes, load_handler, match_route
+from eduautismo_local.tokens import issue_token, verify_token
+from tests.support import services
+from tests.support.pgbouncer import start_pgbouncer
+
+SERVER_CONNECTIONS = (20, 2)
+# How long PgBouncer lets a transaction wait for a server connection: RDS Proxy's ConnectionBorrowTimeout
+# in infra/stacks/database.yaml.
+BORROW_TIMEOUT_SECONDS = 10
+START_DELAY_SECONDS = 3.0
+
+
+class InProcessClient:
+    """A container's caller: the route's handler with the event API Gateway would send it."""
+
+    def __init__(self, user: LoadUser) -> None:
+        from eduautismo.settings import get_settings
+
+        self.user = user
+        self.retry_later = False
+        self.claims = verify_token(get_settings(), f"Bearer {user.token}")
+
+    def reset(self) -> None:
+        """Nothing to reconnect: each call is one event."""
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        import json
+
+        url_path, _, query = path.partition("?")
+        matched = match_route(method, url_path)
+        if matched is None:
+            raise RuntimeError(f"no route for {method} {url_path}")
+        route, path_parameters = matched
+        event = http_api_event(
+            method,
+            url_path,
+            route_key=route.route_key,
+            path_parameters=path_parameters,
+            query=query,
+            headers={"content-type": "application/json"},
+            body=None if body is None else json.dumps(body),
+            claims=self.claims,
+        )
+        handler = load_handler(route.code_uri, route.handler)
+        result = handler(event, LocalLambdaContext(function_name=route.function))
+        raw = result.get("body") or ""
+        decoded = json.loads(raw) if raw else None
+        headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
+        status = int(result["statusCode"])
+        self.retry_later = asks_to_retry_later(status, headers, decoded)
+        return status, decoded
+
+
+@dataclass
+class RunResult:
+    label: str
+    outcomes: list[Outcome]
+    failures: list[str]
+    missing: list[str]
+    writes: int
+    seconds: float
+
+    def statuses(self) -> Counter[int]:
+        return Counter(outcome.status for outcome in self.outcomes)
+
+    def errors(self, refusals_allowed: bool) -> int:
+        return sum(
+            not outcome.ok and not (refusals_allowed and outcome.retry_later) for outcome in self.outcomes
+        )
+
+    def line(self) -> str:
+        times = [outcome.milliseconds for outcome in self.outcomes if outcome.ok]
+        return (
+            f"{self.label:<26} {len(self.outcomes):>8} {len(self.outcomes) / self.seconds:>9.0f} "
+            f"{percentile(times, 50) if times else 0:>8.1f} {percentile(times, 95) if times else 0:>8.1f} "
+            f"{sum(o.retry_later for o in self.outcomes):>6} {self.errors(refusals_allowed=True):>6} "
+            f"{self.writes:>7} {len(self.missing):>7}"
+        )
+
+
+def _container(
+    index: int,
+    database_url: str,
+    user: LoadUser,
+    mix: Sequence[tuple[int, Operation]],
+    start: float,
+    seconds: float,
+    results: Queue[Any],
+) -> None:
+    """One container (a forked process): its own settings, engine and Redis client, built on first use."""
+    from eduautismo.runtime import reset_runtime
+
+    os.environ["DATABASE_URL"] = database_url
+    reset_runtime()
+    outcomes: list[Outcome] = []
+    failures: list[str] = []
+    log = WriteLog()
+    try:
+        client = InProcessClient(user)
+        time.sleep(max(0.0, start - time.monotonic()))
+        outcomes, failures = run_user(client, log, mix, start + seconds, random.Random(index))
+    except Exception as exc:  # reported, never swallowed: the parent counts it as a failure
+        failures.append(f"container {index}: {type(exc).__name__}: {exc}")
+    finally:
+        reset_runtime()  # closes this container's connections
+        results.put((outcomes, log, failures))
+
+
+def _run(
+    label: str,
+    database_url: str,
+    users: Sequence[LoadUser],
+    mix: Sequence[tuple[int, Operation]],
+    seconds: float,
+    checker: Engine,
+) -> RunResult:
+    context = multiprocessing.get_context("fork")
+    results: Queue[Any] = context.Queue()
+    start = time.monotonic() + START_DELAY_SECONDS
+    processes = [
+        context.Process(target=_container, args=(index, database_url, user, mix, start, seconds, results))
+        for index, user in enumerate(users)
+    ]
+    for process in processes:
+        process.start()
+    outcomes: list[Outcome] = []
+    failures: list[str] = []
+    logs: list[WriteLog] = []
+    for _ in processes:
+        done, log, failed = results.get(timeout=seconds + 300)
+        outcomes += done
+        logs.append(log)
+        failures += failed
+    for process in processes:
+        process.join(timeout=60)
+    writes = sum(len(log.created) + sum(log.reviews.values()) + len(log.notifications_read) for log in logs)
+    return RunResult(label, outcomes, failures, missing_writes(checker, logs), writes, seconds)
+
+
+def _private_postgres(directory: Path, max_connections: int) -> tuple[Any, str]:
+    """The embedded PostgreSQL, restarted with room for one direct connection per container (the shared
+    server on a developer machine has far fewer, and other work needs them)."""
+    from eduautismo_local.embedded import start_embedded_postgres, stop_embedded_postgres
+
+    server, url = start_embedded_postgres(directory, tcp=True)
+    admin_url, connect_args = normalize_database_url(url)
+    admin = create_engine(admin_url, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"ALTER SYSTEM SET max_connections = {int(max_connections)}"))
+    admin.dispose()
+    stop_embedded_postgres(server)
+    return start_embedded_postgres(directory, tcp=True)
+
+
+def _container_users(engine: Engine, count: int) -> list[LoadUser]:
+    """``count`` containers' callers cycling over the seeded people, each with the students in its scope
+    (read through GET /students, as `make load` does over HTTP)."""
+    from eduautismo.settings import get_settings
+
+    settings = get_settings()
+    with engine.connect() as connection:
+        people = connection.execute(
+            text("SELECT id, organization_id, email, name, role FROM users ORDER BY role, email")
+        ).all()
+    users: dict[uuid.UUID, LoadUser] = {}
+    for person in people:
+        token = issue_token(
+            settings,
+            sub=person.id,
+            organization_id=person.organization_id,
+            role=person.role,
+            email=person.email,
+            name=person.name,
+        )
+        caller = InProcessClient(LoadUser(person.id, person.organization_id, person.role, token, ()))
+        found: list[uuid.UUID] = []
+        while True:
+            status, page = caller.call("GET", f"{API}/students?skip={len(found)}&limit=200")
+            if status != 200:
+                raise RuntimeError(f"GET /students answered {status}")
+            found += [uuid.UUID(item["id"]) for item in page["items"]]
+            if not page["has_more"]:
+                break
+        users[person.id] = LoadUser(person.id, person.organization_id, person.role, token, tuple(found))
+    return [users[people[index % len(people)].id] for index in range(count)]
+
+
+def run_containers(containers: int, seconds: float) -> int:
+    from eduautismo.runtime import reset_runtime
+    from eduautismo_local import cli
+    from eduautismo_local.embedded import stop_embedded_postgres
+
+    with tempfile.TemporaryDirectory(prefix="eduautismo-containers-") as data_dir:
+        server, server_url = _private_postgres(Path(data_dir), max_connections=containers + 40)
+        cache_prefix = f"eduautismo-containers-{uuid.uuid4().hex[:8]}"
+        try:
+            database_url = services.create_private_database(server_url, prefix="eduautismo_containers")
+            os.environ.update(
+                {
+                    **services.base_environment(),
+                    "ENVIRONMENT": "local",
+                    "DATABASE_URL": database_url,
+                    "REDIS_URL": services.redis_url(),
+                    "CACHE_KEY_PREFIX": cache_prefix,
+                    "DATA_DIR": data_dir,
+                }
+            )
+            reset_runtime()
+            cli.migrate()
+            cli.seed(None)
+            url, connect_args = normalize_database_url(database_url)
+            checker = create_engine(url, connect_args=connect_args)
+            users = _container_users(checker, containers)
+            mix = available_mix({route.route_key for route in http_routes()})
+            for route in http_routes():  # warm, as a container that has served before
+                load_handler(route.code_uri, route.handler)
+            reset_runtime()  # nothing open crosses the fork
+            print(f"{containers} containers, {len(mix)} operations, {seconds:.0f}s per run", file=sys.stderr)
+            results = [_run("direct", database_url, users, mix, seconds, checker)]
+            for pool_size in SERVER_CONNECTIONS:
+                proxy = start_pgbouncer(
+                    server_url, pool_size=pool_size, query_wait_timeout=BORROW_TIMEOUT_SECONDS
+                )
+                try:
+                    label = f"pgbouncer {pool_size} server conns"
+                    results.append(_run(label, proxy.url(database_url), users, mix, seconds, checker))
+                finally:
+                    proxy.stop()
+            checker.dispose()
+        finally:
+            from eduautismo.cache.client import build_redis
+            from eduautismo.settings import get_settings
+
+            services.purge_cache_prefix(build_redis(get_settings()), cache_prefix)
+            reset_runtime()
+            stop_embedded_postgres(server)
+    return _verdict(results)
+
+
+def _verdict(results: Sequence[RunResult]) -> int:
+    print(
+        f"{'run':<26} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'503':>6} "
+        f"{'errors':>6} {'writes':>7} {'missing':>7}"
+    )
+    for result in results:
+        print(result.line())
+    failed = False
+    for result in results:
+        print(f"{result.label}: statuses {dict(sorted(result.statuses().items()))}")
+        for line in (result.failures + result.missing)[:10]:
+            print(f"  {line}")
+        # The 2-connection run may refuse (503 + Retry-After); the others may not.
+        refusals_allowed = result.label.startswith("pgbouncer 2 ")
+        if result.errors(refusals_allowed) or result.missing or result.failures or not result.outcomes:
+            failed = True
+    return 1 if failed else 0
