@@ -49,11 +49,15 @@ from eduautismo_local.tokens import issue_token, verify_token
 from tests.support import services
 from tests.support.pgbouncer import start_pgbouncer
 
-SERVER_CONNECTIONS = (20, 2)
-# How long PgBouncer lets a transaction wait for a server connection: RDS Proxy's ConnectionBorrowTimeout
-# in infra/stacks/database.yaml.
-BORROW_TIMEOUT_SECONDS = 10
+# (server connections, seconds a transaction may wait for one). 10 s is RDS Proxy's
+# ConnectionBorrowTimeout in infra/stacks/database.yaml; the 2-connection run waits 1 s, to reach the edge
+# where requests must be refused (503 with Retry-After) within the run.
+SERVER_CONNECTIONS = ((20, 10), (2, 1))
 START_DELAY_SECONDS = 3.0
+# A container waits for its next invocation most of the time, holding its client connection: each pauses
+# 4 s on average between events (200 containers offer ~50 requests/s). Without pauses, 200 busy processes
+# on a developer machine's few cores would measure the CPU, not the connections.
+THINK_SECONDS = 4.0
 
 
 class InProcessClient:
@@ -144,7 +148,7 @@ def _container(
     try:
         client = InProcessClient(user)
         time.sleep(max(0.0, start - time.monotonic()))
-        outcomes, failures = run_user(client, log, mix, start + seconds, random.Random(index))
+        outcomes, failures = run_user(client, log, mix, start + seconds, random.Random(index), THINK_SECONDS)
     except Exception as exc:  # reported, never swallowed: the parent counts it as a failure
         failures.append(f"container {index}: {type(exc).__name__}: {exc}")
     finally:
@@ -263,10 +267,8 @@ def run_containers(containers: int, seconds: float) -> int:
             reset_runtime()  # nothing open crosses the fork
             print(f"{containers} containers, {len(mix)} operations, {seconds:.0f}s per run", file=sys.stderr)
             results = [_run("direct", database_url, users, mix, seconds, checker)]
-            for pool_size in SERVER_CONNECTIONS:
-                proxy = start_pgbouncer(
-                    server_url, pool_size=pool_size, query_wait_timeout=BORROW_TIMEOUT_SECONDS
-                )
+            for pool_size, borrow_timeout in SERVER_CONNECTIONS:
+                proxy = start_pgbouncer(server_url, pool_size=pool_size, query_wait_timeout=borrow_timeout)
                 try:
                     label = f"pgbouncer {pool_size} server conns"
                     results.append(_run(label, proxy.url(database_url), users, mix, seconds, checker))

@@ -68,13 +68,12 @@ class WriteLog:
 
 
 def asks_to_retry_later(status: int, headers: dict[str, str], body: Any) -> bool:
-    """A 503 in the error envelope with a Retry-After header."""
-    return (
-        status == 503
-        and "retry-after" in {name.lower() for name in headers}
-        and isinstance(body, dict)
-        and isinstance(body.get("error"), dict)
-        and body["error"].get("code") == "service_unavailable"
+    """A 503 with a Retry-After header, in the error envelope (or health's own report)."""
+    if status != 503 or "retry-after" not in {name.lower() for name in headers} or not isinstance(body, dict):
+        return False
+    error = body.get("error")
+    return body.get("database") == "down" or (
+        isinstance(error, dict) and error.get("code") == "service_unavailable"
     )
 
 
@@ -243,8 +242,10 @@ def run_user(
     mix: Sequence[tuple[int, Operation]],
     deadline: float,
     rng: random.Random,
+    think_seconds: float = 0.0,
 ) -> tuple[list[Outcome], list[str]]:
-    """One virtual user: operations drawn from the mix until the deadline."""
+    """One virtual user: operations drawn from the mix until the deadline, with a pause of
+    ``think_seconds`` on average after each (none: as fast as answers come)."""
     weights = [weight for weight, _ in mix]
     operations = [operation for _, operation in mix]
     outcomes: list[Outcome] = []
@@ -261,6 +262,8 @@ def run_user(
             client.reset()
         elapsed = (time.perf_counter() - started) * 1000
         outcomes.append(Outcome(route, status, elapsed, ok, retry_later=not ok and client.retry_later))
+        if think_seconds:
+            time.sleep(min(rng.uniform(0, 2 * think_seconds), max(0.0, deadline - time.monotonic())))
     return outcomes, failures
 
 

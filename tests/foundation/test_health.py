@@ -22,9 +22,10 @@ def test_health_is_503_when_the_database_is_down(db: Engine, override_settings: 
     )
     # When health is asked
     response = call_api("GET", "/api/v1/health")
-    # Then it answers 503 with the same shape
+    # Then it answers 503 with the same shape, and when to ask again
     assert response.status == 503
     assert response.json["database"] == "down" and response.json["status"] == "down"
+    assert {name.lower(): value for name, value in response.headers.items()}["retry-after"] == "1"
 
 
 def test_health_is_200_degraded_when_the_cache_is_unreachable(

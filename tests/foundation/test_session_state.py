@@ -126,3 +126,35 @@ def test_the_defaults_belong_to_this_database_only(
     assert [(name, sorted(config)) for name, config in rows] == [
         (migrated_engine.url.database, ["TimeZone=UTC", "statement_timeout=15000"])
     ]
+
+
+def test_a_function_with_its_own_timeout_sets_it_per_transaction_only(
+    pinning_detector: PinningDetector, migrated_engine: Engine
+) -> None:
+    from eduautismo.db.engine import build_engine
+    from eduautismo.settings import Settings
+
+    # Given a function whose statement timeout (60 s) differs from the logins' default (15 s)
+    engine = build_engine(
+        Settings(
+            database_url=migrated_engine.url.render_as_string(hide_password=False),
+            database_statement_timeout_ms=60_000,
+        )
+    )
+    try:
+        with pinning_detector.caught() as caught, engine.connect() as connection:
+            # When a transaction reads its timeout, and the session is read after it
+            inside = connection.execute(text("SHOW statement_timeout")).scalar()
+            connection.commit()
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            after = cursor.fetchone()[0]
+            cursor.close()
+            dbapi.rollback()
+    finally:
+        engine.dispose()
+    # Then the transaction had the function's timeout, the session kept the default, nothing pinned
+    assert (inside, after) == ("1min", "15s")
+    assert caught == []

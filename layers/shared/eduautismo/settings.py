@@ -100,7 +100,10 @@ class Settings:
     database_ssl: bool = _env(False, _parse_bool)
     # pg8000 applies one socket timeout to connecting and to every read: keep it above statement_timeout.
     database_socket_timeout_seconds: float = _env(30.0, float)
-    database_statement_timeout_ms: int = _env(15_000, int)
+    database_statement_timeout_ms: int = _env(15_000, int, minimum=0)
+    # The statement timeout every session of the logins starts with (a role default the migrations set):
+    # a function whose DATABASE_STATEMENT_TIMEOUT_MS differs sets its own per transaction (SET LOCAL).
+    database_default_statement_timeout_ms: int = _env(15_000, int, minimum=0)
     db_pool_size: int = _env(2, int, minimum=1)
     # Connections a container may open beyond the pool when all are busy: the per-container ceiling is
     # DB_POOL_SIZE + DB_MAX_OVERFLOW (the connection budget in docs/DEPLOY.md counts it).

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
@@ -113,6 +113,17 @@ def close_idle_connections(engine: Engine, max_idle_seconds: float) -> None:
             raise DisconnectionError("idle longer than the proxy keeps a client connection")
 
 
+def own_statement_timeout(engine: Engine, timeout_ms: int) -> None:
+    """A function whose statement timeout differs from the logins' default (the daily job, the export
+    worker) sets it at the start of every transaction with ``SET LOCAL``: it ends with the transaction,
+    so the connection goes back to the proxy as it came."""
+    statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql(statement)
+
+
 def build_engine(settings: Settings) -> Engine:
     url, connect_args = normalize_database_url(database_url(settings))
     connect_args["timeout"] = settings.database_socket_timeout_seconds
@@ -130,6 +141,8 @@ def build_engine(settings: Settings) -> Engine:
     )
     event.listen(engine, "handle_error", discard_unsafe_connections)
     close_idle_connections(engine, settings.db_idle_seconds)
+    if settings.database_statement_timeout_ms != settings.database_default_statement_timeout_ms:
+        own_statement_timeout(engine, settings.database_statement_timeout_ms)
     if not settings.database_url and settings.database_secret_arn:
 
         @event.listens_for(engine, "do_connect")

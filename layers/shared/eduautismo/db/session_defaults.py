@@ -19,7 +19,7 @@ from eduautismo.settings import Settings
 
 def session_defaults(settings: Settings) -> dict[str, str]:
     """Parameter -> value every session of the application's logins starts with."""
-    return {"statement_timeout": str(int(settings.database_statement_timeout_ms)), "TimeZone": "UTC"}
+    return {"statement_timeout": str(int(settings.database_default_statement_timeout_ms)), "TimeZone": "UTC"}
 
 
 def _alter_role(connection: Connection, role: str, clause: str, parameters: dict[str, str]) -> None:

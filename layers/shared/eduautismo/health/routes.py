@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import json_response, responses
+from eduautismo.api.errors import RETRY_AFTER_SECONDS
 from eduautismo.cache.client import get_redis
 from eduautismo.db.direct import direct_connection
 from eduautismo.health.schemas import HealthReport
@@ -37,4 +38,5 @@ def get_health() -> Response[HealthReport]:
         status_code=200 if report.healthy else 503,
         content_type=content_types.APPLICATION_JSON,
         body=report,
+        headers=None if report.healthy else {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
