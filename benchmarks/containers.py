@@ -32,20 +32,20 @@ from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.harness import percentile
 from benchmarks.load import (
-    API,
     LoadUser,
     Operation,
     Outcome,
     WriteLog,
     asks_to_retry_later,
     available_mix,
+    load_users,
     missing_writes,
     run_user,
 )
 from eduautismo.db.engine import normalize_database_url
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.template_routes import http_routes, load_handler, match_route
-from eduautismo_local.tokens import issue_token, verify_token
+from eduautismo_local.tokens import verify_token
 from tests.support import services
 from tests.support.pgbouncer import start_pgbouncer
 
@@ -202,39 +202,6 @@ def _private_postgres(directory: Path, max_connections: int) -> tuple[Any, str]:
     return start_embedded_postgres(directory, tcp=True)
 
 
-def _container_users(engine: Engine, count: int) -> list[LoadUser]:
-    """``count`` containers' callers cycling over the seeded people, each with the students in its scope
-    (read through GET /students, as `make load` does over HTTP)."""
-    from eduautismo.settings import get_settings
-
-    settings = get_settings()
-    with engine.connect() as connection:
-        people = connection.execute(
-            text("SELECT id, organization_id, email, name, role FROM users ORDER BY role, email")
-        ).all()
-    users: dict[uuid.UUID, LoadUser] = {}
-    for person in people:
-        token = issue_token(
-            settings,
-            sub=person.id,
-            organization_id=person.organization_id,
-            role=person.role,
-            email=person.email,
-            name=person.name,
-        )
-        caller = InProcessClient(LoadUser(person.id, person.organization_id, person.role, token, ()))
-        found: list[uuid.UUID] = []
-        while True:
-            status, page = caller.call("GET", f"{API}/students?skip={len(found)}&limit=200")
-            if status != 200:
-                raise RuntimeError(f"GET /students answered {status}")
-            found += [uuid.UUID(item["id"]) for item in page["items"]]
-            if not page["has_more"]:
-                break
-        users[person.id] = LoadUser(person.id, person.organization_id, person.role, token, tuple(found))
-    return [users[people[index % len(people)].id] for index in range(count)]
-
-
 def run_containers(containers: int, seconds: float) -> int:
     from eduautismo.runtime import reset_runtime
     from eduautismo_local import cli
@@ -260,7 +227,7 @@ def run_containers(containers: int, seconds: float) -> int:
             cli.seed(None)
             url, connect_args = normalize_database_url(database_url)
             checker = create_engine(url, connect_args=connect_args)
-            users = _container_users(checker, containers)
+            users = load_users(checker, containers, InProcessClient)
             mix = available_mix({route.route_key for route in http_routes()})
             for route in http_routes():  # warm, as a container that has served before
                 load_handler(route.code_uri, route.handler)

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -321,32 +321,23 @@ def missing_writes(engine: Engine, logs: Sequence[WriteLog]) -> list[str]:
     return problems
 
 
-def _students_in_scope(port: int, token: str) -> tuple[uuid.UUID, ...]:
+def students_in_scope(client: LoadClient) -> tuple[uuid.UUID, ...]:
     """The students the API lets this user plan for (a coordinator: the organization's; a professional:
     their caseload), read through GET /students so the mix follows the scope rule instead of copying it."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     found: list[uuid.UUID] = []
-    try:
-        while True:
-            connection.request(
-                "GET",
-                f"{API}/students?skip={len(found)}&limit=200",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            response = connection.getresponse()
-            page = json.loads(response.read())
-            if response.status != 200:
-                raise RuntimeError(f"GET /students answered {response.status}")
-            found += [uuid.UUID(item["id"]) for item in page["items"]]
-            if not page["has_more"]:
-                return tuple(found)
-    finally:
-        connection.close()
+    while True:
+        status, page = client.call("GET", f"{API}/students?skip={len(found)}&limit=200")
+        if status != 200:
+            raise RuntimeError(f"GET /students answered {status}")
+        found += [uuid.UUID(item["id"]) for item in page["items"]]
+        if not page["has_more"]:
+            client.reset()
+            return tuple(found)
 
 
-def load_users(engine: Engine, count: int, port: int) -> list[LoadUser]:
+def load_users(engine: Engine, count: int, client_for: Callable[[LoadUser], LoadClient]) -> list[LoadUser]:
     """``count`` virtual users cycling over every seeded coordinator and professional of both schools,
-    each with the students it may plan for."""
+    each with the students it may plan for (asked through ``client_for``'s client)."""
     from eduautismo.settings import get_settings
 
     settings = get_settings()
@@ -354,8 +345,9 @@ def load_users(engine: Engine, count: int, port: int) -> list[LoadUser]:
         people = connection.execute(
             text("SELECT id, organization_id, email, name, role FROM users ORDER BY role, email")
         ).all()
-    tokens = {
-        person.id: issue_token(
+    users: dict[uuid.UUID, LoadUser] = {}
+    for person in people:
+        token = issue_token(
             settings,
             sub=person.id,
             organization_id=person.organization_id,
@@ -363,16 +355,9 @@ def load_users(engine: Engine, count: int, port: int) -> list[LoadUser]:
             email=person.email,
             name=person.name,
         )
-        for person in people
-    }
-    students = {person.id: _students_in_scope(port, tokens[person.id]) for person in people}
-    users = []
-    for index in range(count):
-        person = people[index % len(people)]
-        users.append(
-            LoadUser(person.id, person.organization_id, person.role, tokens[person.id], students[person.id])
-        )
-    return users
+        user = LoadUser(person.id, person.organization_id, person.role, token, ())
+        users[person.id] = replace(user, student_ids=students_in_scope(client_for(user)))
+    return [users[people[index % len(people)].id] for index in range(count)]
 
 
 def _wait_until_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -468,7 +453,7 @@ def _run(engine: Engine, environment: dict[str, str], port: int, user_count: int
         try:
             _wait_until_healthy(port, server)
             mix = available_mix({route.route_key for route in http_routes()})
-            users = load_users(engine, user_count, port)
+            users = load_users(engine, user_count, lambda user: Client(port, user))
             print(f"{len(users)} users, {len(mix)} operations, {seconds:.0f}s", file=sys.stderr, flush=True)
             outcomes, logs, failures = drive(port, users, mix, seconds)
         finally:

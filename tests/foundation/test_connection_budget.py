@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from eduautismo.db.engine import build_engine
 from eduautismo.settings import Settings
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
 from tests.support.pgbouncer import start_pgbouncer
+from tests.support.pinning import count_statements
 
 STUDENTS = "/api/v1/students"
 
@@ -78,20 +78,8 @@ def test_a_request_the_proxy_cannot_serve_in_time_is_503_with_retry_after(
 @pytest.fixture
 def counted_engine(migrated_engine: Engine) -> Iterator[tuple[Engine, list[str]]]:
     """An application engine (build_engine) whose every statement sent to the server is recorded."""
-    sent: list[str] = []
     engine = build_engine(Settings(database_url=migrated_engine.url.render_as_string(hide_password=False)))
-
-    @event.listens_for(engine, "connect")
-    def _count(dbapi_connection: Any, _record: Any) -> None:
-        for name in ("execute_simple", "execute_unnamed"):
-            send = getattr(dbapi_connection, name)
-
-            def counted(statement: str, *args: Any, _send: Any = send, **kwargs: Any) -> Any:
-                sent.append(statement)
-                return _send(statement, *args, **kwargs)
-
-            setattr(dbapi_connection, name, counted)
-
+    sent = count_statements(engine)
     yield engine, sent
     engine.dispose()
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
 _PINNING = re.compile(
@@ -56,6 +56,29 @@ def pins_session(statement: str) -> bool:
     return any(not _set_config_is_local(statement, match.end()) for match in _SET_CONFIG.finditer(statement))
 
 
+def watch_statements(dbapi_connection: Any, seen: Callable[[str], None]) -> None:
+    """Call ``seen(statement)`` after each statement the server accepted on this pg8000 connection: its
+    two ways of sending SQL (simple and extended query) are wrapped on the instance."""
+    for name in ("execute_simple", "execute_unnamed"):
+        send: Callable[..., Any] = getattr(dbapi_connection, name)
+
+        def watched(statement: str, *args: Any, _send: Callable[..., Any] = send, **kwargs: Any) -> Any:
+            result = _send(statement, *args, **kwargs)
+            seen(statement)
+            return result
+
+        setattr(dbapi_connection, name, watched)
+
+
+def count_statements(engine: Engine) -> list[str]:
+    """Every statement the engine's connections opened from now on send (each one a round trip)."""
+    sent: list[str] = []
+    event.listen(
+        engine, "connect", lambda dbapi_connection, _record: watch_statements(dbapi_connection, sent.append)
+    )
+    return sent
+
+
 class PinningDetector:
     """Records every accepted statement that pins (``violations``) from the moment it is installed."""
 
@@ -77,17 +100,7 @@ class PinningDetector:
                 (self._diverted[-1] if self._diverted else self.violations).append(statement.strip())
 
     def _watch(self, dbapi_connection: Any, _record: Any) -> None:
-        for name in ("execute_simple", "execute_unnamed"):
-            send: Callable[..., Any] = getattr(dbapi_connection, name)
-            setattr(dbapi_connection, name, self._watched(send))
-
-    def _watched(self, send: Callable[..., Any]) -> Callable[..., Any]:
-        def watched(statement: str, *args: Any, **kwargs: Any) -> Any:
-            result = send(statement, *args, **kwargs)
-            self._record(statement)
-            return result
-
-        return watched
+        watch_statements(dbapi_connection, self._record)
 
     @contextmanager
     def caught(self) -> Iterator[list[str]]:
