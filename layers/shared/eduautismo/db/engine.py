@@ -95,7 +95,7 @@ def discard_unsafe_connections(context: ExceptionContext) -> None:
 
 
 def close_idle_connections(engine: Engine, max_idle_seconds: float) -> None:
-    """Instead of ``pool_pre_ping`` (a ``SELECT 1`` round trip on every checkout): a connection that sat
+    """Instead of ``pool_pre_ping`` (a round trip, an empty query, on every checkout): a connection that sat
     in the pool longer than ``max_idle_seconds`` is closed and replaced when it is next checked out,
     which costs no round trip on a warm container. One that broke while lent is discarded by
     ``discard_unsafe_connections``, and the request answers 503 (the client retries)."""
