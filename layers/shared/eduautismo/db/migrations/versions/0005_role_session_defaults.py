@@ -3,7 +3,7 @@ database, instead of a SET on every connection (which pins it behind RDS Proxy);
 function applies the same defaults to the application and health logins (eduautismo.db.migration_resource)
 
 Revision ID: 0005_role_session_defaults
-Revises: 0003_student_erasures
+Revises: 0004_user_status_export_expired
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from eduautismo.db.session_defaults import apply_role_defaults, reset_role_defau
 from eduautismo.settings import get_settings
 
 revision = "0005_role_session_defaults"
-down_revision = "0003_student_erasures"
+down_revision = "0004_user_status_export_expired"
 branch_labels = None
 depends_on = None
 
