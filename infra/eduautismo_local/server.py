@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aws_lambda_powertools.event_handler.openapi.swagger_ui
 
+from eduautismo.api.app import BODILESS_STATUSES
 from eduautismo.api.contract import error_envelope
 from eduautismo.settings import get_settings
 from eduautismo_local.events import LocalLambdaContext, http_api_event
@@ -68,14 +69,20 @@ class LambdaProxyHandler(BaseHTTPRequestHandler):
         cookies: list[str] | None = None,
     ) -> None:
         self.send_response(status)
+        # A 204 or 304 has no body, hence no content type or length, whatever the function answered.
+        bodiless = status in BODILESS_STATUSES
+        dropped = {"content-length", "connection", "transfer-encoding"}
+        if bodiless:
+            dropped.add("content-type")
         for name, value in (headers or {"content-type": "application/json"}).items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            if name.lower() not in dropped:
                 self.send_header(name, value)
         for cookie in cookies or []:
             self.send_header("Set-Cookie", cookie)
-        self.send_header("Content-Length", str(len(body)))
+        if not bodiless:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and not bodiless:
             self.wfile.write(body)
 
     def _dispatch(self) -> None:

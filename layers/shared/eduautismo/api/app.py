@@ -233,6 +233,22 @@ def limit_rate(
     return _envelope_result(429, "rate_limited", message, []), headers
 
 
+# HTTP forbids a body in these answers; a client on a kept-alive connection reads none after them.
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+def without_forbidden_body(answer: dict[str, Any]) -> dict[str, Any]:
+    """A 204 or 304 stripped of its body and content type: Powertools serialises a None body as ``null``
+    and labels it JSON, and a client would take those bytes for the start of the next answer."""
+    if answer.get("statusCode") in BODILESS_STATUSES:
+        answer.pop("body", None)
+        answer["isBase64Encoded"] = False
+        headers = answer.get("headers") or {}
+        for name in [name for name in headers if name.lower() in ("content-type", "content-length")]:
+            del headers[name]
+    return answer
+
+
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics."""
 
@@ -254,7 +270,7 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
         # Every answer of this API concerns children (their plans, names, links to their files), errors
         # and 304s included: no browser or shared cache may keep one.
         answer.setdefault("headers", {})["Cache-Control"] = "no-store"
-        return answer
+        return without_forbidden_body(answer)
 
     register_hooks(app)
     return handler
