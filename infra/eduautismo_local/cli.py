@@ -241,6 +241,12 @@ def _warn_if_empty(data_dir: Path) -> None:
     _say(f"  (this command used DATA_DIR={data_dir}; set DATA_DIR to the server's, or run `seed`)")
 
 
+def _summary(message: str) -> None:
+    """What a command did goes to stdout (the one thing a script reads); progress and diagnostics (which
+    database, warnings, the function's JSON logs) go to stderr."""
+    print(message, flush=True)
+
+
 def seed(plans: int | None) -> None:
     """The demo data with its notifications; on an already seeded database, ``plans`` more plans."""
     from eduautismo.cache.manager import get_cache_manager
@@ -256,35 +262,42 @@ def seed(plans: int | None) -> None:
             else SeedSize(plans=plans, professionals=max(8, plans // 500), students=max(120, plans // 20))
         )
         report = seed_demo(engine, size)
-        _say(
+        _summary(
             f"seeded {report.organizations} organizations, {report.users} users, "
-            f"{report.students} students, {report.plans} plans"
+            f"{report.students} students, {report.plans} plans, {report.reviews} reviews"
         )
     elif plans:
-        added = add_plans(engine, plans)
+        try:
+            added = add_plans(engine, plans)
+        except LookupError as exc:
+            raise SystemExit(f"seed: {exc}; remove DATA_DIR and start again") from exc
         for organization_id, _name in DEMO_ORGANIZATIONS:
             invalidate_pending_review(get_cache_manager(), organization_id)
-        _say(f"added {added} plans to {DEMO_ORGANIZATIONS[0][1]}")
+        _summary(
+            f"added {added.plans} plans ({added.reviews} reviews) to {DEMO_ORGANIZATIONS[0][1]}, "
+            "for its seeded students"
+        )
     else:
-        _say("demo data already present (`seed --plans N` adds N plans to it)")
+        _summary("demo data already present (`seed --plans N` adds N plans to it)")
         return
     # The notifications the daily job would have created by now.
-    _say(daily_job_summary(run_daily_job_function(None), "daily job (notifications of the demo data)"))
+    _summary(daily_job_summary(run_daily_job_function(None), "daily job (notifications of the demo data)"))
 
 
 def demo_token(role: str, ttl_seconds: int = 12 * 3600) -> str:
+    """A token of the seeded demo user of ``role``, with that user's own name and email."""
     from eduautismo.settings import get_settings
-    from eduautismo_local.seed import DEMO_COORDINATOR_ID, DEMO_ORGANIZATIONS, DEMO_PROFESSIONAL_ID
+    from eduautismo_local.seed import DEMO_COORDINATOR, DEMO_ORGANIZATIONS, DEMO_PROFESSIONAL
     from eduautismo_local.tokens import issue_token
 
-    is_coordinator = role == "coordinator"
+    user = DEMO_COORDINATOR if role == "coordinator" else DEMO_PROFESSIONAL
     return issue_token(
         get_settings(),
-        sub=DEMO_COORDINATOR_ID if is_coordinator else DEMO_PROFESSIONAL_ID,
+        sub=user.id,
         organization_id=DEMO_ORGANIZATIONS[0][0],
         role=role,
-        email="coordenacao1@eduautismo.example" if is_coordinator else "profissional1.1@eduautismo.example",
-        name="Coordenação Demo" if is_coordinator else "Profissional Demo",
+        email=user.email,
+        name=user.name,
         ttl_seconds=ttl_seconds,
     )
 

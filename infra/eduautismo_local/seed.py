@@ -7,10 +7,11 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Connection, Engine, Table, text
 
 from eduautismo.db.bulk import copy_rows
 from eduautismo.db.models import InterventionPlan, Notification
@@ -22,6 +23,7 @@ from eduautismo.domain import (
     ReviewFrequency,
     Role,
     next_review_due,
+    review_interval,
 )
 
 DEMO_TIMEZONE = "America/Sao_Paulo"
@@ -30,8 +32,36 @@ DEMO_ORGANIZATIONS = (
     (uuid.UUID("0b7c6a1e-6f35-4d0e-9a51-3d1f6c2a0001"), "Escola Municipal Raio de Sol"),
     (uuid.UUID("0b7c6a1e-6f35-4d0e-9a51-3d1f6c2a0002"), "Clínica Caminhos do Desenvolvimento"),
 )
-DEMO_COORDINATOR_ID = uuid.UUID("5e1d2c3b-0000-4000-8000-00000000c001")
-DEMO_PROFESSIONAL_ID = uuid.UUID("5e1d2c3b-0000-4000-8000-00000000b001")
+# The other seeded rows (users, students) get ids derived from this namespace, their organization and their
+# number, so that `seed --plans` can tell them from the rows people created through the API.
+DEMO_NAMESPACE = uuid.UUID("0b7c6a1e-6f35-4d0e-9a51-3d1f6c2a0000")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A seeded user a demo token acts as. The token carries this same name and email: requests provision
+    the user from their token, so any other name would rename the seeded user."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+
+
+DEMO_COORDINATOR = DemoUser(
+    uuid.UUID("5e1d2c3b-0000-4000-8000-00000000c001"),
+    "coordenacao1@eduautismo.example",
+    "Helena Costa Almeida",
+)
+DEMO_PROFESSIONAL = DemoUser(
+    uuid.UUID("5e1d2c3b-0000-4000-8000-00000000b001"),
+    "profissional1.1@eduautismo.example",
+    "Lorena Lima Pereira",
+)
+# Share of late reviews of each seeded professional, in turn: every organization has punctual, fairly
+# punctual and often late people, so the compliance report shows green, yellow and red rates.
+LATE_SHARES = (0.04, 0.2, 0.45, 0.08)
+# The longest history a seeded plan has (days before today); seeded students exist from before it.
+HISTORY_DAYS = 700
 
 FIRST_NAMES = (
     "Ana",
@@ -104,6 +134,13 @@ PLAN_DESCRIPTIONS = (
     "Estratégias de antecipação com apoio visual e reforço positivo.",
     "Intervenção em parceria com a família e a professora regente.",
 )
+REVIEW_NOTES = (
+    None,
+    "Evoluiu bem; manter as estratégias.",
+    "Família relata melhora em casa.",
+    "Ajustar o apoio visual na próxima etapa.",
+    "Objetivos parcialmente atingidos.",
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +159,18 @@ class SeedReport:
     users: int = 0
     students: int = 0
     plans: int = 0
+    reviews: int = 0
     notifications: int = 0
+
+
+def seeded_id(kind: str, organization_id: uuid.UUID, number: int) -> uuid.UUID:
+    """The id of the ``number``-th seeded ``kind`` (student, professional, coordinator) of an organization."""
+    if organization_id == DEMO_ORGANIZATIONS[0][0] and number == 0:
+        if kind == Role.COORDINATOR.value:
+            return DEMO_COORDINATOR.id
+        if kind == Role.PROFESSIONAL.value:
+            return DEMO_PROFESSIONAL.id
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{organization_id}:{number}")
 
 
 @contextmanager
@@ -163,43 +211,34 @@ def demo_already_seeded(engine: Engine) -> bool:
 
 
 def seed_demo(
-    engine: Engine, size: SeedSize = SeedSize(), seed: int = 42, today: date | None = None
+    engine: Engine, size: SeedSize = SeedSize(), seed: int = 42, now: datetime | None = None
 ) -> SeedReport:
+    """The demo organizations, users, students, plans with their review history, and (bench) notifications,
+    as of ``now``."""
     rng = random.Random(seed)
-    today = today or datetime.now(UTC).date()
+    now = now or datetime.now(UTC)
+    today = now.date()
     report = SeedReport()
-    now = datetime.now(UTC)
 
     organizations = [(org_id, name, DEMO_TIMEZONE) for org_id, name in DEMO_ORGANIZATIONS]
     report.organizations = copy_rows(engine, "organizations", ("id", "name", "timezone"), organizations)
 
     users: list[tuple[uuid.UUID, uuid.UUID, str, str, str]] = []
     professionals_by_org: dict[uuid.UUID, list[uuid.UUID]] = {}
+    demo_names = {DEMO_COORDINATOR.id: DEMO_COORDINATOR.name, DEMO_PROFESSIONAL.id: DEMO_PROFESSIONAL.name}
+
+    def user(role: Role, org_id: uuid.UUID, number: int, email: str) -> uuid.UUID:
+        user_id = seeded_id(role.value, org_id, number)
+        name = _person(rng)  # drawn for every user, so the other names do not depend on the demo ones
+        users.append((user_id, org_id, email, demo_names.get(user_id, name), role.value))
+        return user_id
+
     for index, (org_id, _name, _tz) in enumerate(organizations):
-        coordinator_id = DEMO_COORDINATOR_ID if index == 0 else uuid.uuid4()
-        users.append(
-            (
-                coordinator_id,
-                org_id,
-                f"coordenacao{index + 1}@eduautismo.example",
-                _person(rng),
-                Role.COORDINATOR.value,
-            )
-        )
-        professionals = []
-        for number in range(max(size.professionals // len(organizations), 1)):
-            professional_id = DEMO_PROFESSIONAL_ID if index == 0 and number == 0 else uuid.uuid4()
-            professionals.append(professional_id)
-            users.append(
-                (
-                    professional_id,
-                    org_id,
-                    f"profissional{index + 1}.{number + 1}@eduautismo.example",
-                    _person(rng),
-                    Role.PROFESSIONAL.value,
-                )
-            )
-        professionals_by_org[org_id] = professionals
+        user(Role.COORDINATOR, org_id, 0, f"coordenacao{index + 1}@eduautismo.example")
+        professionals_by_org[org_id] = [
+            user(Role.PROFESSIONAL, org_id, n, f"profissional{index + 1}.{n + 1}@eduautismo.example")
+            for n in range(max(size.professionals // len(organizations), 1))
+        ]
     report.users = copy_rows(engine, "users", ("id", "organization_id", "email", "name", "role"), users)
     coordinators = {org_id: user_id for user_id, org_id, _e, _n, role in users if role == Role.COORDINATOR}
 
@@ -208,10 +247,12 @@ def seed_demo(
     def student_rows() -> Iterator[tuple[object, ...]]:
         for number in range(size.students):
             org_id = organizations[number % len(organizations)][0]
-            student_id = uuid.uuid4()
+            student_id = seeded_id("student", org_id, number // len(organizations))
             students_by_org[org_id].append(student_id)
             birth = date(today.year - rng.randint(3, 16), rng.randint(1, 12), rng.randint(1, 28))
-            yield (student_id, org_id, _person(rng), birth, now - timedelta(days=rng.randint(30, 900)))
+            # Enrolled before any of their plans starts.
+            created = now - timedelta(days=HISTORY_DAYS + rng.randint(1, 300))
+            yield (student_id, org_id, _person(rng), birth, created)
 
     report.students = copy_rows(
         engine, "students", ("id", "organization_id", "full_name", "birth_date", "created_at"), student_rows()
@@ -221,9 +262,11 @@ def seed_demo(
     staff = {
         org_id: Staff(professionals_by_org[org_id], coordinators[org_id]) for org_id in professionals_by_org
     }
-    rows = _plan_rows(rng, size.plans, students_by_org, staff, plans_by_org, today, now)
+    history = ReviewHistory()
+    rows = _plan_rows(rng, size.plans, students_by_org, staff, plans_by_org, history, now)
     with _indexes_built_afterwards(engine, InterventionPlan.__table__):
         report.plans = _copy_plans(engine, rows)
+    report.reviews = history.copy(engine)
     if size.notifications:
         recipients = [(user_id, org_id) for user_id, org_id, _e, _n, _r in users]
         with _indexes_built_afterwards(engine, Notification.__table__):
@@ -233,10 +276,49 @@ def seed_demo(
 
 @dataclass(frozen=True)
 class Staff:
-    """Who plans of one organization are assigned to and created by."""
+    """Who plans of one organization are assigned to and created by; ``professionals`` in their seeded
+    order (a professional's place in it sets how punctual their reviews are)."""
 
     professionals: list[uuid.UUID]
     coordinator: uuid.UUID
+
+
+REVIEW_COLUMNS = ("id", "plan_id", "reviewer_id", "reviewed_at", "notes")
+
+
+@dataclass
+class ReviewHistory:
+    """The reviews of the plans being written, copied after them (a review refers to its plan)."""
+
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+
+    def copy(self, engine: Engine) -> int:
+        return copy_rows(engine, "plan_reviews", REVIEW_COLUMNS, self.rows)
+
+
+def _interval_days(frequency: ReviewFrequency) -> int:
+    months, days = review_interval(frequency)
+    return months * 30 + days
+
+
+def _review_instants(
+    rng: random.Random, frequency: ReviewFrequency, start: date, count: int, late_share: float, now: datetime
+) -> list[datetime]:
+    """Up to ``count`` reviews from ``start`` on, each on its due date or a little before, or late (by 1 to 10
+    days) ``late_share`` of the time, in working hours; none in the future."""
+    zone = ZoneInfo(DEMO_TIMEZONE)
+    instants: list[datetime] = []
+    for _ in range(count):
+        previous = instants[-1] if instants else None
+        due = next_review_due(frequency, start, previous, DEMO_TIMEZONE)
+        slip = rng.randint(1, 10) if rng.random() < late_share else -rng.choice((0, 0, 0, 1, 2))
+        earliest = previous.astimezone(zone).date() if previous else start
+        day = max(due + timedelta(days=slip), earliest)
+        instant = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), zone).astimezone(UTC)
+        if instant > now or (previous is not None and instant <= previous):
+            break
+        instants.append(instant)
+    return instants
 
 
 def _plan_rows(
@@ -245,29 +327,36 @@ def _plan_rows(
     students_by_org: dict[uuid.UUID, list[uuid.UUID]],
     staff: dict[uuid.UUID, Staff],
     plans_by_org: dict[uuid.UUID, list[uuid.UUID]],
-    today: date,
+    history: ReviewHistory,
     now: datetime,
 ) -> Iterator[tuple[object, ...]]:
     """``count`` plans spread round-robin over the organizations of ``students_by_org``, every priority,
-    frequency and status (mostly active); each new id is appended to ``plans_by_org``."""
+    frequency and status (mostly active); each new id is appended to ``plans_by_org``. Each plan has 0 to 6
+    reviews, added to ``history``: its ``last_reviewed_at`` is the last of them, and some plans are left
+    overdue after it."""
     organization_ids = list(students_by_org)
     frequencies = list(ReviewFrequency)
     priorities = list(Priority)
     statuses = [PlanStatus.ACTIVE] * 7 + [PlanStatus.PAUSED, PlanStatus.COMPLETED, PlanStatus.ARCHIVED]
+    today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
     for number in range(count):
         org_id = organization_ids[number % len(organization_ids)]
         plan_id = uuid.uuid4()
         plans_by_org.setdefault(org_id, []).append(plan_id)
         frequency = frequencies[number % len(frequencies)]
-        start = today - timedelta(days=rng.randint(0, 400))
-        reviewed_days_ago = rng.choice((None, rng.randint(0, 120)))
-        last_reviewed = (
-            now - timedelta(days=reviewed_days_ago, hours=rng.randint(0, 23))
-            if reviewed_days_ago is not None
-            else None
+        reviews = rng.randint(0, 6)
+        interval = _interval_days(frequency)
+        start = today - timedelta(days=reviews * interval + rng.randint(0, interval * 8 // 5))
+        professionals = staff[org_id].professionals
+        place = rng.randrange(len(professionals))
+        professional = professionals[place]
+        late_share = LATE_SHARES[place % len(LATE_SHARES)]
+        instants = _review_instants(rng, frequency, start, reviews, late_share, now)
+        history.rows.extend(
+            (uuid.uuid4(), plan_id, professional, instant, rng.choice(REVIEW_NOTES)) for instant in instants
         )
+        last_reviewed = instants[-1] if instants else None
         created = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=rng.randint(9, 20))
-        professional = rng.choice(staff[org_id].professionals)
         yield (
             plan_id,
             org_id,
@@ -282,41 +371,48 @@ def _plan_rows(
             start,
             last_reviewed,
             next_review_due(frequency, start, last_reviewed, DEMO_TIMEZONE),
-            created,
-            created,
+            min(created, now),
+            min(created, now),
         )
         if (number + 1) % 10_000 == 0 or number + 1 == count:
             _progress("planos", number + 1, count)
 
 
-def add_plans(engine: Engine, count: int, seed: int = 43, today: date | None = None) -> int:
-    """``count`` more plans in the first demo organization (the one the demo tokens belong to), for its
-    existing students and staff. Returns how many were written."""
+def _seeded(connection: Connection, table: str, kind: str, organization_id: uuid.UUID) -> list[uuid.UUID]:
+    """The seeded rows of ``kind`` in the organization, in their seeded order; rows created since (through
+    the API, or by a token for a new user) are not among them."""
+    total = connection.execute(
+        text(f"SELECT count(*) FROM {table} WHERE organization_id = :org"), {"org": organization_id}
+    ).scalar_one()
+    candidates = [seeded_id(kind, organization_id, number) for number in range(total)]
+    query = text(f"SELECT id FROM {table} WHERE id = ANY(:ids)")
+    present = set(connection.execute(query, {"ids": candidates}).scalars())
+    return [candidate for candidate in candidates if candidate in present]
+
+
+def add_plans(engine: Engine, count: int, seed: int = 43, now: datetime | None = None) -> SeedReport:
+    """``count`` more plans, with their reviews, in the first demo organization (the one the demo tokens
+    belong to), for its seeded students and staff only. Returns what was written."""
     organization_id = DEMO_ORGANIZATIONS[0][0]
     with engine.connect() as connection:
-        students = list(
-            connection.execute(
-                text("SELECT id FROM students WHERE organization_id = :org ORDER BY id"),
-                {"org": organization_id},
-            ).scalars()
-        )
-        users = connection.execute(
-            text("SELECT id, role FROM users WHERE organization_id = :org ORDER BY id"),
-            {"org": organization_id},
-        ).all()
-    professionals = [user_id for user_id, role in users if role == Role.PROFESSIONAL.value]
-    coordinator = next(user_id for user_id, role in users if role == Role.COORDINATOR.value)
-    now = datetime.now(UTC)
+        students = _seeded(connection, "students", "student", organization_id)
+        professionals = _seeded(connection, "users", Role.PROFESSIONAL.value, organization_id)
+        coordinators = _seeded(connection, "users", Role.COORDINATOR.value, organization_id)
+    if not (students and professionals and coordinators):
+        raise LookupError("the demo school has no seeded students or staff (seeded by an older version?)")
+    history = ReviewHistory()
     rows = _plan_rows(
         random.Random(seed),
         count,
         {organization_id: students},
-        {organization_id: Staff(professionals, coordinator)},
+        {organization_id: Staff(professionals, coordinators[0])},
         {},
-        today or now.date(),
-        now,
+        history,
+        now or datetime.now(UTC),
     )
-    return _copy_plans(engine, rows)
+    report = SeedReport(plans=_copy_plans(engine, rows))
+    report.reviews = history.copy(engine)
+    return report
 
 
 def _copy_plans(engine: Engine, rows: Iterator[tuple[object, ...]]) -> int:
@@ -386,7 +482,7 @@ def _seed_notifications(
     about 40% read, 5% already expired, created over the last 60 days. Ids are turned into text once:
     half a million rows make that conversion the main cost."""
     as_text = [(str(user_id), str(org_id)) for user_id, org_id in recipients]
-    heavy = next(recipient for recipient in as_text if recipient[0] == str(DEMO_PROFESSIONAL_ID))
+    heavy = next(recipient for recipient in as_text if recipient[0] == str(DEMO_PROFESSIONAL.id))
     others = [recipient for recipient in as_text if recipient is not heavy]
     plan_texts = {str(org_id): [str(plan_id) for plan_id in plans] for org_id, plans in plans_by_org.items()}
     heavy_count = min(size.heavy_user_notifications, size.notifications)
