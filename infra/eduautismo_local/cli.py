@@ -401,6 +401,12 @@ def daily_job_summary(result: dict[str, Any], title: str = "daily job") -> str:
         f"  plans scanned:          {result['plans_scanned']}",
         f"  notifications created:  {sum(created.values())}"
         + (f" ({', '.join(f'{kind} {count}' for kind, count in created.items())})" if created else ""),
+        f"  already expired:        {result['already_expired']}"
+        + (
+            " (created with a --time so far back that they are in no inbox)"
+            if result["already_expired"]
+            else ""
+        ),
         f"  notifications deleted:  {result['deleted']}",
         f"  duration:               {result['duration_ms']} ms",
     ]

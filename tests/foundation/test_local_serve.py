@@ -258,9 +258,12 @@ def test_cli_commands_use_the_running_servers_database_and_say_so(
     assert "{" not in job.stdout
     # When plans are seeded next to it
     seeded = _cli(served.data_dir, "seed", "--plans", "30")
-    # Then they are added to the demo school
+    # Then they are added to the demo school, and its summary is on stdout as the daily job's is
     assert seeded.returncode == 0, seeded.stderr
-    assert "added 30 plans to Escola Municipal Raio de Sol" in seeded.stderr
+    assert seeded.stdout.startswith("added 30 plans (")
+    assert "to Escola Municipal Raio de Sol, for its seeded students" in seeded.stdout
+    assert "daily job (notifications of the demo data) at " in seeded.stdout
+    assert "added 30 plans" not in seeded.stderr
     # When the daily job runs with another, empty data folder
     elsewhere = _cli(tmp_path / "other", "daily-job")
     # Then it says which database it used, that it is empty, and where the running server is

@@ -322,7 +322,14 @@ def test_the_scheduled_handler_of_the_template_returns_and_logs_the_summary(
     )
     # Then it returns the summary, logs it and emits EMF metrics
     assert result["organizations"] == 1 and result["created_by_type"]["review_overdue"] == 1
-    assert set(result) == {"organizations", "plans_scanned", "created_by_type", "deleted", "duration_ms"}
+    assert set(result) == {
+        "organizations",
+        "plans_scanned",
+        "created_by_type",
+        "already_expired",
+        "deleted",
+        "duration_ms",
+    }
     [logged] = [record for record in caplog.records if record.getMessage() == "daily job finished"]
     assert logged.summary == result  # type: ignore[attr-defined]
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]

@@ -29,6 +29,7 @@ from eduautismo.settings import Settings
 
 REMINDER_TYPES = (NotificationType.REVIEW_DUE_SOON, NotificationType.REVIEW_OVERDUE)
 PLANS_SCANNED = "plans_scanned"
+ALREADY_EXPIRED = "already_expired"
 
 
 def _rendered(template: str) -> str:
@@ -94,13 +95,15 @@ inserted AS (
     AND EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND u.status = :active_user)
     ORDER BY c.user_id, keyed.dedupe_key
     ON CONFLICT (user_id, dedupe_key) DO NOTHING
-    RETURNING type
+    RETURNING type, expires_at
 )
 SELECT :plans_scanned AS counter, count(*) AS amount,
        (SELECT plan_id FROM due ORDER BY plan_id DESC LIMIT 1) AS last_plan_id
 FROM due
 UNION ALL
 SELECT type, count(*), NULL FROM inserted GROUP BY type
+UNION ALL
+SELECT :already_expired, count(*), NULL FROM inserted WHERE expires_at <= statement_timestamp()
 """  # noqa: S608
 
 _DELETE_BATCH_SQL = """
@@ -117,6 +120,8 @@ class DailyJobSummary:
     organizations: int = 0
     plans_scanned: int = 0
     created_by_type: dict[str, int] = field(default_factory=lambda: {t.value: 0 for t in REMINDER_TYPES})
+    # Created already past their expiry (a run for an event time long gone): they reach no inbox.
+    already_expired: int = 0
     deleted: int = 0
     duration_ms: int = 0
 
@@ -125,6 +130,7 @@ class DailyJobSummary:
             "organizations": self.organizations,
             "plans_scanned": self.plans_scanned,
             "created_by_type": dict(self.created_by_type),
+            "already_expired": self.already_expired,
             "deleted": self.deleted,
             "duration_ms": self.duration_ms,
         }
@@ -165,6 +171,7 @@ def _static_parameters(settings: Settings) -> dict[str, Any]:
         "urgent_after_days": OVERDUE_URGENT_AFTER_DAYS,
         "escalate_after_days": settings.escalate_after_days,
         "plans_scanned": PLANS_SCANNED,
+        "already_expired": ALREADY_EXPIRED,
     }
 
 
@@ -228,6 +235,7 @@ def run_daily_job(
         counts = remind_organization(engine, organization_id, local_today(now, timezone), now, settings)
         summary.organizations += 1
         summary.plans_scanned += counts.pop(PLANS_SCANNED, 0)
+        summary.already_expired += counts.pop(ALREADY_EXPIRED, 0)
         for notification_type, created in counts.items():
             summary.created_by_type[notification_type] += created
     summary.deleted = cleanup(engine, now, settings)
