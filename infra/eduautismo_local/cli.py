@@ -14,17 +14,19 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from eduautismo_local.embedded import (
     LOCAL_BUCKET,
     FakeRedisServer,
+    abandon_embedded_postgres,
     local_s3_client,
     start_embedded_postgres,
     start_s3_server,
@@ -35,6 +37,9 @@ from eduautismo_local.lifecycle import LifecycleSweeper
 
 STATE_FILE = "server.json"
 DEFAULT_PORT = 3000
+# A stop signal ends the process within this time, whatever is in flight: background exports, the daily
+# job, a database that no longer answers, embedded_postgres's machine-wide lock held by another process.
+STOP_SECONDS = 8.0
 
 
 def _data_dir() -> Path:
@@ -116,6 +121,7 @@ class LocalStack:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self._stops: list[Callable[[], None]] = []
+        self._embedded_postgres: Any = None
 
     def database(self) -> str:
         """Point DATABASE_URL at a database and say which one: DATABASE_URL as given, the running server's
@@ -128,6 +134,7 @@ class LocalStack:
             used = f"the running server's (port {running.port}, DATA_DIR={running.data_dir})"
         else:
             server, url = start_embedded_postgres(self.data_dir)
+            self._embedded_postgres = server
             self._stops.append(lambda: stop_embedded_postgres(server))
             os.environ["DATABASE_URL"] = url
             used = f"the embedded PostgreSQL in {self.data_dir / 'pgdata'}"
@@ -160,6 +167,11 @@ class LocalStack:
     def on_stop(self, action: Callable[[], None]) -> None:
         self._stops.append(action)
 
+    def abandon(self) -> None:
+        """What a stop that took too long still does before the process leaves: no PostgreSQL left behind."""
+        if self._embedded_postgres is not None:
+            abandon_embedded_postgres(self._embedded_postgres)
+
     def stop(self) -> None:
         from eduautismo.db.engine import reset_engine
 
@@ -172,20 +184,43 @@ class LocalStack:
                 _say(f"stopping: {type(exc).__name__}: {exc}")
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+def leave_now(code: int) -> NoReturn:
+    """End the process without waiting for its other threads (a background export blocked on a database
+    that is gone would hold the interpreter's exit) or for exit hooks (embedded_postgres's takes its
+    machine-wide lock again): once the stack is stopped, nothing left is worth waiting for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _stop_deadline(stack: LocalStack) -> None:
+    """Armed by the first stop signal: a stop still under way after STOP_SECONDS is given up."""
+
+    def give_up() -> None:
+        _say(f"stopping took more than {STOP_SECONDS:.0f} s: leaving without waiting for the rest")
+        stack.abandon()
+        leave_now(1)
+
+    timer = threading.Timer(STOP_SECONDS, give_up)
+    timer.daemon = True
+    timer.start()
 
 
 @contextlib.contextmanager
 def stopped_cleanly(stack: LocalStack) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP end the command as Ctrl-C does; whichever comes, the stack stops,
-    and further signals cannot interrupt that."""
+    further signals cannot interrupt that, and the process ends within STOP_SECONDS of the signal."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        _stop_deadline(stack)
+        raise KeyboardInterrupt
+
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {signum: signal.getsignal(signum) for signum in signals}
     for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell may have started us ignoring it
-        signal.signal(signum, _interrupt)
+        signal.signal(signum, interrupt)
     if previous[signal.SIGHUP] != signal.SIG_IGN:  # nohup asked to survive the terminal
-        signal.signal(signal.SIGHUP, _interrupt)
+        signal.signal(signal.SIGHUP, interrupt)
     try:
         yield
     finally:
@@ -529,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, stack)
     except KeyboardInterrupt:
         _say("stopped")
-        return 0
+        leave_now(0)
 
 
 def _token_from_args(args: argparse.Namespace) -> str:

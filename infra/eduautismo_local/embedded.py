@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -105,6 +106,26 @@ def stop_embedded_postgres(server: Any) -> None:
     with _server_lock():
         forget_dead_holders(Path(server.pgdata))
     server.cleanup()
+
+
+def abandon_embedded_postgres(server: Any) -> None:
+    """Last resort when a clean stop takes too long (the server no longer answers, or another process holds
+    embedded_postgres's machine-wide lock): an immediate shutdown of the server, unless another live process
+    still uses it. Its next start recovers, as after a crash."""
+    import psutil
+
+    pgdata = Path(server.pgdata)
+    handles = pgdata / HANDLE_PIDS_FILE
+    holders = json.loads(handles.read_text() or "[]") if handles.exists() else []
+    if any(int(pid) != os.getpid() and _alive(psutil, int(pid)) for pid in holders):
+        return
+    try:
+        postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
+        for process in [postmaster, *postmaster.children()]:
+            process.resume()  # a stopped (frozen) process takes no other signal
+        postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown
+    except (OSError, ValueError, IndexError, psutil.Error):
+        pass  # no server left to stop
 
 
 def use_local_aws_credentials() -> None:

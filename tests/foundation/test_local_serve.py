@@ -12,14 +12,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from eduautismo.settings import get_settings
 from eduautismo_local.embedded import HANDLE_PIDS_FILE, free_port
+from eduautismo_local.seed import DEMO_ORGANIZATIONS
 from eduautismo_local.template_routes import PROJECT_ROOT
+from eduautismo_local.tokens import issue_token
 
 STARTUP_SECONDS = 240
 # Settings the suite put in this process's environment: the served stack must choose its own.
@@ -115,17 +119,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def start(data_dir: Path, tmp_path: Path) -> Iterator[Callable[[], Served]]:
-    """``start()`` runs `serve` on the module's data folder and a free port, and waits until it answers."""
+def start(data_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """``start(**settings)`` runs `serve` on the module's data folder and a free port, and waits until it
+    answers."""
     started: list[Served] = []
 
-    def serve() -> Served:
+    def serve(**settings: str) -> Served:
         port = free_port()
         stdout = tmp_path / f"serve-{port}.out"
         with stdout.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "eduautismo_local.cli", "serve"],
-                env=_environment(data_dir, PORT=str(port)),
+                env=_environment(data_dir, PORT=str(port), **settings),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -142,7 +147,7 @@ def start(data_dir: Path, tmp_path: Path) -> Iterator[Callable[[], Served]]:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_stop_signal_stops_the_server_and_its_embedded_postgres(
-    start: Callable[[], Served], signum: signal.Signals
+    start: Callable[..., Served], signum: signal.Signals
 ) -> None:
     # Given a server running on its own data folder and port, with its embedded PostgreSQL
     served = start()
@@ -185,7 +190,7 @@ def test_sigterm_to_make_run_stops_the_server_and_its_embedded_postgres(
 
 
 def test_after_a_crash_the_next_start_takes_the_orphaned_postgres_over_and_stops_it(
-    start: Callable[[], Served],
+    start: Callable[..., Served],
 ) -> None:
     # Given a server killed without any chance to clean up: its PostgreSQL keeps running, and its dead pid
     # stays in the handle list
@@ -202,7 +207,7 @@ def test_after_a_crash_the_next_start_takes_the_orphaned_postgres_over_and_stops
     assert json.loads((served.pgdata / HANDLE_PIDS_FILE).read_text()) == []
 
 
-def test_the_printed_try_lines_run_as_pasted(start: Callable[[], Served]) -> None:
+def test_the_printed_try_lines_run_as_pasted(start: Callable[..., Served]) -> None:
     # Given the lines the server prints under "Try"
     served = start()
     printed = served.printed().splitlines()
@@ -224,7 +229,7 @@ def test_the_printed_try_lines_run_as_pasted(start: Callable[[], Served]) -> Non
     assert page["total"] > 0 and len(page["items"]) > 0
 
 
-def test_the_demo_professional_has_review_notifications_from_the_start(start: Callable[[], Served]) -> None:
+def test_the_demo_professional_has_review_notifications_from_the_start(start: Callable[..., Served]) -> None:
     # Given a freshly started server and the professional token it prints
     served = start()
     token = next(
@@ -243,7 +248,7 @@ def test_the_demo_professional_has_review_notifications_from_the_start(start: Ca
 
 
 def test_cli_commands_use_the_running_servers_database_and_say_so(
-    start: Callable[[], Served], tmp_path: Path
+    start: Callable[..., Served], tmp_path: Path
 ) -> None:
     # Given a running server with the demo data and its notifications
     served = start()
@@ -272,3 +277,90 @@ def test_cli_commands_use_the_running_servers_database_and_say_so(
     assert "has no organizations" in elsewhere.stderr
     assert f"a server is running on port {served.port} with DATA_DIR={served.data_dir}" in elsewhere.stderr
     assert postgres_pids(tmp_path / "other" / "pgdata") == []
+
+
+def _start_background_export(served: Served) -> None:
+    """As a new coordinator of the demo school (a user has one export running at a time, and the module's
+    servers share one database), ask for a CSV export above EXPORT_SYNC_MAX_ROWS: answered 202 while a
+    thread writes it."""
+    token = issue_token(
+        get_settings(),
+        sub=uuid.uuid4(),
+        organization_id=DEMO_ORGANIZATIONS[0][0],
+        role="coordinator",
+        email="coordenacao.teste@eduautismo.example",
+        name="Coordenação Teste",
+    )
+    request = urllib.request.Request(
+        f"{served.base}/api/v1/export/pending-review/csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 202
+
+
+def _stopped_within(served: Served, seconds: float) -> int | None:
+    """The exit code if the server ended within ``seconds`` of SIGTERM, else None (then it is killed)."""
+    served.process.send_signal(signal.SIGTERM)
+    try:
+        return served.process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        served.process.kill()
+        served.process.wait()
+        return None
+
+
+STOP_SECONDS = 10
+
+
+def test_sigterm_in_the_middle_of_background_exports_stops_within_ten_seconds(
+    start: Callable[..., Served],
+) -> None:
+    # Given a server whose exports all run in the background, with two of them under way
+    served = start(EXPORT_SYNC_MAX_ROWS="1")
+    for _ in range(2):
+        _start_background_export(served)
+    # When it receives SIGTERM
+    exit_code = _stopped_within(served, STOP_SECONDS)
+    # Then it has exited within the time, with its PostgreSQL, and freed the port
+    assert exit_code == 0, served.printed()[-2000:]
+    assert postgres_pids(served.pgdata) == []
+    assert _port_free(served.port)
+
+
+def test_sigterm_while_exports_wait_on_a_database_that_stopped_answering_stops_within_ten_seconds(
+    start: Callable[..., Served],
+) -> None:
+    # Given a server with background exports under way, whose PostgreSQL then stops answering (frozen)
+    served = start(EXPORT_SYNC_MAX_ROWS="1")
+    for _ in range(2):
+        _start_background_export(served)
+    frozen = postgres_pids(served.pgdata)
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # When it receives SIGTERM
+        exit_code = _stopped_within(served, STOP_SECONDS)
+    finally:
+        for pid in postgres_pids(served.pgdata):
+            os.kill(pid, signal.SIGCONT)
+    # Then it has left within the time, saying it gave up waiting, without leaving its PostgreSQL behind
+    assert exit_code is not None, served.printed()[-2000:]
+    assert "leaving without waiting for the rest" in served.printed()
+    deadline = time.monotonic() + 30  # the immediate shutdown it asked for, once the processes resume
+    while postgres_pids(served.pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert postgres_pids(served.pgdata) == []
+    assert _port_free(served.port)
+
+
+def test_sigterm_after_the_database_died_stops_within_ten_seconds(start: Callable[..., Served]) -> None:
+    # Given a server with background exports under way, whose PostgreSQL is then killed
+    served = start(EXPORT_SYNC_MAX_ROWS="1")
+    _start_background_export(served)
+    for pid in postgres_pids(served.pgdata):
+        os.kill(pid, signal.SIGKILL)
+    # When it receives SIGTERM
+    exit_code = _stopped_within(served, STOP_SECONDS)
+    # Then it has exited within the time anyway, and freed the port
+    assert exit_code is not None, served.printed()[-2000:]
+    assert _port_free(served.port)
