@@ -364,3 +364,67 @@ def test_sigterm_after_the_database_died_stops_within_ten_seconds(start: Callabl
     # Then it has exited within the time anyway, and freed the port
     assert exit_code is not None, served.printed()[-2000:]
     assert _port_free(served.port)
+
+
+# Folders a run of the suite or of the tools fills on its own (caches, the environment): not the examples.
+UNWATCHED = {
+    ".git",
+    ".venv",
+    ".venv-tools",
+    ".local",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+}
+
+
+def _repository_files() -> set[Path]:
+    found: set[Path] = set()
+    for folder, subfolders, files in os.walk(PROJECT_ROOT):
+        subfolders[:] = [name for name in subfolders if name not in UNWATCHED and name != ".hypothesis"]
+        found.update(Path(folder, name) for name in files)
+    return found
+
+
+def _readme_curl_blocks() -> str:
+    """Every ```bash block of the README that calls curl, in order (each reuses the variables before it)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    blocks = [block.split("\n", 1)[1] for block in readme.split("```bash")[1:]]
+    return "\n".join(block.split("```", 1)[0] for block in blocks if "curl " in block.split("```", 1)[0])
+
+
+def test_every_readme_curl_example_runs_as_written_on_another_port_and_leaves_no_file_behind(
+    start: Callable[..., Served],
+) -> None:
+    # Given a server on a port that is not the default, and the README's examples as written
+    served = start()
+    assert served.port != 3000
+    examples = _readme_curl_blocks()
+    assert examples.count("curl ") >= 20 and "<" not in examples.replace("<<", "")
+    before = _repository_files()
+    # When they run in bash from the repository folder, with PORT and DATA_DIR as the server has them, every
+    # HTTP error failing the run
+    script = "\n".join(
+        [
+            "set -euo pipefail",
+            'curl() { command curl --fail-with-body --silent --show-error "$@"; }',
+            examples,
+            'echo; ls "$DOWNLOADS"',
+        ]
+    )
+    result = subprocess.run(
+        ["/bin/bash", "-c", script],
+        cwd=PROJECT_ROOT,
+        env=_environment(served.data_dir, PORT=str(served.port)),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )
+    # Then every example succeeded, the 304 among them, and the files were downloaded outside the repository
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
+    assert "HTTP/1.1 304 Not Modified" in result.stdout
+    assert "HTTP/1.1 204 No Content" in result.stdout
+    assert result.stdout.splitlines()[-2:] == ["conformidade.xlsx", "planos.xlsx"]
+    assert _repository_files() - before == set()
