@@ -312,13 +312,19 @@ def _stopped_within(served: Served, seconds: float) -> int | None:
 STOP_SECONDS = 10
 
 
+def _exporting(start: Callable[..., Served]) -> Served:
+    """A server whose exports all run in the background, with two of them under way."""
+    served = start(EXPORT_SYNC_MAX_ROWS="1")
+    for _ in range(2):
+        _start_background_export(served)
+    return served
+
+
 def test_sigterm_in_the_middle_of_background_exports_stops_within_ten_seconds(
     start: Callable[..., Served],
 ) -> None:
     # Given a server whose exports all run in the background, with two of them under way
-    served = start(EXPORT_SYNC_MAX_ROWS="1")
-    for _ in range(2):
-        _start_background_export(served)
+    served = _exporting(start)
     # When it receives SIGTERM
     exit_code = _stopped_within(served, STOP_SECONDS)
     # Then it has exited within the time, with its PostgreSQL, and freed the port
@@ -331,9 +337,7 @@ def test_sigterm_while_exports_wait_on_a_database_that_stopped_answering_stops_w
     start: Callable[..., Served],
 ) -> None:
     # Given a server with background exports under way, whose PostgreSQL then stops answering (frozen)
-    served = start(EXPORT_SYNC_MAX_ROWS="1")
-    for _ in range(2):
-        _start_background_export(served)
+    served = _exporting(start)
     frozen = postgres_pids(served.pgdata)
     for pid in frozen:
         os.kill(pid, signal.SIGSTOP)
@@ -355,8 +359,7 @@ def test_sigterm_while_exports_wait_on_a_database_that_stopped_answering_stops_w
 
 def test_sigterm_after_the_database_died_stops_within_ten_seconds(start: Callable[..., Served]) -> None:
     # Given a server with background exports under way, whose PostgreSQL is then killed
-    served = start(EXPORT_SYNC_MAX_ROWS="1")
-    _start_background_export(served)
+    served = _exporting(start)
     for pid in postgres_pids(served.pgdata):
         os.kill(pid, signal.SIGKILL)
     # When it receives SIGTERM

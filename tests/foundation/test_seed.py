@@ -28,18 +28,19 @@ from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
 
 
+def _count(db: Engine, query: str, **parameters: object) -> int:
+    with db.connect() as connection:
+        return int(connection.execute(text(query), parameters).scalar_one())
+
+
 def _cross_tenant_plans(db: Engine) -> int:
     """Plans whose student or professional belongs to another organization."""
-    with db.connect() as connection:
-        return int(
-            connection.execute(
-                text(
-                    "SELECT count(*) FROM intervention_plans p JOIN students s ON s.id = p.student_id "
-                    "JOIN users u ON u.id = p.professional_id "
-                    "WHERE s.organization_id <> p.organization_id OR u.organization_id <> p.organization_id"
-                )
-            ).scalar_one()
-        )
+    return _count(
+        db,
+        "SELECT count(*) FROM intervention_plans p JOIN students s ON s.id = p.student_id "
+        "JOIN users u ON u.id = p.professional_id "
+        "WHERE s.organization_id <> p.organization_id OR u.organization_id <> p.organization_id",
+    )
 
 
 def test_demo_seed_covers_the_vocabulary_and_is_detected_afterwards(db: Engine) -> None:
@@ -70,13 +71,7 @@ def test_adding_plans_puts_them_in_the_demo_school_with_its_own_students_and_sta
     school = DEMO_ORGANIZATIONS[0][0]
 
     def plans_of_school() -> int:
-        with db.connect() as connection:
-            return int(
-                connection.execute(
-                    text("SELECT count(*) FROM intervention_plans WHERE organization_id = :org"),
-                    {"org": school},
-                ).scalar_one()
-            )
+        return _count(db, "SELECT count(*) FROM intervention_plans WHERE organization_id = :org", org=school)
 
     before = plans_of_school()
     # When 50 plans are added
@@ -88,30 +83,22 @@ def test_adding_plans_puts_them_in_the_demo_school_with_its_own_students_and_sta
 
 def _plans_disagreeing_with_their_reviews(db: Engine) -> int:
     """Plans whose ``last_reviewed_at`` is not the time of their latest review (none without reviews)."""
-    with db.connect() as connection:
-        return int(
-            connection.execute(
-                text(
-                    "SELECT count(*) FROM intervention_plans p LEFT JOIN LATERAL "
-                    "(SELECT max(reviewed_at) AS last FROM plan_reviews r WHERE r.plan_id = p.id) h ON true "
-                    "WHERE p.last_reviewed_at IS DISTINCT FROM h.last"
-                )
-            ).scalar_one()
-        )
+    return _count(
+        db,
+        "SELECT count(*) FROM intervention_plans p LEFT JOIN LATERAL "
+        "(SELECT max(reviewed_at) AS last FROM plan_reviews r WHERE r.plan_id = p.id) h ON true "
+        "WHERE p.last_reviewed_at IS DISTINCT FROM h.last",
+    )
 
 
 def _reviews_out_of_place(db: Engine) -> int:
     """Reviews by someone other than the plan's professional, before its start, or in the future."""
-    with db.connect() as connection:
-        return int(
-            connection.execute(
-                text(
-                    "SELECT count(*) FROM plan_reviews r JOIN intervention_plans p ON p.id = r.plan_id "
-                    "WHERE r.reviewer_id <> p.professional_id OR r.reviewed_at > now() "
-                    "OR (r.reviewed_at AT TIME ZONE 'America/Sao_Paulo')::date < p.start_date"
-                )
-            ).scalar_one()
-        )
+    return _count(
+        db,
+        "SELECT count(*) FROM plan_reviews r JOIN intervention_plans p ON p.id = r.plan_id "
+        "WHERE r.reviewer_id <> p.professional_id OR r.reviewed_at > now() "
+        "OR (r.reviewed_at AT TIME ZONE 'America/Sao_Paulo')::date < p.start_date",
+    )
 
 
 def test_every_seeded_last_review_is_a_seeded_review_also_after_adding_plans(db: Engine) -> None:
@@ -174,14 +161,12 @@ def test_adding_plans_leaves_students_and_staff_created_since_the_seed_untouched
     # When many plans are added
     add_plans(db, 500)
     # Then none of them is for that student or assigned to that professional
-    with db.connect() as connection:
-        touching = connection.execute(
-            text(
-                "SELECT count(*) FROM intervention_plans "
-                "WHERE student_id = :student OR professional_id = :user"
-            ),
-            {"student": maria, "user": newcomer.user_id},
-        ).scalar_one()
+    touching = _count(
+        db,
+        "SELECT count(*) FROM intervention_plans WHERE student_id = :student OR professional_id = :user",
+        student=maria,
+        user=newcomer.user_id,
+    )
     assert touching == 0
 
 
