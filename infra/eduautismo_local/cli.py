@@ -362,7 +362,12 @@ def serve(port: int, stack: LocalStack) -> None:
     migrate()
     if os.environ.get("SEED_DEMO", "1") == "1":
         seed(None)
-    server = make_server(port)
+    try:
+        server = make_server(port)
+    except OSError as exc:  # e.g. `make run` already serving there: say so, without a traceback
+        raise SystemExit(
+            f"serve: port {port} is not free ({exc.strerror}); stop what uses it or set PORT"
+        ) from exc
     stack.on_stop(server.server_close)
     running = RunningServer(
         pid=os.getpid(),

@@ -207,6 +207,28 @@ def test_after_a_crash_the_next_start_takes_the_orphaned_postgres_over_and_stops
     assert json.loads((served.pgdata / HANDLE_PIDS_FILE).read_text()) == []
 
 
+def test_serve_on_a_port_in_use_says_so_and_stops_cleanly(data_dir: Path, tmp_path: Path) -> None:
+    # Given a port something already listens on
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # When serve is started on it
+        result = subprocess.run(
+            [sys.executable, "-m", "eduautismo_local.cli", "serve"],
+            env=_environment(data_dir, PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_SECONDS,
+            check=False,
+        )
+    # Then it says the port is not free, without a traceback, and leaves no PostgreSQL behind
+    assert result.returncode == 1
+    assert f"serve: port {port} is not free" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert postgres_pids(data_dir / "pgdata") == []
+
+
 def test_the_printed_try_lines_run_as_pasted(start: Callable[..., Served]) -> None:
     # Given the lines the server prints under "Try"
     served = start()
