@@ -346,7 +346,8 @@ def _plan_rows(
         frequency = frequencies[number % len(frequencies)]
         reviews = rng.randint(0, 6)
         interval = _interval_days(frequency)
-        start = today - timedelta(days=reviews * interval + rng.randint(0, interval * 8 // 5))
+        history_days = min(reviews * interval + rng.randint(0, interval * 8 // 5), HISTORY_DAYS)
+        start = today - timedelta(days=history_days)
         professionals = staff[org_id].professionals
         place = rng.randrange(len(professionals))
         professional = professionals[place]
