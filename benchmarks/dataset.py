@@ -45,7 +45,7 @@ def _actor(row: tuple[uuid.UUID, uuid.UUID, str, str, str]) -> Actor:
 
 def seed_scale(engine: Engine, size: ScaleSize) -> BenchDataset:
     """Seed into an empty migrated database, refresh the planner's statistics, describe the result."""
-    # The demo seed writes each plan's review history (0 to 6 reviews, about 3 per plan: ~300,000).
+    # The demo seed writes each plan's review history (0 to 6 reviews, none in the future): ~260,000.
     report = seed_demo(engine, size.seed_size())
     main_organization = DEMO_ORGANIZATIONS[0][0]
     with engine.begin() as connection:  # committed: statistics written inside a rolled-back block vanish
