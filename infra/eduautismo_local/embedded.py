@@ -110,8 +110,9 @@ def stop_embedded_postgres(server: Any) -> None:
 
 def abandon_embedded_postgres(server: Any) -> None:
     """Last resort when a clean stop takes too long (the server no longer answers, or another process holds
-    embedded_postgres's machine-wide lock): an immediate shutdown of the server, unless another live process
-    still uses it. Its next start recovers, as after a crash."""
+    embedded_postgres's machine-wide lock): ask the server for a fast shutdown, which it completes on its own
+    after we are gone (removing its lock files, so the next start finds none), unless another live process
+    still uses it."""
     import psutil
 
     pgdata = Path(server.pgdata)
@@ -123,7 +124,7 @@ def abandon_embedded_postgres(server: Any) -> None:
         postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
         for process in [postmaster, *postmaster.children()]:
             process.resume()  # a stopped (frozen) process takes no other signal
-        postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown
+        postmaster.send_signal(signal.SIGINT)  # fast shutdown: ends the sessions, no waiting for clients
     except (OSError, ValueError, IndexError, psutil.Error):
         pass  # no server left to stop
 

@@ -4,12 +4,15 @@ and the CLI commands next to it working on its database."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -17,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from eduautismo.settings import get_settings
@@ -110,12 +114,15 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One data folder for the module (initdb once); every test starts its own server on it."""
-    folder = tmp_path_factory.mktemp("serve")
+def data_dir() -> Iterator[Path]:
+    """One data folder for the module (initdb once); every test starts its own server on it. Not under
+    pytest's base folder: as root, PostgreSQL runs as another user, and any pytest starting on the machine
+    makes that folder private again (0700) under the servers' feet."""
+    folder = Path(tempfile.mkdtemp(prefix="eduautismo-serve-"))
     yield folder
     for pid in postgres_pids(folder / "pgdata"):  # a failed test must not leak its server
         os.kill(pid, signal.SIGTERM)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -270,7 +277,7 @@ def test_the_demo_professional_has_review_notifications_from_the_start(start: Ca
 
 
 def test_cli_commands_use_the_running_servers_database_and_say_so(
-    start: Callable[..., Served], tmp_path: Path
+    start: Callable[..., Served],
 ) -> None:
     # Given a running server with the demo data and its notifications
     served = start()
@@ -292,13 +299,14 @@ def test_cli_commands_use_the_running_servers_database_and_say_so(
     assert "daily job (notifications of the demo data) at " in seeded.stdout
     assert "added 30 plans" not in seeded.stderr
     # When the daily job runs with another, empty data folder
-    elsewhere = _cli(tmp_path / "other", "daily-job")
+    other = served.data_dir / f"other-{served.port}"
+    elsewhere = _cli(other, "daily-job")
     # Then it says which database it used, that it is empty, and where the running server is
     assert elsewhere.returncode == 0, elsewhere.stderr
-    assert f"the embedded PostgreSQL in {tmp_path / 'other' / 'pgdata'}" in elsewhere.stderr
+    assert f"the embedded PostgreSQL in {other / 'pgdata'}" in elsewhere.stderr
     assert "has no organizations" in elsewhere.stderr
     assert f"a server is running on port {served.port} with DATA_DIR={served.data_dir}" in elsewhere.stderr
-    assert postgres_pids(tmp_path / "other" / "pgdata") == []
+    assert postgres_pids(other / "pgdata") == []
 
 
 def _start_background_export(served: Served) -> None:
@@ -360,19 +368,21 @@ def test_sigterm_while_exports_wait_on_a_database_that_stopped_answering_stops_w
 ) -> None:
     # Given a server with background exports under way, whose PostgreSQL then stops answering (frozen)
     served = _exporting(start)
-    frozen = postgres_pids(served.pgdata)
-    for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
+    [postmaster] = [psutil.Process(pid) for pid in postgres_pids(served.pgdata)]
+    frozen = [postmaster, *postmaster.children()]
+    for process in frozen:
+        process.suspend()
     try:
         # When it receives SIGTERM
         exit_code = _stopped_within(served, STOP_SECONDS)
     finally:
-        for pid in postgres_pids(served.pgdata):
-            os.kill(pid, signal.SIGCONT)
+        for process in frozen:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.resume()
     # Then it has left within the time, saying it gave up waiting, without leaving its PostgreSQL behind
     assert exit_code is not None, served.printed()[-2000:]
-    assert "leaving without waiting for the rest" in served.printed()
-    deadline = time.monotonic() + 30  # the immediate shutdown it asked for, once the processes resume
+    assert "leaving without waiting for the rest" in served.printed(), served.printed()[-3000:]
+    deadline = time.monotonic() + 30  # the fast shutdown it asked for, once the processes resume
     while postgres_pids(served.pgdata) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert postgres_pids(served.pgdata) == []
