@@ -305,16 +305,23 @@ def _review_instants(
     rng: random.Random, frequency: ReviewFrequency, start: date, count: int, late_share: float, now: datetime
 ) -> list[datetime]:
     """Up to ``count`` reviews from ``start`` on, each on its due date or a little before, or late (by 1 to 10
-    days) ``late_share`` of the time, in working hours; none in the future."""
+    days) ``late_share`` of the time, in working hours; none in the future. Every draw is made first, so the
+    data that follows does not depend on the hour the seed runs."""
     zone = ZoneInfo(DEMO_TIMEZONE)
+    draws = [
+        (
+            rng.randint(1, 10) if rng.random() < late_share else -rng.choice((0, 0, 0, 1, 2)),
+            time(rng.randint(8, 17), rng.randint(0, 59)),
+        )
+        for _ in range(count)
+    ]
     instants: list[datetime] = []
-    for _ in range(count):
+    for slip, hour in draws:
         previous = instants[-1] if instants else None
         due = next_review_due(frequency, start, previous, DEMO_TIMEZONE)
-        slip = rng.randint(1, 10) if rng.random() < late_share else -rng.choice((0, 0, 0, 1, 2))
         earliest = previous.astimezone(zone).date() if previous else start
         day = max(due + timedelta(days=slip), earliest)
-        instant = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), zone).astimezone(UTC)
+        instant = datetime.combine(day, hour, zone).astimezone(UTC)
         if instant > now or (previous is not None and instant <= previous):
             break
         instants.append(instant)
@@ -353,8 +360,10 @@ def _plan_rows(
         professional = professionals[place]
         late_share = LATE_SHARES[place % len(LATE_SHARES)]
         instants = _review_instants(rng, frequency, start, reviews, late_share, now)
+        notes = [rng.choice(REVIEW_NOTES) for _ in range(reviews)]  # drawn whatever the count kept
         history.rows.extend(
-            (uuid.uuid4(), plan_id, professional, instant, rng.choice(REVIEW_NOTES)) for instant in instants
+            (uuid.uuid4(), plan_id, professional, instant, note)
+            for instant, note in zip(instants, notes, strict=False)
         )
         last_reviewed = instants[-1] if instants else None
         created = datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=rng.randint(9, 20))
