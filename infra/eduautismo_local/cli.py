@@ -250,12 +250,13 @@ def _reset() -> None:
     reset_runtime()
 
 
-def migrate() -> None:
+def migrate(report: Callable[[str], None] = _say) -> None:
+    """Apply the migrations; ``report`` says so (on stderr when it is a step of another command)."""
     from eduautismo.db.engine import get_engine
     from eduautismo.db.migrate import upgrade
 
     upgrade(get_engine())
-    _say("migrations applied")
+    report("migrations applied")
 
 
 def _organization_count() -> int:
@@ -537,7 +538,7 @@ def _run(args: argparse.Namespace, stack: LocalStack) -> int:
         serve(args.port, stack)
         return 0
     _say(f"database: {stack.database()}")
-    migrate()
+    migrate(_summary if args.command == "migrate" else _say)
     if args.command == "seed":
         seed(args.plans)
     elif args.command == "user":
@@ -549,7 +550,7 @@ def _run(args: argparse.Namespace, stack: LocalStack) -> int:
         return 0 if applied else 1
     elif args.command == "daily-job":
         _warn_if_empty(stack.data_dir)
-        print(daily_job_summary(run_daily_job_function(args.time)), flush=True)
+        _summary(daily_job_summary(run_daily_job_function(args.time)))
     else:
         _warn_if_empty(stack.data_dir)
     return 0

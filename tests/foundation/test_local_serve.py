@@ -298,6 +298,11 @@ def test_cli_commands_use_the_running_servers_database_and_say_so(
     assert "to Escola Municipal Raio de Sol, for its seeded students" in seeded.stdout
     assert "daily job (notifications of the demo data) at " in seeded.stdout
     assert "added 30 plans" not in seeded.stderr
+    # And migrate's summary is on stdout too, which database it used on stderr
+    migrated = _cli(served.data_dir, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout == "migrations applied\n"
+    assert f"the running server's (port {served.port}" in migrated.stderr
     # When the daily job runs with another, empty data folder
     other = served.data_dir / f"other-{served.port}"
     elsewhere = _cli(other, "daily-job")
