@@ -544,7 +544,7 @@ def _run(args: argparse.Namespace, stack: LocalStack) -> int:
     elif args.command == "user":
         event = cognito_event(args.action, args.sub, getattr(args, "role", None), datetime.now(UTC))
         applied = run_identity_event_function(event)["applied"]
-        print(
+        _summary(
             f"{event['detail']['eventName']} {args.sub}: {'applied' if applied else 'no such user, or older'}"
         )
         return 0 if applied else 1
