@@ -98,26 +98,25 @@ def test_seven_days_overdue_is_urgent_and_escalated_to_every_coordinator(factory
     # Given a plan 7 days overdue and one 6 days overdue, two coordinators, and a coordinator of another org
     professional, coordinator, other_coordinator = _school(factory)
     foreign_coordinator = factory.user(factory.organization(name="Outra"), Role.COORDINATOR)
-    escalated = _plan_due(factory, professional, TODAY - timedelta(days=7), title="Sete")
+    _plan_due(factory, professional, TODAY - timedelta(days=7), title="Sete")
     _plan_due(factory, professional, TODAY - timedelta(days=6), title="Seis")
     # When the job runs
     _run(factory.engine)
-    # Then the professional gets urgent (7) and high (6); each coordinator an urgent escalation of the 7 only
+    # Then the professional gets urgent (7) and high (6); each coordinator one urgent escalation summary
     assert sorted(_received(factory.engine, professional)) == [
         ("review_overdue", "high", "Revisão Atrasada: 6 dias"),
         ("review_overdue", "urgent", "Revisão Atrasada: 7 dias"),
     ]
     for boss in (coordinator, other_coordinator):
         [row] = notification_rows(factory.engine, user_id=boss.user_id)
-        assert (row.type, row.priority, row.intervention_plan_id) == (
-            "review_overdue",
-            "urgent",
-            escalated.id,
-        )
+        assert (row.type, row.priority, row.intervention_plan_id) == ("review_overdue", "urgent", None)
+        assert row.title == "Revisões atrasadas há 7 dias ou mais: 1 plano"
         assert row.message == (
-            'O plano de intervenção "Sete" está com a revisão atrasada há 7 dias '
-            "e foi encaminhado à coordenação."
+            "A organização tem 1 plano com a revisão atrasada há 7 dias ou mais. "
+            f"Profissionais com mais atrasos: {professional.name} (1)."
         )
+        assert row.action_url == "/intervention-plans/pending-review?overdue_only=true"
+        assert row.dedupe_key == "review_overdue:escalation:2026-11-25"
     assert _received(factory.engine, foreign_coordinator) == []
 
 
@@ -149,14 +148,12 @@ def test_the_same_event_twice_creates_nothing_the_second_time(factory: Factory) 
     # When the same event is delivered again (and once more the next day)
     second = _run(factory.engine)
     next_day = _run(factory.engine, EVENT_TIME + timedelta(days=1))
-    # Then nothing new is created: one notification per user, plan, cycle and type
+    # Then nothing new is created the same day (one notification per user, plan, cycle and type); the next
+    # day only the two coordinators' escalation summaries of that day
     assert first["created_by_type"] == {"review_due_soon": 1, "review_overdue": 4}
-    assert (
-        second["created_by_type"]
-        == next_day["created_by_type"]
-        == {"review_due_soon": 0, "review_overdue": 0}
-    )
-    assert count_notifications(factory.engine) == 5
+    assert second["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
+    assert next_day["created_by_type"] == {"review_due_soon": 0, "review_overdue": 2}
+    assert count_notifications(factory.engine) == 7
 
 
 def test_plans_are_reminded_in_bounded_batches(factory: Factory, override_settings: Any) -> None:
@@ -260,23 +257,22 @@ def test_a_run_that_died_midway_is_completed_by_the_next(factory: Factory) -> No
 
 def test_the_job_and_the_service_write_the_same_notification(factory: Factory) -> None:
     # Given a plan 8 days overdue, reminded by the set-based job
-    professional, coordinator, _ = _school(factory)
+    professional, _, _ = _school(factory)
     plan = _plan_due(factory, professional, TODAY - timedelta(days=8), title="Título com {days} e aspas \"'")
     _run(factory.engine)
-    job_rows = {row.user_id: row for row in notification_rows(factory.engine)}
-    # When the service is asked for the same notifications
+    [job_row] = notification_rows(factory.engine, user_id=professional.user_id)
+    # When the service is asked for the same notification
     with Session(factory.engine, expire_on_commit=False) as session:
         service = NotificationService(session, FixedClock(EVENT_TIME))
-        own = service.notify_review_overdue(professional.user_id, plan, 8)
-        escalated = service.notify_review_overdue(coordinator.user_id, plan, 8, escalated=True)
+        own = service.notify_review_overdue(
+            professional.user_id, plan, 8, escalate_after_days=get_settings().escalate_after_days
+        )
         session.commit()
-    # Then it returns the job's rows, whose text is exactly what the service renders
-    for service_row in (own, escalated):
-        job_row = job_rows[service_row.user_id]
-        assert service_row.id == job_row.id
-        assert service_row.title == job_row.title and service_row.message == job_row.message
+    # Then it returns the job's row, whose text and priority are exactly what the service renders
+    assert own is not None and own.id == job_row.id
+    assert (own.title, own.message, own.priority) == (job_row.title, job_row.message, job_row.priority)
     assert "Título com {days} e aspas \"'" in own.message and own.title == "Revisão Atrasada: 8 dias"
-    assert count_notifications(factory.engine) == 3
+    assert count_notifications(factory.engine) == 3  # and the two coordinators' escalation summaries
 
 
 def test_cleanup_deletes_expired_and_old_read_rows_in_batches(

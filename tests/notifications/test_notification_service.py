@@ -66,10 +66,11 @@ def test_review_overdue_text_priority_link_and_expiry(
     # When the professional is notified that its review is overdue
     with Session(factory.engine, expire_on_commit=False) as session:
         notification = NotificationService(session, FixedClock(NOW)).notify_review_overdue(
-            professional.user_id, plan, days
+            professional.user_id, plan, days, escalate_after_days=7
         )
         session.commit()
     # Then the pt-BR text names only the plan, links to it, and expires after the type's default
+    assert notification is not None
     assert notification.type == NotificationType.REVIEW_OVERDUE
     assert notification.title == expected_title
     assert notification.message == (

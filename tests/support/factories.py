@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from eduautismo.db.models import InterventionPlan, Organization, Student, User
+from eduautismo.db.models import InterventionPlan, NotificationPreference, Organization, Student, User
 from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, Role, next_review_due
 from eduautismo.identity.principal import Principal
 
@@ -61,6 +61,16 @@ class Factory:
         email = f"{user_id.hex[:8]}@escola.example"
         self._add(User(id=user_id, organization_id=organization_id, email=email, name=name, role=role.value))
         return Actor(user_id, organization_id, role, email, name)
+
+    def preferences(self, actor: Actor, **values: Any) -> None:
+        """The actor's reminder preferences: the defaults overridden by ``values``."""
+        defaults: dict[str, Any] = {
+            "email_digest": "daily",
+            "digest_hour": 7,
+            "digest_weekday": 1,
+            "muted_types": [],
+        }
+        self._add(NotificationPreference(user_id=actor.user_id, **{**defaults, **values}))
 
     def student(self, organization_id: uuid.UUID, full_name: str = "Aluno Teste") -> uuid.UUID:
         return self._add(Student(organization_id=organization_id, full_name=full_name)).id  # type: ignore[no-any-return]

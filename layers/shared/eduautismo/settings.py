@@ -141,6 +141,8 @@ class Settings:
     # Domain rules.
     review_due_soon_days: int = _env(3, int, minimum=0)
     escalate_after_days: int = _env(7, int, minimum=1)
+    # Above this many reminders of one type in a run, a user gets one summary row instead.
+    reminder_digest_threshold: int = _env(5, int, minimum=1)
     notification_retention_days: int = _env(30, int, minimum=1)
     # Rows deleted per transaction by the daily cleanup (short locks, resumable).
     notification_cleanup_batch_size: int = _env(5_000, int, minimum=1)

@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from eduautismo.domain import (
@@ -215,6 +215,50 @@ class NotificationInbox(Base):
     version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     expiry_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationPreference(Base):
+    """A user's reminder choices (README "Reminders"); a user without a row has the defaults."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        CheckConstraint("email_digest IN ('off', 'daily', 'weekly')", name="email_digest_allowed"),
+        CheckConstraint("digest_hour BETWEEN 0 AND 23", name="digest_hour_range"),
+        CheckConstraint("digest_weekday BETWEEN 1 AND 7", name="digest_weekday_range"),
+        CheckConstraint("NOT ('system' = ANY(muted_types))", name="system_not_muted"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email_digest: Mapped[str] = mapped_column(String(10))
+    digest_hour: Mapped[int] = mapped_column(SmallInteger)
+    digest_weekday: Mapped[int] = mapped_column(SmallInteger)
+    muted_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EmailDelivery(Base):
+    """One row per user and digest period (unique): duplicate deliveries and concurrent workers send once."""
+
+    __tablename__ = "email_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "period", name="uq_email_deliveries_user_period"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EmailSuppression(Base):
+    """Addresses SES reported as bounced or complaining: no digest is sent to them again."""
+
+    __tablename__ = "email_suppressions"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ExportJob(Base):

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,25 @@ def visible(user_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
     return and_(
         Notification.user_id == user_id,
         or_(Notification.expires_at.is_(None), Notification.expires_at > now),
+    )
+
+
+# ---- who may be notified ----
+
+
+def sql_may_notify(user_id: str, notification_type: str) -> str:
+    """SQL condition over SQL expressions: the user has not muted the type. Every producer (plan events,
+    the daily job) filters its recipients with it; ``system`` cannot be muted (a check constraint)."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM notification_preferences np "
+        f"WHERE np.user_id = {user_id} AND ({notification_type}) = ANY(np.muted_types))"
+    )
+
+
+def may_notify(session: Session, user_id: uuid.UUID, notification_type: NotificationType) -> bool:
+    condition = sql_may_notify("CAST(:user_id AS uuid)", "CAST(:type AS text)")
+    return bool(
+        session.scalar(text(f"SELECT {condition}"), {"user_id": user_id, "type": notification_type.value})
     )
 
 

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from eduautismo.clock import Clock
 from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, Notification
-from eduautismo.domain import NotificationPriority, NotificationType, Priority
+from eduautismo.domain import NotificationPriority, NotificationType
 from eduautismo.errors import NotFound
-from eduautismo.notifications import repository, texts
+from eduautismo.notifications import repository, rules, texts
 from eduautismo.notifications.schemas import (
     BulkAction,
     BulkRequest,
@@ -49,10 +49,6 @@ from eduautismo.notifications.schemas import (
 from eduautismo.observability import NOTIFICATION_CREATION_TIME, timed_metric
 
 BodyT = TypeVar("BodyT")
-
-# An overdue review is urgent from this many days late (or when the plan is high priority).
-OVERDUE_URGENT_AFTER_DAYS = 7
-
 
 # The fixed priority and the text of each notification a plan write causes.
 _PLAN_EVENTS: dict[NotificationType, tuple[NotificationPriority, texts.Template]] = {
@@ -77,12 +73,6 @@ class NotificationCreate:
     expires_at: datetime | None = None
 
 
-def overdue_priority(days_overdue: int, plan_priority: str) -> NotificationPriority:
-    if days_overdue >= OVERDUE_URGENT_AFTER_DAYS or plan_priority == Priority.HIGH.value:
-        return NotificationPriority.URGENT
-    return NotificationPriority.HIGH
-
-
 class NotificationService:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -90,10 +80,12 @@ class NotificationService:
 
     # ---- creation ----
 
-    def create_notification(self, data: NotificationCreate) -> Notification:
-        """Insert once: the same (user, dedupe key) again returns the notification created first.
-        Its time is the ``notification_creation_time`` metric (ms)."""
+    def create_notification(self, data: NotificationCreate) -> Notification | None:
+        """Insert once: the same (user, dedupe key) again returns the notification created first; None
+        when the user muted the type. Its time is the ``notification_creation_time`` metric (ms)."""
         with timed_metric(NOTIFICATION_CREATION_TIME):
+            if not repository.may_notify(self.session, data.user_id, data.type):
+                return None
             return self._insert_once(data)
 
     def _insert_once(self, data: NotificationCreate) -> Notification:
@@ -123,7 +115,7 @@ class NotificationService:
         occasion: object,
         *,
         days: int = 0,
-    ) -> Notification:
+    ) -> Notification | None:
         def text(part: str) -> str:
             return texts.render(part, plan_title=plan.title, days=days, due_date=plan.next_review_due)
 
@@ -142,7 +134,7 @@ class NotificationService:
             )
         )
 
-    def notify_review_due_soon(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
+    def notify_review_due_soon(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification | None:
         return self._notify_about_plan(
             user_id,
             plan,
@@ -153,15 +145,15 @@ class NotificationService:
         )
 
     def notify_review_overdue(
-        self, user_id: uuid.UUID, plan: InterventionPlan, days_overdue: int, *, escalated: bool = False
-    ) -> Notification:
-        """To the responsible professional; ``escalated`` (always urgent) to a coordinator."""
+        self, user_id: uuid.UUID, plan: InterventionPlan, days_overdue: int, *, escalate_after_days: int
+    ) -> Notification | None:
+        """To the responsible professional (coordinators get the daily escalation summary instead)."""
         return self._notify_about_plan(
             user_id,
             plan,
             NotificationType.REVIEW_OVERDUE,
-            NotificationPriority.URGENT if escalated else overdue_priority(days_overdue, plan.priority),
-            texts.REVIEW_ESCALATED if escalated else texts.REVIEW_OVERDUE,
+            rules.overdue_priority(days_overdue, plan.priority, escalate_after_days),
+            texts.REVIEW_OVERDUE,
             plan.next_review_due,
             days=days_overdue,
         )
@@ -172,24 +164,24 @@ class NotificationService:
         plan: InterventionPlan,
         notification_type: NotificationType,
         occasion: object,
-    ) -> Notification:
+    ) -> Notification | None:
         priority, template = _PLAN_EVENTS[notification_type]
         return self._notify_about_plan(user_id, plan, notification_type, priority, template, occasion)
 
-    def notify_plan_created(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
+    def notify_plan_created(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification | None:
         return self._notify_plan_event(user_id, plan, NotificationType.PLAN_CREATED, "created")
 
-    def notify_plan_updated(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
+    def notify_plan_updated(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification | None:
         """One per write: keyed by the write's updated_at."""
         return self._notify_plan_event(
             user_id, plan, NotificationType.PLAN_UPDATED, _instant_key(plan.updated_at)
         )
 
-    def notify_plan_reviewed(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
+    def notify_plan_reviewed(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification | None:
         key = _instant_key(plan.last_reviewed_at)
         return self._notify_plan_event(user_id, plan, NotificationType.PLAN_REVIEWED, key)
 
-    def notify_high_priority(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification:
+    def notify_high_priority(self, user_id: uuid.UUID, plan: InterventionPlan) -> Notification | None:
         """Keyed by the write that made the plan high: raised again later, it notifies again."""
         key = _instant_key(plan.updated_at)
         return self._notify_plan_event(user_id, plan, NotificationType.HIGH_PRIORITY, key)

@@ -14,9 +14,13 @@ from eduautismo.domain import NotificationType
 
 # Substitution order: the plan title last, so placeholder-looking text inside a title is never expanded.
 PLACEHOLDERS = ("{days}", "{due_date}", "{plan_title}")
+# Summaries: the professionals' names last, for the same reason.
+SUMMARY_PLACEHOLDERS = ("{plans}", "{days}", "{professionals}")
 
 DAYS_ONE = "1 dia"
 DAYS_MANY = "{n} dias"
+PLANS_ONE = "1 plano"
+PLANS_MANY = "{n} planos"
 DUE_DATE_PYTHON_FORMAT = "%d/%m/%Y"
 DUE_DATE_SQL_FORMAT = "DD/MM/YYYY"
 
@@ -38,13 +42,6 @@ REVIEW_OVERDUE = Template(
         "Revise-o assim que possível."
     ),
 )
-REVIEW_ESCALATED = Template(
-    title="Revisão Atrasada: {days}",
-    message=(
-        'O plano de intervenção "{plan_title}" está com a revisão atrasada há {days} '
-        "e foi encaminhado à coordenação."
-    ),
-)
 PLAN_CREATED = Template(
     title="Novo Plano de Intervenção",
     message='O plano de intervenção "{plan_title}" foi criado e você é o profissional responsável.',
@@ -56,6 +53,22 @@ PLAN_UPDATED = Template(
 PLAN_REVIEWED = Template(
     title="Plano Revisado",
     message='O plano de intervenção "{plan_title}" foi revisado.',
+)
+# Summaries (above REMINDER_DIGEST_THRESHOLD reminders of a type) and the coordinators' daily escalation.
+REVIEW_OVERDUE_SUMMARY = Template(
+    title="{plans} com revisão atrasada",
+    message="Você tem {plans} de intervenção com a revisão atrasada. Veja a lista e revise-os.",
+)
+REVIEW_DUE_SOON_SUMMARY = Template(
+    title="{plans} com revisão próxima",
+    message="Você tem {plans} de intervenção com a revisão vencendo nos próximos dias.",
+)
+REVIEW_ESCALATION_SUMMARY = Template(
+    title="Revisões atrasadas há {days} ou mais: {plans}",
+    message=(
+        "A organização tem {plans} com a revisão atrasada há {days} ou mais. "
+        "Profissionais com mais atrasos: {professionals}."
+    ),
 )
 HIGH_PRIORITY = Template(
     title="Plano de Alta Prioridade",
@@ -85,6 +98,10 @@ def days_text(days: int) -> str:
     return DAYS_ONE if days == 1 else DAYS_MANY.replace("{n}", str(days))
 
 
+def plans_text(count: int) -> str:
+    return PLANS_ONE if count == 1 else PLANS_MANY.replace("{n}", str(count))
+
+
 def render(template: str, *, plan_title: str, days: int = 0, due_date: date | None = None) -> str:
     values = {
         "{days}": days_text(days),
@@ -104,10 +121,7 @@ def sql_render(template: str, *, plan_title: str, days: str, due_date: str) -> s
     plural day phrases come in as the binds of `SQL_TEXT_PARAMS`.
     """
     values = {
-        "{days}": (
-            f"CASE WHEN ({days}) = 1 THEN CAST(:days_one AS text) "
-            f"ELSE replace(CAST(:days_many AS text), '{{n}}', CAST(({days}) AS text)) END"
-        ),
+        "{days}": _sql_counted(days, "days_one", "days_many"),
         "{due_date}": f"to_char({due_date}, '{DUE_DATE_SQL_FORMAT}')",
         "{plan_title}": plan_title,
     }
@@ -117,7 +131,34 @@ def sql_render(template: str, *, plan_title: str, days: str, due_date: str) -> s
     return expression
 
 
-SQL_TEXT_PARAMS = {"days_one": DAYS_ONE, "days_many": DAYS_MANY, "action_url_prefix": ACTION_URL_PREFIX}
+def _sql_counted(count: str, one: str, many: str) -> str:
+    return (
+        f"CASE WHEN ({count}) = 1 THEN CAST(:{one} AS text) "
+        f"ELSE replace(CAST(:{many} AS text), '{{n}}', CAST(({count}) AS text)) END"
+    )
+
+
+def sql_render_summary(template: str, *, plans: str, days: str, professionals: str) -> str:
+    """A SQL expression rendering a summary ``template`` (SQL): ``plans`` and ``days`` are integer SQL
+    expressions, ``professionals`` a text one."""
+    values = {
+        "{plans}": _sql_counted(plans, "plans_one", "plans_many"),
+        "{days}": _sql_counted(days, "days_one", "days_many"),
+        "{professionals}": professionals,
+    }
+    expression = template
+    for placeholder in SUMMARY_PLACEHOLDERS:
+        expression = f"replace({expression}, '{placeholder}', {values[placeholder]})"
+    return expression
+
+
+SQL_TEXT_PARAMS = {
+    "days_one": DAYS_ONE,
+    "days_many": DAYS_MANY,
+    "plans_one": PLANS_ONE,
+    "plans_many": PLANS_MANY,
+    "action_url_prefix": ACTION_URL_PREFIX,
+}
 
 
 def dedupe_key(notification_type: NotificationType, plan_id: object, occasion: object) -> str:
