@@ -10,7 +10,7 @@ from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, PageLimit, PageSkip, res
 from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import Role
 from eduautismo.users import service
-from eduautismo.users.schemas import UserPage, UserQuery
+from eduautismo.users.schemas import Preferences, PreferencesUpdate, UserPage, UserQuery
 
 router = APIGatewayHttpRouter()
 
@@ -29,3 +29,25 @@ def list_users(
     limit: PageLimit = DEFAULT_PAGE_LIMIT,
 ) -> UserPage:
     return service.list_users(ctx, UserQuery(role, skip, limit))
+
+
+@router.get(
+    "/users/me/preferences",
+    status_code=200,
+    responses=responses(200),
+    summary="The caller's reminder preferences (email digest, muted notification types)",
+    tags=["users"],
+)
+def get_preferences(ctx: Ctx) -> Preferences:
+    return service.get_preferences(ctx)
+
+
+@router.patch(
+    "/users/me/preferences",
+    status_code=200,
+    responses=responses(200),
+    summary="Change the caller's reminder preferences (answers all of them)",
+    tags=["users"],
+)
+def update_preferences(ctx: Ctx, body: PreferencesUpdate) -> Preferences:
+    return service.update_preferences(ctx, body)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict, Field
 
-from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page
+from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PartialUpdate
 from eduautismo.api.model import ApiModel
-from eduautismo.domain import Role
+from eduautismo.domain import NotificationType, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +36,48 @@ class UserOut(ApiModel):
 
 # One page of users: ``{items, total, skip, limit, has_more}``.
 UserPage = Page[UserOut]
+
+
+class EmailDigest(StrEnum):
+    OFF = "off"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+def _mutable(value: NotificationType) -> NotificationType:
+    if value is NotificationType.SYSTEM:
+        raise ValueError("system notifications cannot be muted")
+    return value
+
+
+MutableType = Annotated[NotificationType, AfterValidator(_mutable)]
+DigestHour = Annotated[int, Field(ge=0, le=23, description="Hour of the email digest, organization timezone")]
+DigestWeekday = Annotated[int, Field(ge=1, le=7, description="Weekday of a weekly digest (1 = Monday)")]
+MutedTypes = Annotated[
+    list[MutableType],
+    Field(
+        max_length=len(NotificationType), description="Types that create no in-app notification (not system)"
+    ),
+]
+
+
+class Preferences(ApiModel):
+    """A user's reminder preferences (the defaults until they change one)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    email_digest: EmailDigest = EmailDigest.DAILY
+    digest_hour: DigestHour = 7
+    digest_weekday: DigestWeekday = 1
+    muted_types: MutedTypes = Field(default_factory=list)
+
+
+class PreferencesUpdate(PartialUpdate):
+    """Every field optional (unchanged when left out); null and unknown fields are refused."""
+
+    min_fields = 1
+
+    email_digest: EmailDigest | None = None
+    digest_hour: DigestHour | None = None
+    digest_weekday: DigestWeekday | None = None
+    muted_types: MutedTypes | None = None
