@@ -26,6 +26,7 @@ for function_dir in sorted((ROOT / "functions").iterdir()):
         sys.path.insert(0, str(function_dir))
 
 TABLES = (
+    "email_suppressions",
     "student_erasures",
     "export_jobs",
     "notification_inboxes",

@@ -318,6 +318,12 @@ def seed(plans: int | None) -> None:
         return
     # The notifications the daily job would have created by now.
     _summary(daily_job_summary(run_daily_job_function(None), "daily job (notifications of the demo data)"))
+    # Example emails: every demo user's digest, whatever their hour (README "Reminders").
+    from eduautismo_local.digest import digest_summary
+
+    digests = run_digest_tick(None, _data_dir(), everyone=True)
+    _summary(digest_summary(digests, "email digest (example emails of the demo data)"))
+    _say(f"example digest emails (.eml, open them in a mail client): {digests['outbox']}")
 
 
 def demo_token(role: str, ttl_seconds: int = 12 * 3600) -> str:
@@ -434,6 +440,13 @@ def run_daily_job_function(time_iso: str | None) -> dict[str, Any]:
     return {"time": event["time"], **result}
 
 
+def run_digest_tick(time_iso: str | None, data_dir: Path, everyone: bool) -> dict[str, Any]:
+    from eduautismo_local.digest import run_digest
+
+    with _logs_to_stderr():
+        return run_digest(scheduled_event(time_iso), data_dir, everyone)
+
+
 def daily_job_summary(result: dict[str, Any], title: str = "daily job") -> str:
     created = result.get("created_by_type", {})
     lines = [
@@ -528,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
         user_actions.add_parser(action, help=text)
     for action_parser in user_actions.choices.values():
         action_parser.add_argument("--sub", type=uuid.UUID, required=True, help="the user's id")
+    digest_parser = commands.add_parser(
+        "digest", help="one hourly tick of the email digest (to DATA_DIR/outbox)"
+    )
+    digest_parser.add_argument("--time", default=None, help="the tick's time, ISO 8601 (default: now)")
+    digest_parser.add_argument(
+        "--all", action="store_true", help="every user with something to report, whatever their hour"
+    )
     return parser
 
 
@@ -551,6 +571,11 @@ def _run(args: argparse.Namespace, stack: LocalStack) -> int:
     elif args.command == "daily-job":
         _warn_if_empty(stack.data_dir)
         _summary(daily_job_summary(run_daily_job_function(args.time)))
+    elif args.command == "digest":
+        _warn_if_empty(stack.data_dir)
+        from eduautismo_local.digest import digest_summary
+
+        _summary(digest_summary(run_digest_tick(args.time, stack.data_dir, args.all)))
     else:
         _warn_if_empty(stack.data_dir)
     return 0

@@ -15,6 +15,11 @@ class AppError(Exception):
         self.details = details or []
 
 
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
 class Unauthorized(AppError):
     status_code = 401
     code = "unauthorized"

@@ -164,6 +164,17 @@ class Settings:
         "lambda", _export_dispatch, choices=get_args(ExportDispatch)
     )
 
+    # Email digest (README "Reminders").
+    app_base_url: str = _env("http://127.0.0.1:3000", str)  # the front end the digest links to
+    api_base_url: str = _env("http://127.0.0.1:3000", str)  # where the unsubscribe link points
+    email_from: str = _env("EduAutismo Planos <lembretes@eduautismo.example>", str)
+    email_configuration_set: str | None = _env(None, _optional_str)
+    digest_queue_url: str | None = _env(None, _optional_str)
+    digest_max_plans: int = _env(20, int, minimum=1)  # plans listed per section; the rest are counted
+    # In AWS: a Secrets Manager secret (plain string) keys the unsubscribe tokens; locally the setting below.
+    unsubscribe_secret_arn: str | None = _env(None, _optional_str)
+    local_unsubscribe_secret: str = _env("eduautismo-local-unsubscribe-secret-change-me", str)
+
     # Identity in local mode (in AWS the HTTP API JWT authorizer checks tokens).
     local_jwt_secret: str = _env("eduautismo-local-dev-secret-change-me", str)
     local_jwt_issuer: str = _env("eduautismo-local", str)

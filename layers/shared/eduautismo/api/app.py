@@ -183,7 +183,11 @@ def _body_text(raw: str, base64_encoded: bool) -> str | dict[str, Any]:
     return raw
 
 
-def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+# RFC 8058 one-click unsubscribe: mail clients POST a form; the route ignores the body.
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_unreadable_body(event: dict[str, Any], accept_forms: bool = False) -> dict[str, Any] | None:
     """The error answer for a body the functions cannot take safely, else None. Runs before anything parses
     the body: over 1 MiB is 413; nested deeper than 32 levels is 422, found by a scan that does
     not recurse (a parser recursing a few thousand levels was a 500, even on health). Found by fuzzing,
@@ -199,6 +203,9 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(text, dict):
         return text
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip().lower()
+    if accept_forms and content_type.startswith(FORM_MEDIA_TYPES):
+        return None
     if not _declared_json(event, headers):
         return _envelope_result(415, "unsupported_media_type", "send the body as application/json", [])
     if nested_deeper_than(text, MAX_BODY_DEPTH):
@@ -249,8 +256,9 @@ def without_forbidden_body(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics."""
+def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> LambdaHandler:
+    """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics.
+    ``accept_forms``: form bodies pass the body guard (the unsubscribe function, whose routes ignore them)."""
 
     # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: events carry claims and children's names.
     @logger.inject_lambda_context(
@@ -263,7 +271,7 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
         limited, rate_headers = limit_rate(event, settings, cache)
         answer = (
             limited
-            or refuse_unreadable_body(event)
+            or refuse_unreadable_body(event, accept_forms)
             or idempotency.answer_once(event, context, app.resolve, settings, cache)
         )
         answer.setdefault("headers", {}).update(rate_headers)

@@ -40,4 +40,10 @@ def get_context(principal: CurrentPrincipal, clock: CurrentClock) -> Context:
     return build_context(principal, clock=clock)
 
 
+def get_public_context(clock: CurrentClock) -> Context:
+    """The context of a route without login (the unsubscribe link): no caller."""
+    return build_context(None, clock=clock)
+
+
 Ctx = Annotated[Context, Depends(get_context)]
+PublicCtx = Annotated[Context, Depends(get_public_context)]

@@ -1,0 +1,16 @@
+"""Lambda: the hourly email digest dispatch (EventBridge Scheduler) to the digest queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from eduautismo.digests.handlers import dispatch
+from eduautismo.observability import logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True, log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dispatch(event)

@@ -1,0 +1,40 @@
+"""`eduautismo-local digest`: one hourly tick of the email digest, written to DATA_DIR/outbox/ as .eml
+files (nothing is sent in local mode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eduautismo.db.engine import get_engine, session_scope
+from eduautismo.digests import service, tokens
+from eduautismo.digests.senders import OutboxSender
+from eduautismo.jobs.daily_job import event_time
+from eduautismo.settings import get_settings
+
+
+def outbox_dir(data_dir: Path) -> Path:
+    return data_dir / "outbox"
+
+
+def run_digest(event: dict[str, Any], data_dir: Path, everyone: bool) -> dict[str, Any]:
+    """The dispatcher's selection and the worker's delivery in one process, at the event's time."""
+    settings = get_settings()
+    mailer = service.Mailer(OutboxSender(outbox_dir(data_dir)), tokens.unsubscribe_secret(settings), settings)
+    summary = service.run_tick(
+        get_engine(), event_time(event), sessions=session_scope, mailer=mailer, everyone=everyone
+    )
+    return {"time": event["time"], "outbox": str(outbox_dir(data_dir).resolve()), **vars(summary)}
+
+
+def digest_summary(result: dict[str, Any], title: str = "email digest") -> str:
+    lines = [
+        f"{title} at {result['time']}",
+        f"  users due:              {result['selected']}",
+        f"  emails written:         {result['sent']}",
+        f"  nothing to report:      {result['empty']}",
+        f"  already sent:           {result['already_sent']}",
+        f"  outbox:                 {result['outbox']}",
+        f"  duration:               {result['duration_ms']} ms",
+    ]
+    return "\n".join(lines)

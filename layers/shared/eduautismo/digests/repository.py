@@ -1,0 +1,212 @@
+"""The digest feature's queries: who is due now (one set-based statement), what goes into a digest, the
+delivery row that makes each digest go out once, suppressed addresses and unsubscribing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from eduautismo.db.models import (
+    EmailDelivery,
+    EmailSuppression,
+    InterventionPlan,
+    NotificationPreference,
+    Organization,
+    User,
+)
+from eduautismo.digests.schemas import DigestPlan, Escalation, Recipient
+from eduautismo.domain import PlanStatus, Role
+from eduautismo.users.schemas import EmailDigest, Preferences
+
+DEFAULTS = Preferences()
+
+# The period a digest belongs to, in the organization's timezone: daily:YYYY-MM-DD or weekly:IYYY-Www
+# (ISO week). `period_of` is its Python twin.
+_LOCAL = "(CAST(:now AS timestamptz) AT TIME ZONE o.timezone)"
+_DIGEST = "coalesce(np.email_digest, CAST(:default_digest AS text))"
+_PERIOD = (
+    f"CASE WHEN {_DIGEST} = :weekly THEN 'weekly:' || to_char({_LOCAL}, 'IYYY-\"W\"IW') "
+    f"ELSE 'daily:' || to_char({_LOCAL}, 'YYYY-MM-DD') END"
+)
+
+# Users due at ``now``: digest on, at their hour in their organization's timezone (weekly: on their weekday
+# too), address not suppressed, this period not delivered yet. ``:everyone`` drops the hour and weekday.
+DUE_USERS_SQL = f"""
+SELECT u.id, {_PERIOD} AS period
+FROM users u
+JOIN organizations o ON o.id = u.organization_id
+LEFT JOIN notification_preferences np ON np.user_id = u.id
+WHERE {_DIGEST} <> :off
+  AND (CAST(:everyone AS boolean) OR (
+        CAST(extract(hour FROM {_LOCAL}) AS integer)
+            = coalesce(np.digest_hour, CAST(:default_hour AS integer))
+        AND ({_DIGEST} = :daily OR CAST(extract(isodow FROM {_LOCAL}) AS integer)
+             = coalesce(np.digest_weekday, CAST(:default_weekday AS integer)))))
+  AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(u.email))
+  AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.user_id = u.id AND d.period = {_PERIOD})
+ORDER BY u.id
+"""  # noqa: S608
+
+
+def period_of(digest: EmailDigest, local_day: date) -> str:
+    if digest is EmailDigest.WEEKLY:
+        year, week, _ = local_day.isocalendar()
+        return f"weekly:{year}-W{week:02d}"
+    return f"daily:{local_day.isoformat()}"
+
+
+def due_parameters(now: datetime, everyone: bool) -> dict[str, object]:
+    return {
+        "now": now,
+        "everyone": everyone,
+        "off": EmailDigest.OFF.value,
+        "daily": EmailDigest.DAILY.value,
+        "weekly": EmailDigest.WEEKLY.value,
+        "default_digest": DEFAULTS.email_digest.value,
+        "default_hour": DEFAULTS.digest_hour,
+        "default_weekday": DEFAULTS.digest_weekday,
+    }
+
+
+def due_users(connection: Connection, now: datetime, everyone: bool) -> list[tuple[uuid.UUID, str]]:
+    rows = connection.execute(text(DUE_USERS_SQL), due_parameters(now, everyone)).all()
+    return [(row[0], str(row[1])) for row in rows]
+
+
+def recipient(session: Session, user_id: uuid.UUID) -> Recipient | None:
+    row = session.execute(
+        select(User.id, User.organization_id, User.email, User.name, User.role, Organization.timezone)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.id == user_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    is_coordinator = row.role == Role.COORDINATOR.value
+    return Recipient(row.id, row.organization_id, row.email, row.name, is_coordinator, row.timezone)
+
+
+def digest_enabled(session: Session, user_id: uuid.UUID, email: str) -> bool:
+    """Still wanted at send time: the digest not turned off and the address not suppressed since."""
+    choice = session.scalar(
+        select(NotificationPreference.email_digest).where(NotificationPreference.user_id == user_id)
+    )
+    suppressed = session.get(EmailSuppression, email.lower()) is not None
+    return (choice or DEFAULTS.email_digest.value) != EmailDigest.OFF.value and not suppressed
+
+
+def own_plans(
+    session: Session, user_id: uuid.UUID, today: date, due_soon_days: int, limit: int
+) -> tuple[list[DigestPlan], list[DigestPlan], int, int]:
+    """The user's overdue and due-soon plans (at most ``limit`` of each, most urgent first) and the totals."""
+    plan = InterventionPlan
+    horizon = date.fromordinal(today.toordinal() + due_soon_days)
+    conditions = (plan.professional_id == user_id, plan.status == PlanStatus.ACTIVE.value)
+    overdue_total, due_soon_total = session.execute(
+        select(
+            func.count().filter(plan.next_review_due < today),
+            func.count().filter(plan.next_review_due >= today),
+        ).where(*conditions, plan.next_review_due <= horizon)
+    ).one()
+
+    def listed(*window: object) -> list[DigestPlan]:
+        rows = session.execute(
+            select(plan.id, plan.title, plan.next_review_due)
+            .where(*conditions, *window)  # type: ignore[arg-type]
+            .order_by(plan.next_review_due, plan.priority_rank, plan.id)
+            .limit(limit)
+        ).all()
+        return [
+            DigestPlan(row.id, row.title, row.next_review_due, max(0, (today - row.next_review_due).days))
+            for row in rows
+        ]
+
+    overdue = listed(plan.next_review_due < today)
+    due_soon = listed(plan.next_review_due >= today, plan.next_review_due <= horizon)
+    return overdue, due_soon, int(overdue_total), int(due_soon_total)
+
+
+def escalations(
+    session: Session, organization_id: uuid.UUID, today: date, escalate_after_days: int, limit: int
+) -> list[Escalation]:
+    """Per professional, the organization's plans overdue ESCALATE_AFTER_DAYS days or more; most first."""
+    plan = InterventionPlan
+    latest_due = date.fromordinal(today.toordinal() - escalate_after_days)
+    plans = func.count().label("plans")
+    rows = session.execute(
+        select(User.name, plans)
+        .select_from(plan)
+        .join(User, User.id == plan.professional_id)
+        .where(
+            plan.organization_id == organization_id,
+            plan.status == PlanStatus.ACTIVE.value,
+            plan.next_review_due <= latest_due,
+        )
+        .group_by(User.id, User.name)
+        .order_by(plans.desc(), User.name, User.id)
+        .limit(limit)
+    ).all()
+    return [Escalation(row.name, int(row.plans)) for row in rows]
+
+
+def claim_delivery(session: Session, user_id: uuid.UUID, period: str, now: datetime) -> bool:
+    """Take this user's digest of ``period`` for sending, in the caller's transaction: True when it is not
+    sent yet and no concurrent worker holds it. A concurrent insert of the same row waits for the other
+    transaction and then finds it (sent, or held)."""
+    session.execute(
+        insert(EmailDelivery)
+        .values(id=uuid.uuid4(), user_id=user_id, period=period, status="pending", created_at=now)
+        .on_conflict_do_nothing(index_elements=[EmailDelivery.user_id, EmailDelivery.period])
+    )
+    claimed = session.scalar(
+        select(EmailDelivery.id)
+        .where(
+            EmailDelivery.user_id == user_id,
+            EmailDelivery.period == period,
+            EmailDelivery.status == "pending",
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return claimed is not None
+
+
+def finish_delivery(
+    session: Session, user_id: uuid.UUID, period: str, status: str, now: datetime, message_id: str | None
+) -> None:
+    session.execute(
+        update(EmailDelivery)
+        .where(EmailDelivery.user_id == user_id, EmailDelivery.period == period)
+        .values(status=status, sent_at=now, message_id=message_id)
+    )
+
+
+def suppress(session: Session, email: str, reason: str, now: datetime) -> None:
+    session.execute(
+        insert(EmailSuppression)
+        .values(email=email.lower(), reason=reason, created_at=now)
+        .on_conflict_do_nothing(index_elements=[EmailSuppression.email])
+    )
+
+
+def turn_digest_off(session: Session, user_id: uuid.UUID) -> bool:
+    """Set the user's email digest off (their other preferences kept); False when the user is gone."""
+    if session.get(User, user_id) is None:
+        return False
+    values = {
+        "user_id": user_id,
+        "email_digest": EmailDigest.OFF.value,
+        "digest_hour": DEFAULTS.digest_hour,
+        "digest_weekday": DEFAULTS.digest_weekday,
+        "muted_types": [],
+    }
+    statement = insert(NotificationPreference).values(values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[NotificationPreference.user_id],
+            set_={"email_digest": EmailDigest.OFF.value, "updated_at": func.now()},
+        )
+    )
+    return True

@@ -1,0 +1,61 @@
+"""Builders of the digest tests: an outbox in a temporary folder, and one tick of the digest."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from eduautismo.db.engine import session_scope
+from eduautismo.digests import service, tokens
+from eduautismo.digests.schemas import TickSummary
+from eduautismo.digests.senders import OutboxSender
+from eduautismo.settings import get_settings
+
+
+class Outbox:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sender = OutboxSender(folder)
+
+    def mailer(self) -> service.Mailer:
+        settings = get_settings()
+        return service.Mailer(self.sender, tokens.unsubscribe_secret(settings), settings)
+
+    def messages(self) -> list[EmailMessage]:
+        if not self.folder.exists():
+            return []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages() if message["To"] == address]
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """(plain text, HTML) of a digest."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Outbox:
+    return Outbox(tmp_path / "outbox")
+
+
+@pytest.fixture
+def tick(db: Engine, outbox: Outbox) -> Callable[..., TickSummary]:
+    def run(now: datetime, everyone: bool = False) -> TickSummary:
+        return service.run_tick(db, now, sessions=session_scope, mailer=outbox.mailer(), everyone=everyone)
+
+    return run
