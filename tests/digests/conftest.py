@@ -18,6 +18,8 @@ from eduautismo.digests.schemas import TickSummary
 from eduautismo.digests.senders import OutboxSender
 from eduautismo.settings import get_settings
 
+Tick = Callable[..., TickSummary]
+
 
 class Outbox:
     def __init__(self, folder: Path) -> None:
@@ -45,7 +47,8 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
     assert text is not None and html is not None
-    return str(text.get_content()), str(html.get_content())
+    # Lines end in CRLF on the wire (RFC 5322); compare them as text.
+    return str(text.get_content()).replace("\r\n", "\n"), str(html.get_content()).replace("\r\n", "\n")
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def outbox(tmp_path: Path) -> Outbox:
 
 
 @pytest.fixture
-def tick(db: Engine, outbox: Outbox) -> Callable[..., TickSummary]:
+def tick(db: Engine, outbox: Outbox) -> Tick:
     def run(now: datetime, everyone: bool = False) -> TickSummary:
         return service.run_tick(db, now, sessions=session_scope, mailer=outbox.mailer(), everyone=everyone)
 

@@ -4,7 +4,6 @@ per period, nothing when there is nothing to report, and only titles, dates, cou
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,13 +14,12 @@ from eduautismo.db.models import PlanReview
 from eduautismo.digests import service
 from eduautismo.digests.schemas import DigestRequest, TickSummary
 from eduautismo.domain import Role
-from tests.digests.conftest import Outbox, parts
+from tests.digests.conftest import Outbox, Tick, parts
 from tests.support.factories import Actor, Factory
 
 # 2026-11-25 is a Wednesday; 10:00 UTC is 07:00 in São Paulo (UTC-3), the default digest hour.
 SAO_PAULO_SEVEN = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
-Tick = Callable[..., TickSummary]
 
 
 def _overdue(factory: Factory, professional: Actor, days: int, **overrides: Any) -> None:

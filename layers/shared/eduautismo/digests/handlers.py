@@ -58,7 +58,8 @@ def deliver_batch(
         tokens.unsubscribe_secret(settings),
         settings,
     )
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch whose every record failed is reported item by item too: SQS retries exactly those.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> str:
         request = DigestRequest.model_validate_json(record.body)

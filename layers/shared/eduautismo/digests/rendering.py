@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from string import Template
 from urllib.parse import quote
@@ -134,4 +135,4 @@ def render(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body_text)
     message.add_alternative(body_html, subtype="html")
-    return Email(to=content.recipient.email, subject=subject, raw=message.as_bytes())
+    return Email(to=content.recipient.email, subject=subject, raw=message.as_bytes(policy=SMTP))
