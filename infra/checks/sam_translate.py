@@ -19,7 +19,12 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_BUCKET = "eduautismo-package-check"
-UNAUTHENTICATED_ROUTES = {("/api/v1/health", "get")}
+# Health, and the email unsubscribe link (RFC 8058: no login, the signed token is the credential).
+UNAUTHENTICATED_ROUTES = {
+    ("/api/v1/health", "get"),
+    ("/api/v1/email/unsubscribe", "get"),
+    ("/api/v1/email/unsubscribe", "post"),
+}
 # What SAM attaches itself; the translator only needs the names to resolve to ARNs.
 AWS_MANAGED_POLICIES = {
     "AWSLambdaBasicExecutionRole": "service-role/AWSLambdaBasicExecutionRole",

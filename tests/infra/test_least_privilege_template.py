@@ -16,6 +16,7 @@ SECRET_POLICIES = {
     "HealthDatabaseSecretPolicy": {"GetAtt": "Database.Outputs.HealthSecretArn"},
     "OwnerDatabaseSecretPolicy": {"GetAtt": "Database.Outputs.OwnerSecretArn"},
     "CacheSecretPolicy": {"GetAtt": "Cache.Outputs.AuthTokenSecretArn"},
+    "UnsubscribeSecretPolicy": {"Ref": "UnsubscribeSecret"},
 }
 # Which secrets each function may read: nothing more.
 EXPECTED_SECRETS = {
@@ -31,6 +32,10 @@ EXPECTED_SECRETS = {
     "ExportWorkerFunction": {"ApplicationDatabaseSecretPolicy"},
     "ReportsFunction": {"ApplicationDatabaseSecretPolicy"},
     "DailyJobFunction": {"ApplicationDatabaseSecretPolicy"},
+    "DigestDispatcherFunction": {"ApplicationDatabaseSecretPolicy"},
+    "DigestWorkerFunction": {"ApplicationDatabaseSecretPolicy", "UnsubscribeSecretPolicy"},
+    "EmailEventsFunction": {"ApplicationDatabaseSecretPolicy"},
+    "EmailUnsubscribeFunction": {"ApplicationDatabaseSecretPolicy", "UnsubscribeSecretPolicy"},
     "ProvisioningFunction": {"ApplicationDatabaseSecretPolicy"},
     "IdentityEventsFunction": {"ApplicationDatabaseSecretPolicy"},
 }
@@ -206,3 +211,21 @@ def test_cognito_events_reach_the_identity_function_only_for_this_pool_and_the_f
     # And failures end in the stack's dead-letter queue (its alarm watches it)
     failure = function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert failure["Destination"] == {"GetAtt": "Storage.Outputs.DeadLetterQueueArn"}
+
+
+def test_the_digest_worker_may_send_only_from_the_configured_identity() -> None:
+    # Given the worker's inline statement and the other functions' policies
+    template = load_template()
+    worker = functions(template)["DigestWorkerFunction"]
+    [statement] = [policy["Statement"] for policy in worker["Policies"] if "Statement" in policy][0]
+    # Then it allows ses:SendEmail alone, on the identity and configuration set, from the one address
+    assert statement["Action"] == "ses:SendEmail" and statement["Effect"] == "Allow"
+    assert [resource["Sub"].rsplit(":", 1)[1] for resource in statement["Resource"]] == [
+        "identity/${EmailIdentity}",
+        "configuration-set/${EmailConfigurationSet}",
+    ]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "EmailFromAddress"}}}
+    # And no other function may send email
+    for name, properties in functions(template).items():
+        if name != "DigestWorkerFunction":
+            assert "ses:" not in str(properties.get("Policies", [])), name

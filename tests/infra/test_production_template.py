@@ -78,10 +78,14 @@ def test_nested_stacks_get_exactly_the_parameters_their_templates_declare() -> N
         assert required <= given <= set(declared), name
 
 
-def test_only_health_is_reachable_without_a_token() -> None:
+def test_only_health_and_the_unsubscribe_link_are_reachable_without_a_token() -> None:
     template = load_template()
     assert template["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"] == "CognitoJwt"
-    assert [route.route_key for route in http_routes() if not route.authorized] == ["GET /api/v1/health"]
+    assert sorted(route.route_key for route in http_routes() if not route.authorized) == [
+        "GET /api/v1/email/unsubscribe",
+        "GET /api/v1/health",
+        "POST /api/v1/email/unsubscribe",
+    ]
 
 
 def test_cognito_confirmation_and_deploys_run_the_helper_functions() -> None:
