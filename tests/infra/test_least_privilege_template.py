@@ -217,7 +217,8 @@ def test_the_digest_worker_may_send_only_from_the_configured_identity() -> None:
     # Given the worker's inline statement and the other functions' policies
     template = load_template()
     worker = functions(template)["DigestWorkerFunction"]
-    [statement] = [policy["Statement"] for policy in worker["Policies"] if "Statement" in policy][0]
+    [inline] = [policy["Statement"] for policy in worker["Policies"] if "Statement" in policy]
+    [statement] = inline
     # Then it allows ses:SendEmail alone, on the identity and configuration set, from the one address
     assert statement["Action"] == "ses:SendEmail" and statement["Effect"] == "Allow"
     assert [resource["Sub"].rsplit(":", 1)[1] for resource in statement["Resource"]] == [
