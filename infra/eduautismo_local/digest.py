@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eduautismo.db.engine import get_engine, session_scope
-from eduautismo.digests import service, tokens
+from eduautismo.clock import FixedClock
+from eduautismo.context import build_context
+from eduautismo.digests import service
 from eduautismo.digests.senders import OutboxSender
 from eduautismo.jobs.daily_job import event_time
-from eduautismo.settings import get_settings
 
 
 def outbox_dir(data_dir: Path) -> Path:
@@ -19,11 +19,9 @@ def outbox_dir(data_dir: Path) -> Path:
 
 def run_digest(event: dict[str, Any], data_dir: Path, everyone: bool) -> dict[str, Any]:
     """The dispatcher's selection and the worker's delivery in one process, at the event's time."""
-    settings = get_settings()
-    mailer = service.Mailer(OutboxSender(outbox_dir(data_dir)), tokens.unsubscribe_secret(settings), settings)
-    summary = service.run_tick(
-        get_engine(), event_time(event), sessions=session_scope, mailer=mailer, everyone=everyone
-    )
+    at = event_time(event)
+    ctx = build_context(clock=FixedClock(at))
+    summary = service.run_tick(ctx, service.Tick(at, everyone), OutboxSender(outbox_dir(data_dir)))
     return {"time": event["time"], "outbox": str(outbox_dir(data_dir).resolve()), **vars(summary)}
 
 

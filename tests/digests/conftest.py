@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from eduautismo.db.engine import session_scope
-from eduautismo.digests import service, tokens
+from eduautismo.clock import FixedClock
+from eduautismo.context import Context, build_context
+from eduautismo.digests import service
 from eduautismo.digests.schemas import TickSummary
 from eduautismo.digests.senders import OutboxSender
-from eduautismo.settings import get_settings
 
 Tick = Callable[..., TickSummary]
 
@@ -25,10 +25,6 @@ class Outbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.sender = OutboxSender(folder)
-
-    def mailer(self) -> service.Mailer:
-        settings = get_settings()
-        return service.Mailer(self.sender, tokens.unsubscribe_secret(settings), settings)
 
     def messages(self) -> list[EmailMessage]:
         if not self.folder.exists():
@@ -51,6 +47,11 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     return str(text.get_content()).replace("\r\n", "\n"), str(html.get_content()).replace("\r\n", "\n")
 
 
+def context_at(now: datetime) -> Context:
+    """A job's context (no caller) whose clock says ``now``."""
+    return build_context(clock=FixedClock(now))
+
+
 @pytest.fixture
 def outbox(tmp_path: Path) -> Outbox:
     return Outbox(tmp_path / "outbox")
@@ -59,6 +60,6 @@ def outbox(tmp_path: Path) -> Outbox:
 @pytest.fixture
 def tick(db: Engine, outbox: Outbox) -> Tick:
     def run(now: datetime, everyone: bool = False) -> TickSummary:
-        return service.run_tick(db, now, sessions=session_scope, mailer=outbox.mailer(), everyone=everyone)
+        return service.run_tick(context_at(now), service.Tick(now, everyone), outbox.sender)
 
     return run

@@ -16,7 +16,6 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from eduautismo.digests import service, tokens
 from eduautismo.digests.handlers import deliver_batch
 from eduautismo.digests.schemas import Email
 from eduautismo.digests.senders import SesSender
@@ -164,8 +163,9 @@ def test_a_failed_send_is_retried_then_reaches_the_dlq_without_blocking_the_batc
     people = _professionals_with_work(factory, 3)
     unlucky = people[0]
     settings = get_settings()
-    real = SesSender(aws.ses, settings.email_from, settings.email_configuration_set)
-    mailer = service.Mailer(FailingFor(real, {unlucky.email}), tokens.unsubscribe_secret(settings), settings)
+    sender = FailingFor(
+        SesSender(aws.ses, settings.email_from, settings.email_configuration_set), {unlucky.email}
+    )
     _dispatch()
     # When the worker takes the batch, and then each redelivery of what failed
     answers = []
@@ -174,7 +174,7 @@ def test_a_failed_send_is_retried_then_reaches_the_dlq_without_blocking_the_batc
         if not messages:
             break
         answer = deliver_batch(
-            lambda_event(messages), LocalLambdaContext(function_name="DigestWorkerFunction"), mailer
+            lambda_event(messages), LocalLambdaContext(function_name="DigestWorkerFunction"), sender
         )
         answers.append(answer)
         failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}

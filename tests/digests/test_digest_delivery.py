@@ -14,7 +14,7 @@ from eduautismo.db.models import PlanReview
 from eduautismo.digests import service
 from eduautismo.digests.schemas import DigestRequest, TickSummary
 from eduautismo.domain import Role
-from tests.digests.conftest import Outbox, Tick, parts
+from tests.digests.conftest import Outbox, Tick, context_at, parts
 from tests.support.factories import Actor, Factory
 
 # 2026-11-25 is a Wednesday; 10:00 UTC is 07:00 in São Paulo (UTC-3), the default digest hour.
@@ -111,7 +111,7 @@ def test_a_permanently_bounced_address_gets_no_more_digests(
     # transient one of the other
     bounced, transient = _professional_with_work(factory), _professional_with_work(factory)
     events = [_bounce(bounced.email.upper()), _bounce(transient.email, "Transient")]
-    suppressed = service.suppress_addresses(events, sessions=session_scope, now=SAO_PAULO_SEVEN)
+    suppressed = service.suppress_addresses(context_at(SAO_PAULO_SEVEN), events)
     # When their hour comes
     summary = tick(SAO_PAULO_SEVEN)
     # Then only the transient one is selected and mailed
@@ -124,11 +124,12 @@ def test_a_duplicate_and_a_concurrent_delivery_send_one_email(
 ) -> None:
     # Given the request of one professional's digest, delivered four times, two of them at once
     professional = _professional_with_work(factory)
-    [request] = service.due_requests(db, SAO_PAULO_SEVEN)
+    ctx = context_at(SAO_PAULO_SEVEN)
+    [request] = service.due_requests(ctx, service.Tick(SAO_PAULO_SEVEN))
     outcomes: list[str] = []
 
     def deliver(copy: DigestRequest) -> None:
-        outcomes.append(service.deliver(copy, sessions=session_scope, mailer=outbox.mailer()).value)
+        outcomes.append(service.deliver(ctx, copy, outbox.sender).value)
 
     threads = [threading.Thread(target=deliver, args=(request,)) for _ in range(2)]
     for thread in threads:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from eduautismo.api.contract import responses
-from eduautismo.api.dependencies import Sessions, UnsubscribeSecret
+from eduautismo.api.dependencies import PublicCtx
 from eduautismo.digests import service, templates
 from eduautismo.digests.rendering import UNSUBSCRIBE_PATH
 
@@ -39,8 +39,8 @@ def _page(description: str) -> dict[int, Any]:
     summary="Unsubscribe link of a digest email: the confirmation page",
     tags=["email"],
 )
-def confirm_unsubscribe(token: Token, secret: UnsubscribeSecret) -> Response[str]:
-    service.check_token(token, secret=secret)
+def confirm_unsubscribe(ctx: PublicCtx, token: Token) -> Response[str]:
+    service.check_token(ctx, token)
     action = f"{UNSUBSCRIBE_PATH}?token={quote(token, safe='')}"
     return Response(200, HTML, templates.fill(templates.CONFIRM_PAGE, {"action": action}))
 
@@ -51,6 +51,6 @@ def confirm_unsubscribe(token: Token, secret: UnsubscribeSecret) -> Response[str
     summary="One-click unsubscribe (RFC 8058): turns the email digest off; the body is ignored",
     tags=["email"],
 )
-def unsubscribe(token: Token, sessions: Sessions, secret: UnsubscribeSecret) -> Response[str]:
-    service.unsubscribe(token, sessions=sessions, secret=secret)
+def unsubscribe(ctx: PublicCtx, token: Token) -> Response[str]:
+    service.unsubscribe(ctx, token)
     return Response(200, HTML, templates.DONE_PAGE)

@@ -1,5 +1,6 @@
-"""The email digest's use cases (README "Reminders"): the hourly dispatch, one digest's delivery, the
-one-click unsubscribe and the suppression of bounced or complaining addresses.
+"""The email digest's use cases (README "Reminders"), each ``verb(ctx, request)`` in its own unit of work:
+the hourly selection, one digest's delivery, a local tick, the one-click unsubscribe and the suppression
+of bounced or complaining addresses.
 
 Each digest goes out once: the worker takes the user's delivery row of the period (unique per user and
 period) in the transaction that sends, so a duplicate SQS delivery or a concurrent worker finds it taken
@@ -13,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import local_today
-from eduautismo.db.engine import SessionScope
+from eduautismo.context import Context
 from eduautismo.digests import rendering, repository, tokens
 from eduautismo.digests.schemas import DigestContent, DigestRequest, TickSummary
 from eduautismo.digests.senders import Sender
@@ -33,20 +34,19 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # sent, taken by another worker, turned off or suppressed meanwhile
 
 
-@dataclass(frozen=True)
-class Mailer:
-    """What a delivery needs besides the database: where it sends, and the unsubscribe key."""
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One hourly tick at ``at``; ``everyone``: whatever their hour (local mode's ``--all``)."""
 
-    sender: Sender
-    secret: bytes
-    settings: Settings
+    at: datetime
+    everyone: bool = False
 
 
-def due_requests(engine: Engine, now: datetime, *, everyone: bool = False) -> list[DigestRequest]:
-    """The users due at ``now`` (one set-based query), as queue messages."""
-    with engine.connect() as connection:
-        due = repository.due_users(connection, now, everyone)
-    return [DigestRequest(user_id=user_id, period=period, at=now) for user_id, period in due]
+def due_requests(ctx: Context, tick: Tick) -> list[DigestRequest]:
+    """The users due at the tick's time (one set-based query), as queue messages."""
+    with ctx.uow() as session:
+        due = repository.due_users(session.connection(), tick.at, tick.everyone)
+    return [DigestRequest(user_id=user_id, period=period, at=tick.at) for user_id, period in due]
 
 
 def _content(session: Session, request: DigestRequest, settings: Settings) -> DigestContent | None:
@@ -68,10 +68,10 @@ def _content(session: Session, request: DigestRequest, settings: Settings) -> Di
     return content
 
 
-def deliver(request: DigestRequest, *, sessions: SessionScope, mailer: Mailer) -> Outcome:
+def deliver(ctx: Context, request: DigestRequest, sender: Sender) -> Outcome:
     """Send one digest at most once; raises when the send failed (the message is retried)."""
-    settings = mailer.settings
-    with sessions() as session:
+    settings = ctx.settings
+    with ctx.uow() as session:
         if not repository.claim_delivery(session, request.user_id, request.period, request.at):
             return Outcome.SKIPPED
         content = _content(session, request, settings)
@@ -81,7 +81,7 @@ def deliver(request: DigestRequest, *, sessions: SessionScope, mailer: Mailer) -
                 session, request.user_id, request.period, outcome.value, request.at, None
             )
             return outcome
-        token = tokens.sign(mailer.secret, request.user_id, request.period)
+        token = tokens.sign(tokens.unsubscribe_secret(settings), request.user_id, request.period)
         email = rendering.render(
             content,
             email_from=settings.email_from,
@@ -90,7 +90,7 @@ def deliver(request: DigestRequest, *, sessions: SessionScope, mailer: Mailer) -
             escalate_after_days=settings.escalate_after_days,
             at=request.at,
         )
-        message_id = mailer.sender.send(email)
+        message_id = sender.send(email)
         repository.finish_delivery(
             session, request.user_id, request.period, Outcome.SENT.value, request.at, message_id
         )
@@ -98,20 +98,14 @@ def deliver(request: DigestRequest, *, sessions: SessionScope, mailer: Mailer) -
 
 
 def run_tick(
-    engine: Engine,
-    now: datetime,
-    *,
-    sessions: SessionScope,
-    mailer: Mailer,
-    everyone: bool = False,
-    timer: Callable[[], float] = time.perf_counter,
+    ctx: Context, tick: Tick, sender: Sender, timer: Callable[[], float] = time.perf_counter
 ) -> TickSummary:
     """One hourly tick in one process (local mode): select, then deliver each digest in turn."""
     started = timer()
-    requests = due_requests(engine, now, everyone=everyone)
+    requests = due_requests(ctx, tick)
     summary = TickSummary(selected=len(requests))
     for request in requests:
-        outcome = deliver(request, sessions=sessions, mailer=mailer)
+        outcome = deliver(ctx, request, sender)
         summary.sent += outcome is Outcome.SENT
         summary.empty += outcome is Outcome.EMPTY
         summary.already_sent += outcome is Outcome.SKIPPED
@@ -119,27 +113,28 @@ def run_tick(
     return summary
 
 
-def unsubscribe(token: str, *, sessions: SessionScope, secret: bytes) -> None:
+def unsubscribe(ctx: Context, token: str) -> None:
     """One-click unsubscribe: the signed token is the credential; the digest is turned off."""
-    claim = tokens.verify(secret, token)
-    with sessions() as session:
+    claim = tokens.verify(tokens.unsubscribe_secret(ctx.settings), token)
+    with ctx.uow() as session:
         if not repository.turn_digest_off(session, claim.user_id):
             raise BadRequest("the unsubscribe link is invalid")
 
 
-def check_token(token: str, *, secret: bytes) -> None:
+def check_token(ctx: Context, token: str) -> None:
     """The confirmation page is shown only for a genuine link; nothing changes."""
-    tokens.verify(secret, token)
+    tokens.verify(tokens.unsubscribe_secret(ctx.settings), token)
 
 
 # SES event types (configuration set event destination) that stop further mail to the address.
 SUPPRESSING_EVENTS = {"Bounce": "bounce", "Complaint": "complaint"}
 
 
-def suppress_addresses(events: Iterable[dict[str, object]], *, sessions: SessionScope, now: datetime) -> int:
+def suppress_addresses(ctx: Context, events: Iterable[dict[str, Any]]) -> int:
     """Record the addresses of permanent bounces and complaints (SES event publishing's JSON)."""
     suppressed = 0
-    with sessions() as session:
+    now = ctx.clock.now()
+    with ctx.uow() as session:
         for event in events:
             reason = SUPPRESSING_EVENTS.get(str(event.get("eventType") or event.get("notificationType")))
             if reason is None or not _is_permanent(event):
@@ -150,12 +145,12 @@ def suppress_addresses(events: Iterable[dict[str, object]], *, sessions: Session
     return suppressed
 
 
-def _is_permanent(event: dict[str, object]) -> bool:
+def _is_permanent(event: dict[str, Any]) -> bool:
     bounce = event.get("bounce")
     return not isinstance(bounce, dict) or bounce.get("bounceType") == "Permanent"
 
 
-def _addresses(event: dict[str, object], reason: str) -> list[str]:
+def _addresses(event: dict[str, Any], reason: str) -> list[str]:
     detail = event.get(reason)
     key = "bouncedRecipients" if reason == "bounce" else "complainedRecipients"
     recipients = detail.get(key, []) if isinstance(detail, dict) else []
