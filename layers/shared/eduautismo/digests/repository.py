@@ -24,32 +24,38 @@ from eduautismo.users.schemas import EmailDigest, Preferences
 
 DEFAULTS = Preferences()
 
-# The period a digest belongs to, in the organization's timezone: daily:YYYY-MM-DD or weekly:IYYY-Www
-# (ISO week). `period_of` is its Python twin.
-_LOCAL = "(CAST(:now AS timestamptz) AT TIME ZONE o.timezone)"
-_DIGEST = "coalesce(np.email_digest, CAST(:default_digest AS text))"
-_PERIOD = (
-    f"CASE WHEN {_DIGEST} = :weekly THEN 'weekly:' || to_char({_LOCAL}, 'IYYY-\"W\"IW') "
-    f"ELSE 'daily:' || to_char({_LOCAL}, 'YYYY-MM-DD') END"
-)
-
 # Users due at ``now``: digest on, at their hour in their organization's timezone (weekly: on their weekday
 # too), address not suppressed, this period not delivered yet. ``:everyone`` drops the hour and weekday.
-DUE_USERS_SQL = f"""
-SELECT u.id, {_PERIOD} AS period
-FROM users u
-JOIN organizations o ON o.id = u.organization_id
-LEFT JOIN notification_preferences np ON np.user_id = u.id
-WHERE {_DIGEST} <> :off
-  AND (CAST(:everyone AS boolean) OR (
-        CAST(extract(hour FROM {_LOCAL}) AS integer)
-            = coalesce(np.digest_hour, CAST(:default_hour AS integer))
-        AND ({_DIGEST} = :daily OR CAST(extract(isodow FROM {_LOCAL}) AS integer)
-             = coalesce(np.digest_weekday, CAST(:default_weekday AS integer)))))
-  AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(u.email))
-  AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.user_id = u.id AND d.period = {_PERIOD})
-ORDER BY u.id
-"""  # noqa: S608
+# The local time, and the period names (daily:YYYY-MM-DD, weekly:IYYY-Www; `period_of` is their Python
+# twin), are computed once per organization, not per user.
+DUE_USERS_SQL = """
+WITH local AS MATERIALIZED (
+    SELECT o.id AS organization_id, CAST(extract(hour FROM t.at) AS integer) AS hour,
+           CAST(extract(isodow FROM t.at) AS integer) AS weekday,
+           'daily:' || to_char(t.at, 'YYYY-MM-DD') AS daily_period,
+           'weekly:' || to_char(t.at, 'IYYY-"W"IW') AS weekly_period
+    FROM organizations o
+    CROSS JOIN LATERAL (SELECT CAST(:now AS timestamptz) AT TIME ZONE o.timezone AS at) AS t
+),
+chosen AS (
+    SELECT u.id, u.email, l.hour AS local_hour, l.weekday AS local_weekday,
+           coalesce(np.email_digest, CAST(:default_digest AS text)) AS digest,
+           coalesce(np.digest_hour, CAST(:default_hour AS integer)) AS hour,
+           coalesce(np.digest_weekday, CAST(:default_weekday AS integer)) AS weekday,
+           CASE WHEN coalesce(np.email_digest, CAST(:default_digest AS text)) = :weekly
+                THEN l.weekly_period ELSE l.daily_period END AS period
+    FROM users u
+    JOIN local l ON l.organization_id = u.organization_id
+    LEFT JOIN notification_preferences np ON np.user_id = u.id
+)
+SELECT c.id, c.period
+FROM chosen c
+WHERE c.digest <> :off
+  AND (CAST(:everyone AS boolean)
+       OR (c.hour = c.local_hour AND (c.digest = :daily OR c.weekday = c.local_weekday)))
+  AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(c.email))
+  AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.user_id = c.id AND d.period = c.period)
+"""
 
 
 def period_of(digest: EmailDigest, local_day: date) -> str:
@@ -78,24 +84,25 @@ def due_users(connection: Connection, now: datetime, everyone: bool) -> list[tup
 
 
 def recipient(session: Session, user_id: uuid.UUID) -> Recipient | None:
+    """The user to mail, if they still want the digest: not turned off nor suppressed since selected."""
+    suppressed = (
+        select(EmailSuppression.email).where(EmailSuppression.email == func.lower(User.email)).exists()
+    )
     row = session.execute(
         select(User.id, User.organization_id, User.email, User.name, User.role, Organization.timezone)
         .join(Organization, Organization.id == User.organization_id)
-        .where(User.id == user_id)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(
+            User.id == user_id,
+            func.coalesce(NotificationPreference.email_digest, DEFAULTS.email_digest.value)
+            != EmailDigest.OFF.value,
+            ~suppressed,
+        )
     ).one_or_none()
     if row is None:
         return None
     is_coordinator = row.role == Role.COORDINATOR.value
     return Recipient(row.id, row.organization_id, row.email, row.name, is_coordinator, row.timezone)
-
-
-def digest_enabled(session: Session, user_id: uuid.UUID, email: str) -> bool:
-    """Still wanted at send time: the digest not turned off and the address not suppressed since."""
-    choice = session.scalar(
-        select(NotificationPreference.email_digest).where(NotificationPreference.user_id == user_id)
-    )
-    suppressed = session.get(EmailSuppression, email.lower()) is not None
-    return (choice or DEFAULTS.email_digest.value) != EmailDigest.OFF.value and not suppressed
 
 
 def own_plans(

@@ -51,7 +51,7 @@ def due_requests(ctx: Context, tick: Tick) -> list[DigestRequest]:
 
 def _content(session: Session, request: DigestRequest, settings: Settings) -> DigestContent | None:
     recipient = repository.recipient(session, request.user_id)
-    if recipient is None or not repository.digest_enabled(session, recipient.user_id, recipient.email):
+    if recipient is None:
         return None
     today = local_today(request.at, recipient.timezone)
     overdue, due_soon, overdue_total, due_soon_total = repository.own_plans(
