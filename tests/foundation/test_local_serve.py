@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -469,3 +470,26 @@ def test_every_readme_curl_example_runs_as_written_on_another_port_and_leaves_no
     downloaded = result.stdout.rsplit("downloaded:\n", 1)[1].split()
     assert {"conformidade.xlsx", "planos.xlsx"} <= set(downloaded)
     assert _repository_files() - before == set()
+
+    assert postgres_pids(tmp_path / "other" / "pgdata") == []
+
+
+def test_the_demo_writes_example_digests_and_the_digest_command_prints_one_block(
+    start: Callable[[], Served],
+) -> None:
+    # Given a freshly started demo server
+    served = start()
+    outbox = served.data_dir / "outbox"
+    # Then its demo wrote example digest emails to the outbox, and said where
+    demo_emails = sorted(outbox.glob("*.eml"))
+    assert demo_emails, served.printed()
+    assert str(outbox.resolve()) in served.printed()
+    # When a tick of tomorrow runs for every user through the CLI
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tick = _cli(served.data_dir, "digest", "--all", "--time", tomorrow)
+    # Then it printed its summary alone on stdout as one block, and wrote tomorrow's emails
+    assert tick.returncode == 0, tick.stderr
+    lines = tick.stdout.splitlines()
+    assert lines[0] == f"email digest at {tomorrow}" and "{" not in tick.stdout
+    written = int(next(line for line in lines if "emails written:" in line).split(":")[1])
+    assert written > 0 and len(list(outbox.glob("*.eml"))) == len(demo_emails) + written
