@@ -7,10 +7,10 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from eduautismo.db.engine import session_scope
-from eduautismo.db.models import PlanReview
+from eduautismo.db.models import EmailDelivery, PlanReview
 from eduautismo.digests import service
 from eduautismo.digests.schemas import DigestRequest, TickSummary
 from eduautismo.domain import Role
@@ -82,6 +82,12 @@ def test_weekly_digests_go_out_on_their_weekday_only_and_off_means_never(
     assert [message["Date"] for message in outbox.to(thursday.email)] == ["Thu, 26 Nov 2026 10:00:00 +0000"]
     assert [message["Date"] for message in outbox.to(wednesday.email)] == ["Wed, 25 Nov 2026 12:00:00 +0000"]
     assert outbox.to(off.email) == []
+    # And each delivery is recorded under its period: the ISO week for weekly readers
+    with session_scope() as session:
+        periods = session.scalars(
+            select(EmailDelivery.period).where(EmailDelivery.user_id == thursday.user_id)
+        )
+        assert list(periods) == ["weekly:2026-W48"]
 
 
 def test_nothing_to_report_sends_nothing(factory: Factory, outbox: Outbox, tick: Tick) -> None:

@@ -92,10 +92,13 @@ def test_promotion_then_demotion_in_one_warm_container_leaks_nothing(
     # And the export holds the professional's own plans only
     assert _run_worker(accepted)["status"] == "succeeded"
     assert _exported_titles(db, mine) == {"Meu 0", "Meu 1"}
-    # And the daily job escalates other professionals' plans to the coordinator, never to the demoted user
+    # And the daily job escalates to the coordinator (one summary naming the other professional's late
+    # plans), never to the demoted user, who is reminded of their own plans only
     run_daily_job(db, datetime.now(UTC), get_settings())
-    assert any("Alheio" in row.message for row in notification_rows(db, user_id=coordinator.user_id))
-    assert not any("Alheio" in row.message for row in notification_rows(db, user_id=mine.user_id))
+    [escalation] = notification_rows(db, user_id=coordinator.user_id)
+    assert "Otávio Outro (2)" in escalation.message and "escalation" in str(escalation.dedupe_key)
+    own = notification_rows(db, user_id=mine.user_id)
+    assert own and not any("escalation" in str(row.dedupe_key) or "Alheio" in row.message for row in own)
 
 
 def test_worker_keeps_the_scope_captured_at_request_even_if_the_stored_role_widens(

@@ -151,11 +151,13 @@ def test_the_daily_job_after_erasure_creates_nothing_for_the_erased_plans(
     summary = handler(
         scheduled_event("2026-11-25T09:00:00Z"), LocalLambdaContext(function_name="DailyJobFunction")
     )
-    # Then it reminds and escalates only Caio's plan
+    # Then it reminds the professional of Caio's plan only, and the coordinator's escalation counts one plan
     created = [row for row in notification_rows(db) if row.id not in existing]
     assert summary["plans_scanned"] == 1
     assert {row.type for row in created} == {"review_overdue"}
-    assert {row.intervention_plan_id for row in created} == set(caio.plan_ids)
-    assert {row.user_id for row in created} == {place.professional.user_id, place.coordinator.user_id}
+    [reminder] = [row for row in created if row.user_id == place.professional.user_id]
+    [escalation] = [row for row in created if row.user_id == place.coordinator.user_id]
+    assert reminder.intervention_plan_id in caio.plan_ids and len(created) == 2
+    assert escalation.intervention_plan_id is None and "1 plano com a revisão atrasada" in escalation.message
     # And still nothing but her erasure's audit row points at Helena
     assert _references(db, _traces(helena)) == {("student_erasures", "student_id")}

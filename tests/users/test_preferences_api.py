@@ -56,6 +56,8 @@ def test_a_patch_changes_the_fields_sent_and_keeps_the_others(factory: Factory) 
         ({"digest_hour": 24}, "digest_hour"),
         ({"digest_hour": -1}, "digest_hour"),
         ({"digest_hour": "sete"}, "digest_hour"),
+        ({"digest_hour": False}, "digest_hour"),
+        ({"digest_weekday": "2"}, "digest_weekday"),
         ({"digest_weekday": 0}, "digest_weekday"),
         ({"digest_weekday": 8}, "digest_weekday"),
         ({"muted_types": ["system"]}, "muted_types.0"),

@@ -26,8 +26,8 @@ DEFAULTS = Preferences()
 
 # Users due at ``now``: digest on, at their hour in their organization's timezone (weekly: on their weekday
 # too), address not suppressed, this period not delivered yet. ``:everyone`` drops the hour and weekday.
-# The local time, and the period names (daily:YYYY-MM-DD, weekly:IYYY-Www; `period_of` is their Python
-# twin), are computed once per organization, not per user.
+# The local time and the period names (daily:YYYY-MM-DD, weekly:IYYY-Www) are computed once per
+# organization, not per user.
 DUE_USERS_SQL = """
 WITH local AS MATERIALIZED (
     SELECT o.id AS organization_id, CAST(extract(hour FROM t.at) AS integer) AS hour,
@@ -56,13 +56,6 @@ WHERE c.digest <> :off
   AND NOT EXISTS (SELECT 1 FROM email_suppressions s WHERE s.email = lower(c.email))
   AND NOT EXISTS (SELECT 1 FROM email_deliveries d WHERE d.user_id = c.id AND d.period = c.period)
 """
-
-
-def period_of(digest: EmailDigest, local_day: date) -> str:
-    if digest is EmailDigest.WEEKLY:
-        year, week, _ = local_day.isocalendar()
-        return f"weekly:{year}-W{week:02d}"
-    return f"daily:{local_day.isoformat()}"
 
 
 def due_parameters(now: datetime, everyone: bool) -> dict[str, object]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PartialUpdate
 from eduautismo.api.model import ApiModel
@@ -50,9 +50,23 @@ def _mutable(value: NotificationType) -> NotificationType:
     return value
 
 
-MutableType = Annotated[NotificationType, AfterValidator(_mutable)]
-DigestHour = Annotated[int, Field(ge=0, le=23, description="Hour of the email digest, organization timezone")]
-DigestWeekday = Annotated[int, Field(ge=1, le=7, description="Weekday of a weekly digest (1 = Monday)")]
+# The document lists the types that can be muted (every one but system).
+MutableType = Annotated[
+    NotificationType,
+    AfterValidator(_mutable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "title": "MutableNotificationType",
+            "enum": [kind.value for kind in NotificationType if kind is not NotificationType.SYSTEM],
+        }
+    ),
+]
+# Strict: JSON true/false or "7" are not hours.
+DigestHour = Annotated[
+    StrictInt, Field(ge=0, le=23, description="Hour of the email digest, organization timezone")
+]
+DigestWeekday = Annotated[StrictInt, Field(ge=1, le=7, description="Weekday of a weekly digest (1 = Monday)")]
 MutedTypes = Annotated[
     list[MutableType],
     Field(
