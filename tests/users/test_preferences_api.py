@@ -38,7 +38,7 @@ def test_a_patch_changes_the_fields_sent_and_keeps_the_others(factory: Factory) 
     org = factory.organization()
     professional, colleague = factory.user(org), factory.user(org)
     # When the professional asks for a weekly digest on Friday, then mutes two types
-    first = _patch(professional, {"email_digest": "weekly", "digest_weekday": 5})
+    first = _patch(professional, {"email_digest": "weekly", "digest_weekday": 5.0})  # JSON Schema's integer
     second = _patch(professional, {"muted_types": ["plan_updated", "review_due_soon", "plan_updated"]})
     # Then each answer is the whole, merged set; the colleague keeps the defaults
     assert first.status == 200 and first.json == {**DEFAULTS, "email_digest": "weekly", "digest_weekday": 5}
@@ -58,6 +58,7 @@ def test_a_patch_changes_the_fields_sent_and_keeps_the_others(factory: Factory) 
         ({"digest_hour": "sete"}, "digest_hour"),
         ({"digest_hour": False}, "digest_hour"),
         ({"digest_weekday": "2"}, "digest_weekday"),
+        ({"digest_weekday": 2.5}, "digest_weekday"),
         ({"digest_weekday": 0}, "digest_weekday"),
         ({"digest_weekday": 8}, "digest_weekday"),
         ({"muted_types": ["system"]}, "muted_types.0"),

@@ -101,32 +101,37 @@ def recipient(session: Session, user_id: uuid.UUID) -> Recipient | None:
 def own_plans(
     session: Session, user_id: uuid.UUID, today: date, due_soon_days: int, limit: int
 ) -> tuple[list[DigestPlan], list[DigestPlan], int, int]:
-    """The user's overdue and due-soon plans (at most ``limit`` of each, most urgent first) and the totals."""
+    """The user's overdue and due-soon plans (at most ``limit`` of each, most urgent first) and the totals,
+    in one statement (a window per kind)."""
     plan = InterventionPlan
     horizon = date.fromordinal(today.toordinal() + due_soon_days)
-    conditions = (plan.professional_id == user_id, plan.status == PlanStatus.ACTIVE.value)
-    overdue_total, due_soon_total = session.execute(
+    overdue = plan.next_review_due < today
+    ranked = (
         select(
-            func.count().filter(plan.next_review_due < today),
-            func.count().filter(plan.next_review_due >= today),
-        ).where(*conditions, plan.next_review_due <= horizon)
-    ).one()
-
-    def listed(*window: object) -> list[DigestPlan]:
-        rows = session.execute(
-            select(plan.id, plan.title, plan.next_review_due)
-            .where(*conditions, *window)  # type: ignore[arg-type]
-            .order_by(plan.next_review_due, plan.priority_rank, plan.id)
-            .limit(limit)
-        ).all()
-        return [
-            DigestPlan(row.id, row.title, row.next_review_due, max(0, (today - row.next_review_due).days))
-            for row in rows
-        ]
-
-    overdue = listed(plan.next_review_due < today)
-    due_soon = listed(plan.next_review_due >= today, plan.next_review_due <= horizon)
-    return overdue, due_soon, int(overdue_total), int(due_soon_total)
+            plan.id,
+            plan.title,
+            plan.next_review_due,
+            overdue.label("overdue"),
+            func.row_number()
+            .over(partition_by=overdue, order_by=(plan.next_review_due, plan.priority_rank, plan.id))
+            .label("rank"),
+            func.count().over(partition_by=overdue).label("total"),
+        )
+        .where(
+            plan.professional_id == user_id,
+            plan.status == PlanStatus.ACTIVE.value,
+            plan.next_review_due <= horizon,
+        )
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.rank)).all()
+    listed: dict[bool, list[DigestPlan]] = {True: [], False: []}
+    totals = {True: 0, False: 0}
+    for row in rows:
+        days = max(0, (today - row.next_review_due).days)
+        listed[row.overdue].append(DigestPlan(row.id, row.title, row.next_review_due, days))
+        totals[row.overdue] = int(row.total)
+    return listed[True], listed[False], totals[True], totals[False]
 
 
 def escalations(
@@ -156,11 +161,14 @@ def claim_delivery(session: Session, user_id: uuid.UUID, period: str, now: datet
     """Take this user's digest of ``period`` for sending, in the caller's transaction: True when it is not
     sent yet and no concurrent worker holds it. A concurrent insert of the same row waits for the other
     transaction and then finds it (sent, or held)."""
-    session.execute(
+    inserted = session.scalar(
         insert(EmailDelivery)
         .values(id=uuid.uuid4(), user_id=user_id, period=period, status="pending", created_at=now)
         .on_conflict_do_nothing(index_elements=[EmailDelivery.user_id, EmailDelivery.period])
+        .returning(EmailDelivery.id)
     )
+    if inserted is not None:  # ours, and locked by the insert until the commit
+        return True
     claimed = session.scalar(
         select(EmailDelivery.id)
         .where(

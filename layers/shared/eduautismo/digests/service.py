@@ -46,7 +46,11 @@ def due_requests(ctx: Context, tick: Tick) -> list[DigestRequest]:
     """The users due at the tick's time (one set-based query), as queue messages."""
     with ctx.uow() as session:
         due = repository.due_users(session.connection(), tick.at, tick.everyone)
-    return [DigestRequest(user_id=user_id, period=period, at=tick.at) for user_id, period in due]
+    # Built without validation: the values come from the database and this tick (90,000 models of a
+    # large organization's hour cost a second when validated).
+    return [
+        DigestRequest.model_construct(user_id=user_id, period=period, at=tick.at) for user_id, period in due
+    ]
 
 
 def _content(session: Session, request: DigestRequest, settings: Settings) -> DigestContent | None:

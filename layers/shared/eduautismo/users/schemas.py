@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, Page, PartialUpdate
 from eduautismo.api.model import ApiModel
@@ -62,11 +62,10 @@ MutableType = Annotated[
         }
     ),
 ]
-# Strict: JSON true/false or "7" are not hours.
-DigestHour = Annotated[
-    StrictInt, Field(ge=0, le=23, description="Hour of the email digest, organization timezone")
-]
-DigestWeekday = Annotated[StrictInt, Field(ge=1, le=7, description="Weekday of a weekly digest (1 = Monday)")]
+
+
+DigestHour = Annotated[int, Field(ge=0, le=23, description="Hour of the email digest, organization timezone")]
+DigestWeekday = Annotated[int, Field(ge=1, le=7, description="Weekday of a weekly digest (1 = Monday)")]
 MutedTypes = Annotated[
     list[MutableType],
     Field(
@@ -95,3 +94,11 @@ class PreferencesUpdate(PartialUpdate):
     digest_hour: DigestHour | None = None
     digest_weekday: DigestWeekday | None = None
     muted_types: MutedTypes | None = None
+
+    @field_validator("digest_hour", "digest_weekday", mode="before")
+    @classmethod
+    def _json_integer(cls, value: object) -> object:
+        """A JSON integer (7, or 7.0 as JSON Schema allows); true/false or "7" are not hours."""
+        if isinstance(value, bool | str):
+            raise ValueError("must be an integer")
+        return value
