@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from eduautismo.clock import SystemClock
 from eduautismo.domain import Role
-from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
 from tests.notifications.support import notification_rows
 from tests.support.api import ApiResponse, call_api
@@ -94,8 +94,7 @@ def test_a_muted_type_creates_no_plan_event_for_that_user_only(factory: Factory)
         plan = factory.plan(professional, created_by=coordinator, priority="high")
         with Session(factory.engine) as session:
             session.add(plan)
-            actor = Principal(coordinator.user_id, org, coordinator.email, coordinator.name, coordinator.role)
-            plan_events.plan_created(session, plan, actor)
+            plan_events.plan_created(session, SystemClock(), plan, coordinator.principal)
             session.commit()
     # Then the muting professional got nothing; the other got both notifications
     assert notification_rows(factory.engine, user_id=muting.user_id) == []
