@@ -8,8 +8,14 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
+from eduautismo.clock import FixedClock
+from eduautismo.context import build_context
+from eduautismo.db.models import User
+from eduautismo.digests import service
+from eduautismo.digests.senders import OutboxSender
 from eduautismo.domain import Role
 from eduautismo.jobs.daily_job import run_daily_job
 from eduautismo.settings import get_settings
@@ -181,3 +187,29 @@ def test_concurrent_runs_create_each_summary_once_and_bound_every_user(factory: 
     for coordinator in coordinators:
         assert len(_rows(factory.engine, coordinator)) == 1
     assert _run(factory.engine)["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
+
+
+def test_a_user_cognito_disabled_gets_no_reminder_escalation_or_digest(
+    factory: Factory, tmp_path: Any
+) -> None:
+    # Given a professional and a coordinator, both disabled by Cognito, with late plans in the organization
+    org = factory.organization()
+    professional, coordinator = factory.user(org), factory.user(org, Role.COORDINATOR)
+    _due(factory, professional, 9, 2)
+    with Session(factory.engine) as session:
+        session.execute(
+            update(User)
+            .where(User.id.in_([professional.user_id, coordinator.user_id]))
+            .values(status="disabled")
+        )
+        session.commit()
+    # When the daily job and the digest tick of 07:00 São Paulo run
+    _run(factory.engine)
+    tick = service.run_tick(
+        build_context(clock=FixedClock(EVENT_TIME)),
+        service.Tick(EVENT_TIME + timedelta(hours=1)),
+        OutboxSender(tmp_path),
+    )
+    # Then neither got anything
+    assert _rows(factory.engine, professional) == [] and _rows(factory.engine, coordinator) == []
+    assert tick.selected == 0 and list(tmp_path.iterdir()) == []

@@ -19,15 +19,15 @@ from eduautismo.db.models import (
     User,
 )
 from eduautismo.digests.schemas import DigestPlan, Escalation, Recipient
-from eduautismo.domain import PlanStatus, Role
+from eduautismo.domain import PlanStatus, Role, UserStatus
 from eduautismo.users.schemas import EmailDigest, Preferences
 
 DEFAULTS = Preferences()
 
-# Users due at ``now``: digest on, at their hour in their organization's timezone (weekly: on their weekday
-# too), address not suppressed, this period not delivered yet. ``:everyone`` drops the hour and weekday.
-# The local time and the period names (daily:YYYY-MM-DD, weekly:IYYY-Www) are computed once per
-# organization, not per user.
+# Active users (Cognito did not disable them) due at ``now``: digest on, at their hour in their
+# organization's timezone (weekly: on their weekday too), address not suppressed, this period not
+# delivered yet. ``:everyone`` drops the hour and weekday. The local time and the period names
+# (daily:YYYY-MM-DD, weekly:IYYY-Www) are computed once per organization, not per user.
 DUE_USERS_SQL = """
 WITH local AS MATERIALIZED (
     SELECT o.id AS organization_id, CAST(extract(hour FROM t.at) AS integer) AS hour,
@@ -47,6 +47,7 @@ chosen AS (
     FROM users u
     JOIN local l ON l.organization_id = u.organization_id
     LEFT JOIN notification_preferences np ON np.user_id = u.id
+    WHERE u.status = :active_user
 )
 SELECT c.id, c.period
 FROM chosen c
@@ -62,6 +63,7 @@ def due_parameters(now: datetime, everyone: bool) -> dict[str, object]:
     return {
         "now": now,
         "everyone": everyone,
+        "active_user": UserStatus.ACTIVE.value,
         "off": EmailDigest.OFF.value,
         "daily": EmailDigest.DAILY.value,
         "weekly": EmailDigest.WEEKLY.value,
@@ -87,6 +89,7 @@ def recipient(session: Session, user_id: uuid.UUID) -> Recipient | None:
         .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
         .where(
             User.id == user_id,
+            User.status == UserStatus.ACTIVE.value,
             func.coalesce(NotificationPreference.email_digest, DEFAULTS.email_digest.value)
             != EmailDigest.OFF.value,
             ~suppressed,

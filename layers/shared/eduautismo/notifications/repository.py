@@ -60,11 +60,14 @@ def visible(user_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
 
 
 def sql_may_notify(user_id: str, notification_type: str) -> str:
-    """SQL condition over SQL expressions: the user has not muted the type. Every producer (plan events,
-    the daily job) filters its recipients with it; ``system`` cannot be muted (a check constraint)."""
-    # Only trusted SQL expressions are interpolated.
-    condition = f"np.user_id = {user_id} AND ({notification_type}) = ANY(np.muted_types)"
-    return f"NOT EXISTS (SELECT 1 FROM notification_preferences np WHERE {condition})"  # noqa: S608
+    """SQL condition over SQL expressions: the user is active (users.status: Cognito did not disable them)
+    and has not muted the type. The daily job filters its recipients with it, plan events through
+    `may_notify` (and `active_users`); ``system`` cannot be muted (a check constraint)."""
+    # Only trusted SQL expressions and an enum value are interpolated.
+    status = f"mu.id = {user_id} AND mu.status = '{UserStatus.ACTIVE.value}'"
+    active = f"EXISTS (SELECT 1 FROM users mu WHERE {status})"  # noqa: S608
+    muted = f"np.user_id = {user_id} AND ({notification_type}) = ANY(np.muted_types)"
+    return f"{active} AND NOT EXISTS (SELECT 1 FROM notification_preferences np WHERE {muted})"  # noqa: S608
 
 
 def may_notify(session: Session, user_id: uuid.UUID, notification_type: NotificationType) -> bool:

@@ -1,7 +1,7 @@
 """reminder preferences, email digest deliveries and suppressed addresses
 
 Revision ID: 0006_reminder_preferences
-Revises: 0003_student_erasures
+Revises: 0004_user_status_export_expired
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_reminder_preferences"
-down_revision = "0003_student_erasures"
+down_revision = "0004_user_status_export_expired"
 branch_labels = None
 depends_on = None
 
