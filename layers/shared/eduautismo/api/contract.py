@@ -143,6 +143,7 @@ class ErrorDetail(ApiModel):
 class ErrorCode(StrEnum):
     """Every ``error.code`` the API sends (a client can switch over them exhaustively)."""
 
+    BAD_REQUEST = "bad_request"
     VALIDATION_ERROR = "validation_error"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
