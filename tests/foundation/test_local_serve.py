@@ -471,8 +471,6 @@ def test_every_readme_curl_example_runs_as_written_on_another_port_and_leaves_no
     assert {"conformidade.xlsx", "planos.xlsx"} <= set(downloaded)
     assert _repository_files() - before == set()
 
-    assert postgres_pids(tmp_path / "other" / "pgdata") == []
-
 
 def test_the_demo_writes_example_digests_and_the_digest_command_prints_one_block(
     start: Callable[[], Served],

@@ -1,7 +1,7 @@
 """reminder preferences, email digest deliveries and suppressed addresses
 
 Revision ID: 0006_reminder_preferences
-Revises: 0004_user_status_export_expired
+Revises: 0005_role_session_defaults
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_reminder_preferences"
-down_revision = "0004_user_status_export_expired"
+down_revision = "0005_role_session_defaults"
 branch_labels = None
 depends_on = None
 
