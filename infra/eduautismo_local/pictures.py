@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from eduautismo_local.cli import LocalStack
 from eduautismo_local.seed import (
-    DEMO_COORDINATOR_ID,
+    DEMO_COORDINATOR,
     DEMO_ORGANIZATIONS,
     DEMO_TIMEZONE,
     SeedSize,
@@ -54,10 +54,9 @@ def demo_document_pdf() -> bytes:
     organization_id = DEMO_ORGANIZATIONS[0][0]
     with engine.connect() as connection:
         student_id = connection.execute(FULLEST_STUDENT, {"organization": organization_id}).scalar_one()
-        email, name = connection.execute(
-            text("SELECT email, name FROM users WHERE id = :id"), {"id": DEMO_COORDINATOR_ID}
-        ).one()
-    coordinator = Principal(DEMO_COORDINATOR_ID, organization_id, email, name, Role.COORDINATOR)
+    coordinator = Principal(
+        DEMO_COORDINATOR.id, organization_id, DEMO_COORDINATOR.email, DEMO_COORDINATOR.name, Role.COORDINATOR
+    )
     request = PlanDocumentRequest(student_id=uuid.UUID(str(student_id)))
     with session_scope() as session:
         document = load_document(session, coordinator, request, datetime.now(UTC), DEMO_TIMEZONE)
