@@ -8,7 +8,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 TEMPLATES := template.yaml $(wildcard infra/stacks/*.yaml)
 
-.PHONY: venv tools browser contract-tools spectral pgbouncer run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
+.PHONY: venv tools browser pdftools plan-document-picture contract-tools spectral pgbouncer run test lint typecheck cfn-lint checkov translate check package pr bench load smoke openapi clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ browser:  ## Debian's chromium + chromedriver for the Swagger UI browser test (i
 		echo "installing chromium and chromium-driver (the Swagger UI browser test needs them)"; \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+pdftools:  ## Debian's poppler-utils (pdftoppm) for the tests that draw plan documents to pixels (installed when missing)
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+		echo "installing poppler-utils (the plan document tests draw pages with pdftoppm)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils; }
 
 # Node tools of the contract (Spectral + OWASP ruleset, openapi-typescript, openapi-fetch, TypeScript),
 # pinned in contract/package-lock.json; Node 20.17+ must be installed.
@@ -57,7 +63,7 @@ run: venv  ## the whole API locally on the embedded stack; Ctrl-C or SIGTERM (to
 
 # The header names the PostgreSQL and Redis in use. LOCAL_SERVICES=embedded make test ignores any running
 # server: embedded PostgreSQL + fakeredis, the path of a machine with neither.
-test: venv browser contract-tools pgbouncer  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
+test: venv browser pdftools contract-tools pgbouncer  ## the whole suite: DATABASE_URL/REDIS_URL, else 127.0.0.1 servers, else embedded + fakeredis
 	$(PY) -m pytest
 
 lint: venv
@@ -95,6 +101,9 @@ load: venv pgbouncer  ## the local server under 50 concurrent users for LOAD_SEC
 smoke:  ## after a deploy: make smoke URL=<ApiUrl> TOKEN=<ID token>; health, one read, one export link fetched
 	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make smoke URL=https://... TOKEN=eyJ..."; exit 2; }
 	@SMOKE_TOKEN="$(TOKEN)" python3 infra/checks/smoke.py --url "$(URL)"
+
+plan-document-picture: venv pdftools  ## pages 1 and 2 of a demo student's plan document as PNG in docs/ (the README's picture)
+	$(PY) -m eduautismo_local.pictures docs
 
 openapi: venv  ## regenerate the committed openapi.json from the functions' resolvers
 	$(PY) -m eduautismo_local.openapi > openapi.json

@@ -69,6 +69,7 @@ class ExportFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
     JSON = "json"  # a student's data export (LGPD access and portability)
+    PDF = "pdf"  # a student's plan document
 
 
 class ExportStatus(StrEnum):

@@ -49,11 +49,15 @@ def starts_like_formula(value: str) -> bool:
     return value.lstrip(LEADING_BLANKS)[:1] in _TRIGGERS
 
 
+def remove_illegal(value: str) -> str:
+    """Step 1 of the rule: the text without XML-illegal characters (also what a PDF cannot hold)."""
+    return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
+
+
 def safe_text(value: str) -> str:
     """The text as it can be written to any cell: illegal characters removed, a formula trigger
     neutralised with a leading apostrophe, and anything over Excel's limit cut with a visible mark."""
-    if _XML_ILLEGAL.search(value):
-        value = _XML_ILLEGAL.sub("", value)
+    value = remove_illegal(value)
     if value and value[0] in _SUSPICIOUS_FIRST and starts_like_formula(value):
         value = "'" + value
     if len(value) > MAX_CELL_CHARS:

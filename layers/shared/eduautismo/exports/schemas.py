@@ -84,8 +84,9 @@ class ExportSummary(ApiModel):
 
 class ExportLink(ApiModel):
     """A stored export: its presigned download link and what the file holds. Every export answers it:
-    pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON). Tagged
-    ``status: "succeeded"``, so a client tells it from an ``ExportAccepted`` by that field alone."""
+    pending-review CSV/XLSX, the compliance report's XLSX, a student's data (JSON), a student's plan
+    document (PDF). Tagged ``status: "succeeded"``, so a client tells it from an ``ExportAccepted`` by that
+    field alone."""
 
     status: Literal["succeeded"]
     download_url: str = Field(
@@ -94,11 +95,14 @@ class ExportLink(ApiModel):
     expires_at: datetime
     filename: str = Field(
         description="planos_pendentes_YYYYMMDD_HHMMSS.csv|xlsx, conformidade_revisoes_YYYYMMDD_HHMMSS.xlsx, "
-        "or the student's data_*.json"
+        "the student's data_*.json, or plano_intervencao_YYYYMMDD_HHMMSS.pdf"
     )
     content_type: str
     row_count: int = Field(
-        ge=0, description="Plans in the file; professionals in the report; records in a student's data"
+        ge=0,
+        description=(
+            "Plans in the file or the plan document; professionals in the report; records in a student's data"
+        ),
     )
     size_bytes: int = Field(ge=0)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, case, cast, func, select, text
+from sqlalchemy import Date, Integer, Select, Subquery, and_, case, cast, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -79,14 +79,15 @@ def _due_date(base_date: ColumnElement[Any], frequency: ColumnElement[Any]) -> C
     return cast(base_date + interval, Date)
 
 
-def compliance_statement(principal: Principal, window: ReportWindow) -> Select[Any]:
-    """One row per responsible professional with at least one plan in the caller's scope.
+def graded_reviews(scope: ColumnElement[bool], window: ReportWindow) -> Subquery:
+    """Every review of the period of the plans matching ``scope``, graded by the on-time rule: columns
+    ``professional_id`` (the plan's responsible), ``plan_id``, ``review_date`` (local) and ``due_date``
+    (in force when the review was recorded). ``is_late`` tells the late ones.
 
     Only the period's reviews are read in bulk: the review just before the period, which sets the due
     date of a plan's first review in it, is one backward step of ``ix_plan_reviews_plan_reviewed`` per
     plan, so the cost follows the period, not the whole history.
     """
-    scope = and_(*plan_scope(principal))
     period_start = window.start_of(window.date_from)
     period = (
         select(
@@ -111,12 +112,24 @@ def compliance_statement(principal: Principal, window: ReportWindow) -> Select[A
         partition_by=period.c.plan_id, order_by=period.c.reviewed_at
     )
     base_date = func.coalesce(previous_review, review_before_period, period.c.start_date)
-    graded = select(
+    return select(
         period.c.professional_id,
+        period.c.plan_id,
         period.c.review_date,
         _due_date(base_date, period.c.review_frequency).label("due_date"),
     ).subquery("graded_reviews")
-    late = graded.c.review_date > graded.c.due_date
+
+
+def is_late(graded: Subquery) -> ColumnElement[bool]:
+    """A review is on time when its local date is on or before the due date in force."""
+    return graded.c.review_date > graded.c.due_date
+
+
+def compliance_statement(principal: Principal, window: ReportWindow) -> Select[Any]:
+    """One row per responsible professional with at least one plan in the caller's scope."""
+    scope = and_(*plan_scope(principal))
+    graded = graded_reviews(scope, window)
+    late = is_late(graded)
     reviews = (
         select(
             graded.c.professional_id,
