@@ -3,7 +3,6 @@ per period, nothing when there is nothing to report, and only titles, dates, cou
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,9 +11,10 @@ from sqlalchemy import Engine, select
 from eduautismo.db.engine import session_scope
 from eduautismo.db.models import EmailDelivery, PlanReview
 from eduautismo.digests import service
-from eduautismo.digests.schemas import DigestRequest, TickSummary
+from eduautismo.digests.schemas import DigestRequest
 from eduautismo.domain import Role
 from tests.digests.conftest import Outbox, Tick, context_at, parts
+from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
 
 # 2026-11-25 is a Wednesday; 10:00 UTC is 07:00 in São Paulo (UTC-3), the default digest hour.
@@ -137,11 +137,7 @@ def test_a_duplicate_and_a_concurrent_delivery_send_one_email(
     def deliver(copy: DigestRequest) -> None:
         outcomes.append(service.deliver(ctx, copy, outbox.sender).value)
 
-    threads = [threading.Thread(target=deliver, args=(request,)) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once([lambda: deliver(request)] * 2)
     deliver(request)
     deliver(request.model_copy())
     # Then one email went out; every other delivery found it taken
@@ -151,13 +147,8 @@ def test_a_duplicate_and_a_concurrent_delivery_send_one_email(
 
 def test_a_concurrent_second_dispatcher_sends_one_email(factory: Factory, outbox: Outbox, tick: Tick) -> None:
     professional = _professional_with_work(factory)
-    results: list[TickSummary] = []
-    threads = [threading.Thread(target=lambda: results.append(tick(SAO_PAULO_SEVEN))) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 2 and sum(result.sent for result in results) == 1
+    results = run_at_once([lambda: tick(SAO_PAULO_SEVEN)] * 2)
+    assert sum(result.sent for result in results) == 1
     assert len(outbox.to(professional.email)) == 1
 
 

@@ -3,7 +3,6 @@ summary; one escalation summary per coordinator and local day; muted types creat
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from eduautismo.domain import Role
 from eduautismo.jobs.daily_job import run_daily_job
 from eduautismo.settings import get_settings
 from tests.notifications.support import notification_rows
+from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
 
 EVENT_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 06:00 in São Paulo
@@ -166,22 +166,10 @@ def test_concurrent_runs_create_each_summary_once_and_bound_every_user(factory: 
         _due(factory, professional, 8, 3 + 3 * index)
         _due(factory, professional, -1, 2 + 2 * index)
     coordinators = [factory.user(org, Role.COORDINATOR) for _ in range(2)]
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            _run(factory.engine)
-        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
-            errors.append(exc)
 
     # When three runs start at once
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once([lambda: _run(factory.engine)] * 3)
     # Then nobody has more than 5 rows of a type, and each coordinator exactly one escalation
-    assert errors == []
     per_user_type = Counter((row.user_id, row.type) for row in notification_rows(factory.engine))
     assert max(per_user_type.values()) <= get_settings().reminder_digest_threshold
     for coordinator in coordinators:

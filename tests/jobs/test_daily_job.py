@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from eduautismo_local.cli import scheduled_event
 from eduautismo_local.events import LocalLambdaContext
 from eduautismo_local.template_routes import load_handler, scheduled_function
 from tests.notifications.support import add_notification, count_notifications, notification_rows
+from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
 
 # 09:00 UTC is 06:00 in São Paulo (UTC-3, no daylight saving time since 2019): local date 2026-11-25.
@@ -175,23 +175,13 @@ def test_two_concurrent_runs_create_each_notification_once(factory: Factory) -> 
     professional, _, _ = _school(factory)
     for index in range(40):
         _plan_due(factory, professional, TODAY + timedelta(days=3 - index % 12))
-    created: list[int] = []
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            created.append(sum(_run(factory.engine)["created_by_type"].values()))
-        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
-            errors.append(exc)
+    def run() -> int:
+        return sum(_run(factory.engine)["created_by_type"].values())
 
     # When two runs start at once
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    created = run_at_once([run, run])
     # Then both finish, and between them every notification was created exactly once
-    assert errors == [] and len(created) == 2
     total = count_notifications(factory.engine)
     assert sum(created) == total
     assert _run(factory.engine)["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}

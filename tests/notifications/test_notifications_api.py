@@ -18,6 +18,7 @@ from eduautismo.notifications.schemas import BulkAction, MarkAllRequest
 from eduautismo.notifications.service import NotificationCreate, NotificationService
 from tests.notifications.support import add_notification, notification_rows, random_id, snapshot
 from tests.support.api import call_api
+from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
 
 BASE = "/api/v1/notifications"
@@ -242,20 +243,13 @@ def test_concurrent_mark_all_read_calls_count_each_row_once(factory: Factory) ->
     user = factory.user(factory.organization())
     for _ in range(20):
         add_notification(factory.engine, user)
-    counts: list[int] = []
 
-    def mark() -> None:
+    def mark() -> int:
         # Two Lambda containers: each its own connection and transaction (a resolver serves one event).
-        counts.append(
-            service.mark_all(build_context(user.principal), MarkAllRequest(BulkAction.READ)).updated_count
-        )
+        return service.mark_all(build_context(user.principal), MarkAllRequest(BulkAction.READ)).updated_count
 
     # When two calls race
-    threads = [threading.Thread(target=mark) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = run_at_once([mark, mark])
     # Then every row was marked exactly once between them
     assert len(counts) == 2 and sum(counts) == 20
     assert _get(user, "/unread-count") == {"unread_count": 0, "unseen_count": 0}

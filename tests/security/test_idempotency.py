@@ -4,7 +4,6 @@ runs is 409; keys of two users never meet; without the header nothing changes.""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, text
 from eduautismo.domain import Role
 from eduautismo_local.embedded import free_port
 from tests.support.api import ApiResponse, another_container, call_api
+from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
 
 STUDENTS = "/api/v1/students"
@@ -140,19 +140,12 @@ def test_eight_concurrent_duplicates_create_exactly_one_row(factory: Factory) ->
     # Given eight containers of the function and one key
     coordinator = _coordinator(factory)
     handlers = [another_container("POST", STUDENTS) for _ in range(8)]
-    start = threading.Barrier(len(handlers))
-    answers: list[ApiResponse] = []
 
-    def send(handler: Callable[..., Any]) -> None:
-        start.wait()
-        answers.append(_create(coordinator, "burst-key", handler=handler))
+    def send(handler: Callable[..., Any]) -> Callable[[], ApiResponse]:
+        return lambda: _create(coordinator, "burst-key", handler=handler)
 
     # When they send the same creation at the same moment
-    threads = [threading.Thread(target=send, args=(handler,)) for handler in handlers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_at_once([send(handler) for handler in handlers])
     # Then exactly one student exists; one answer created it, the others replayed it or were told it runs
     assert _students(factory.engine, coordinator) == ["Maria Souza"]
     created = [
