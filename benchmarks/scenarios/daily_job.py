@@ -14,8 +14,11 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from benchmarks.harness import BenchContext, BenchRow, percentile
+from eduautismo.clock import FixedClock
+from eduautismo.context import build_context
 from eduautismo.db.engine import build_engine
-from eduautismo.jobs.daily_job import REMINDER_TYPES, DailyJobSummary, run_daily_job
+from eduautismo.jobs.schemas import REMINDER_TYPES, DailyJobRequest, DailyJobSummary
+from eduautismo.jobs.service import run_daily_job
 from eduautismo.settings import get_settings
 
 # The floor of any approach: one scan of every active plan due within the reminder window.
@@ -63,11 +66,11 @@ def _vacuum_notifications(engine: Engine) -> None:
         connection.close()
 
 
-def _measured_run(ctx: BenchContext, now: datetime) -> tuple[DailyJobSummary, float, int]:
+def _measured_run(now: datetime) -> tuple[DailyJobSummary, float, int]:
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        summary = run_daily_job(ctx.engine, now, get_settings())
+        summary = run_daily_job(build_context(clock=FixedClock(now)), DailyJobRequest())
         elapsed_ms = (time.perf_counter() - started) * 1000
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -113,9 +116,9 @@ def run(ctx: BenchContext) -> list[BenchRow]:
     with maintenance.begin() as connection:
         connection.execute(text(BACKUP_CLEANED), restore)
     try:
-        first, first_ms, first_peak = _measured_run(ctx, now)
+        first, first_ms, first_peak = _measured_run(now)
         reminders, escalations, coordinators = _created_per_user(ctx.engine, now)
-        rerun, rerun_ms, rerun_peak = _measured_run(ctx, now)
+        rerun, rerun_ms, rerun_peak = _measured_run(now)
     finally:
         with maintenance.begin() as connection:
             connection.execute(text(REMOVE_CREATED), {**restore, "types": list(REMINDER_TYPES)})

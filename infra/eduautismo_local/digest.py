@@ -10,7 +10,7 @@ from eduautismo.clock import FixedClock
 from eduautismo.context import build_context
 from eduautismo.digests import service
 from eduautismo.digests.senders import OutboxSender
-from eduautismo.jobs.daily_job import event_time
+from eduautismo.jobs.schemas import event_time
 
 
 def outbox_dir(data_dir: Path) -> Path:

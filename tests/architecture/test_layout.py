@@ -1,22 +1,34 @@
-"""The layout docs/ARCHITECTURE.md promises, checked on the source: every feature has its four files, SQL
-is built only in repositories (and db/, migrations), and every use case takes the context first."""
+"""The layout docs/ARCHITECTURE.md promises, checked on the source: every feature has its four files (a job,
+which has no routes, the other three), SQL is built only in repositories (and db/, migrations), and every
+use case takes the context first."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import eduautismo
 
 LAYER = Path(eduautismo.__file__).parent
-FEATURES = ("plans", "students", "users", "reports", "notifications", "exports", "health")
+FEATURES = (
+    "plans",
+    "students",
+    "users",
+    "reports",
+    "notifications",
+    "exports",
+    "health",
+    "digests",
+    "plan_document",
+)
 FOUR_FILES = ("routes.py", "schemas.py", "service.py", "repository.py")
+# Packages run by a schedule, not by routes: every public function of their service is a use case.
+JOBS = ("jobs",)
+JOB_FILES = ("schemas.py", "service.py", "repository.py")
 # What a module may take from SQLAlchemy without building a query: sessions, engines and errors.
 TYPES_ONLY = {"sqlalchemy.orm": {"Session"}, "sqlalchemy": {"Engine"}}
 ERRORS_MODULE = "sqlalchemy.exc"
-# The daily job's reminder statement is being rewritten to take its rules from the notifications feature
-# (issue 22); it moves into a repository then.
-NOT_YET_MOVED = {"jobs/daily_job.py"}
 
 
 def layer_files() -> list[Path]:
@@ -42,14 +54,14 @@ def sqlalchemy_imports(path: Path) -> list[tuple[str, str]]:
 
 
 def test_every_feature_has_routes_schemas_service_and_repository() -> None:
-    # Given the feature packages of the layer
+    # Given the feature packages of the layer, and its jobs
     missing = [
-        f"{feature}/{name}"
-        for feature in FEATURES
-        for name in FOUR_FILES
-        if not (LAYER / feature / name).exists()
+        f"{package}/{name}"
+        for package, files in [*((f, FOUR_FILES) for f in FEATURES), *((j, JOB_FILES) for j in JOBS)]
+        for name in files
+        if not (LAYER / package / name).exists()
     ]
-    # Then each has the four files
+    # Then each feature has the four files, and each job all but routes.py
     assert missing == []
 
 
@@ -58,7 +70,7 @@ def test_sqlalchemy_query_construction_is_only_in_repositories_and_db() -> None:
     offenders: dict[str, list[str]] = {}
     for path in layer_files():
         relative = path.relative_to(LAYER).as_posix()
-        if may_build_queries(path) or relative in NOT_YET_MOVED:
+        if may_build_queries(path):
             continue
         # When its SQLAlchemy imports are read
         building = [
@@ -97,6 +109,19 @@ def use_cases(feature: str) -> set[str]:
     }
 
 
+def not_taking_the_context_first(service: Path, names: Callable[[str], bool]) -> list[str]:
+    """The top-level functions of ``service`` selected by ``names`` whose first parameter is not
+    ``ctx: Context``."""
+    wrong: list[str] = []
+    for node in ast.parse(service.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and names(node.name):
+            first = node.args.args[0] if node.args.args else None
+            annotation = ast.unparse(first.annotation) if first and first.annotation else ""
+            if (first and first.arg, annotation) != ("ctx", "Context"):
+                wrong.append(node.name)
+    return wrong
+
+
 def test_every_use_case_takes_the_context_first() -> None:
     # Given the use cases of every feature (health's check runs without SQLAlchemy, so without the
     # context: see docs/ARCHITECTURE.md)
@@ -106,12 +131,37 @@ def test_every_use_case_takes_the_context_first() -> None:
             continue
         called = use_cases(feature)
         assert called, f"{feature}: no route calls its service"
-        tree = ast.parse((LAYER / feature / "service.py").read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in called:
-                first = node.args.args[0] if node.args.args else None
-                annotation = ast.unparse(first.annotation) if first and first.annotation else ""
-                if (first and first.arg, annotation) != ("ctx", "Context"):
-                    wrong.append(f"{feature}.service.{node.name}")
+        service = LAYER / feature / "service.py"
+        wrong.extend(
+            f"{feature}.service.{name}" for name in not_taking_the_context_first(service, called.__contains__)
+        )
     # Then each takes ``ctx: Context`` first
     assert wrong == []
+
+
+def is_public(name: str) -> bool:
+    return not name.startswith("_")
+
+
+def test_every_public_function_of_a_job_service_takes_the_context_first() -> None:
+    # Given the services of the jobs (no routes call them: each public function is a use case)
+    wrong = [
+        f"{job}.service.{name}"
+        for job in JOBS
+        for name in not_taking_the_context_first(LAYER / job / "service.py", is_public)
+    ]
+    # Then each takes ``ctx: Context`` first
+    assert wrong == []
+
+
+def test_the_check_sees_a_use_case_without_the_context_first(tmp_path: Path) -> None:
+    # Given a service with a use case taking the context first, one taking an engine, and a private helper
+    service = tmp_path / "service.py"
+    service.write_text(
+        "def run(ctx: Context, request: Request) -> Summary: ...\n"
+        "def run_old(engine: Engine, now: datetime) -> Summary: ...\n"
+        "def _helper(session: Session) -> int: ...\n",
+        encoding="utf-8",
+    )
+    # Then only the public one without the context is reported
+    assert not_taking_the_context_first(service, is_public) == ["run_old"]

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from eduautismo.db.models import User
 from eduautismo.domain import Role
 from eduautismo.exports.dispatch import worker_event
-from eduautismo.jobs.daily_job import run_daily_job
-from eduautismo.settings import get_settings
 from eduautismo_local.events import LocalLambdaContext
 from tests.exports.conftest import REGION, jobs_of, read_csv, stored_bytes
 from tests.notifications.support import notification_rows
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
+from tests.support.jobs import run_daily_job_at
 
 PENDING = "/api/v1/intervention-plans/pending-review"
 CSV_EXPORT = "/api/v1/export/pending-review/csv"
@@ -94,7 +93,7 @@ def test_promotion_then_demotion_in_one_warm_container_leaks_nothing(
     assert _exported_titles(db, mine) == {"Meu 0", "Meu 1"}
     # And the daily job escalates to the coordinator (one summary naming the other professional's late
     # plans), never to the demoted user, who is reminded of their own plans only
-    run_daily_job(db, datetime.now(UTC), get_settings())
+    run_daily_job_at(datetime.now(UTC))
     [escalation] = notification_rows(db, user_id=coordinator.user_id)
     assert "Otávio Outro (2)" in escalation.message and "escalation" in str(escalation.dedupe_key)
     own = notification_rows(db, user_id=mine.user_id)

@@ -16,11 +16,11 @@ from eduautismo.db.models import User
 from eduautismo.digests import service
 from eduautismo.digests.senders import OutboxSender
 from eduautismo.domain import Role
-from eduautismo.jobs.daily_job import run_daily_job
 from eduautismo.settings import get_settings
 from tests.notifications.support import notification_rows
 from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
+from tests.support.jobs import run_daily_job_at
 
 EVENT_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 06:00 in São Paulo
 TODAY = date(2026, 11, 25)
@@ -32,8 +32,8 @@ def _due(factory: Factory, professional: Actor, days_overdue: int, count: int, *
         factory.plan(professional, start_date=start, title=f"Plano {days_overdue}/{index}", **overrides)
 
 
-def _run(db: Engine, now: datetime = EVENT_TIME) -> dict[str, Any]:
-    return run_daily_job(db, now, get_settings()).as_dict()
+def _run(now: datetime = EVENT_TIME) -> dict[str, Any]:
+    return run_daily_job_at(now).as_dict()
 
 
 def _rows(db: Engine, actor: Actor) -> list[tuple[str, str, str, str | None]]:
@@ -50,7 +50,7 @@ def test_at_the_threshold_each_plan_is_reminded_and_above_it_one_summary(factory
     _due(factory, at_threshold, -2, 5)
     _due(factory, above, 2, 6)
     # When the job runs
-    summary = _run(factory.engine)
+    summary = _run()
     # Then the first gets five individual rows, the second one summary linking to the overdue list
     assert [kind for kind, *_ in _rows(factory.engine, at_threshold)] == ["review_due_soon"] * 5
     assert _rows(factory.engine, above) == [
@@ -79,7 +79,7 @@ def test_each_type_is_bounded_on_its_own_and_the_summary_is_urgent_when_one_plan
     _due(factory, professional, 1, 5)
     _due(factory, professional, 1, 1, priority="high")
     # When the job runs
-    _run(factory.engine)
+    _run()
     # Then one summary of each type; the overdue one is urgent (a high-priority plan is late)
     assert _rows(factory.engine, professional) == [
         ("review_due_soon", "medium", "7 planos com revisão próxima", "/intervention-plans/pending-review"),
@@ -96,7 +96,7 @@ def test_the_threshold_follows_its_setting(factory: Factory, override_settings: 
     override_settings(reminder_digest_threshold="2")
     professional = factory.user(factory.organization())
     _due(factory, professional, 1, 3)
-    _run(factory.engine)
+    _run()
     assert [title for _, _, title, _ in _rows(factory.engine, professional)] == [
         "3 planos com revisão atrasada"
     ]
@@ -113,9 +113,9 @@ def test_one_escalation_summary_per_coordinator_and_local_day_naming_the_three_w
     _due(factory, professionals[3], 6, 1)
     coordinators = [factory.user(org, Role.COORDINATOR), factory.user(org, Role.COORDINATOR)]
     # When the job runs, again the same day, and the next day
-    _run(factory.engine)
-    _run(factory.engine, EVENT_TIME + timedelta(hours=3))
-    _run(factory.engine, EVENT_TIME + timedelta(days=1))
+    _run()
+    _run(EVENT_TIME + timedelta(hours=3))
+    _run(EVENT_TIME + timedelta(days=1))
     # Then each coordinator has exactly one escalation per local day, counting the 7+ days plans only
     for coordinator in coordinators:
         rows = notification_rows(factory.engine, user_id=coordinator.user_id)
@@ -135,7 +135,7 @@ def test_no_escalation_when_nothing_is_late_enough(factory: Factory) -> None:
     org = factory.organization()
     _due(factory, factory.user(org), 6, 3)
     coordinator = factory.user(org, Role.COORDINATOR)
-    _run(factory.engine)
+    _run()
     assert _rows(factory.engine, coordinator) == []
 
 
@@ -151,7 +151,7 @@ def test_muted_types_create_nothing_for_that_user_only(factory: Factory) -> None
         _due(factory, professional, 8, 7)
         _due(factory, professional, -1, 1)
     # When the job runs
-    _run(factory.engine)
+    _run()
     # Then the muting professional gets only the due-soon reminder; the other gets both; no escalation
     assert [kind for kind, *_ in _rows(factory.engine, muting)] == ["review_due_soon"]
     assert [kind for kind, *_ in _rows(factory.engine, other)] == ["review_due_soon", "review_overdue"]
@@ -168,13 +168,13 @@ def test_concurrent_runs_create_each_summary_once_and_bound_every_user(factory: 
     coordinators = [factory.user(org, Role.COORDINATOR) for _ in range(2)]
 
     # When three runs start at once
-    run_at_once([lambda: _run(factory.engine)] * 3)
+    run_at_once([lambda: _run()] * 3)
     # Then nobody has more than 5 rows of a type, and each coordinator exactly one escalation
     per_user_type = Counter((row.user_id, row.type) for row in notification_rows(factory.engine))
     assert max(per_user_type.values()) <= get_settings().reminder_digest_threshold
     for coordinator in coordinators:
         assert len(_rows(factory.engine, coordinator)) == 1
-    assert _run(factory.engine)["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
+    assert _run()["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
 
 
 def test_a_user_cognito_disabled_gets_no_reminder_escalation_or_digest(
@@ -192,7 +192,7 @@ def test_a_user_cognito_disabled_gets_no_reminder_escalation_or_digest(
         )
         session.commit()
     # When the daily job and the digest tick of 07:00 São Paulo run
-    _run(factory.engine)
+    _run()
     tick = service.run_tick(
         build_context(clock=FixedClock(EVENT_TIME)),
         service.Tick(EVENT_TIME + timedelta(hours=1)),

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from eduautismo.clock import FixedClock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
-from eduautismo.jobs.daily_job import event_time, remind_organization, run_daily_job
+from eduautismo.jobs.schemas import OrganizationDay, event_time
+from eduautismo.jobs.service import remind_organization
 from eduautismo.notifications.service import NotificationService
 from eduautismo.settings import get_settings
 from eduautismo_local.cli import scheduled_event
@@ -22,6 +23,7 @@ from eduautismo_local.template_routes import load_handler, scheduled_function
 from tests.notifications.support import add_notification, count_notifications, notification_rows
 from tests.support.concurrency import run_at_once
 from tests.support.factories import Actor, Factory
+from tests.support.jobs import job_context, run_daily_job_at
 
 # 09:00 UTC is 06:00 in São Paulo (UTC-3, no daylight saving time since 2019): local date 2026-11-25.
 EVENT_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -33,8 +35,8 @@ def _plan_due(factory: Factory, professional: Actor, due: date, **overrides: Any
     return factory.plan(professional, start_date=due - timedelta(days=7), **overrides)
 
 
-def _run(db: Engine, now: datetime = EVENT_TIME) -> dict[str, Any]:
-    return run_daily_job(db, now, get_settings()).as_dict()
+def _run(now: datetime = EVENT_TIME, **settings: Any) -> dict[str, Any]:
+    return run_daily_job_at(now, **settings).as_dict()
 
 
 def _received(db: Engine, actor: Actor) -> list[tuple[str, str, str]]:
@@ -52,7 +54,7 @@ def test_a_review_due_within_three_days_is_a_medium_reminder(factory: Factory) -
     for days_ahead in (0, 3, 4):
         _plan_due(factory, professional, TODAY + timedelta(days=days_ahead), title=f"Plano +{days_ahead}")
     # When the job runs
-    summary = _run(factory.engine)
+    summary = _run()
     # Then the first two are reminded to the professional only
     rows = notification_rows(factory.engine, user_id=professional.user_id)
     assert sorted(row.message for row in rows) == [
@@ -72,7 +74,7 @@ def test_overdue_by_one_day_is_high_to_the_professional_only(factory: Factory) -
     professional, coordinator, _ = _school(factory)
     plan = _plan_due(factory, professional, TODAY - timedelta(days=1), title="Rotina visual")
     # When the job runs
-    _run(factory.engine)
+    _run()
     # Then the professional gets a high review_overdue in pt-BR with a link; no escalation yet
     [row] = notification_rows(factory.engine, user_id=professional.user_id)
     assert (row.type, row.priority, row.title) == ("review_overdue", "high", "Revisão Atrasada: 1 dia")
@@ -88,7 +90,7 @@ def test_overdue_by_one_day_is_high_to_the_professional_only(factory: Factory) -
 def test_a_high_priority_plan_overdue_is_urgent(factory: Factory) -> None:
     professional, _, _ = _school(factory)
     _plan_due(factory, professional, TODAY - timedelta(days=2), priority="high")
-    _run(factory.engine)
+    _run()
     assert _received(factory.engine, professional) == [
         ("review_overdue", "urgent", "Revisão Atrasada: 2 dias")
     ]
@@ -101,7 +103,7 @@ def test_seven_days_overdue_is_urgent_and_escalated_to_every_coordinator(factory
     _plan_due(factory, professional, TODAY - timedelta(days=7), title="Sete")
     _plan_due(factory, professional, TODAY - timedelta(days=6), title="Seis")
     # When the job runs
-    _run(factory.engine)
+    _run()
     # Then the professional gets urgent (7) and high (6); each coordinator one urgent escalation summary
     assert sorted(_received(factory.engine, professional)) == [
         ("review_overdue", "high", "Revisão Atrasada: 6 dias"),
@@ -120,13 +122,12 @@ def test_seven_days_overdue_is_urgent_and_escalated_to_every_coordinator(factory
     assert _received(factory.engine, foreign_coordinator) == []
 
 
-def test_escalation_threshold_follows_the_setting(factory: Factory, override_settings: Any) -> None:
+def test_escalation_threshold_follows_the_setting(factory: Factory) -> None:
     # Given escalation after 3 days and a plan 3 days overdue
-    override_settings(escalate_after_days="3")
     professional, coordinator, _ = _school(factory)
     _plan_due(factory, professional, TODAY - timedelta(days=3))
     # When the job runs
-    _run(factory.engine)
+    _run(escalate_after_days=3)
     # Then the coordinator is told already
     assert [kind for kind, *_ in _received(factory.engine, coordinator)] == ["review_overdue"]
 
@@ -135,7 +136,7 @@ def test_paused_completed_and_archived_plans_are_skipped(factory: Factory) -> No
     professional, _, _ = _school(factory)
     for status in ("paused", "completed", "archived"):
         _plan_due(factory, professional, TODAY - timedelta(days=10), status=status)
-    summary = _run(factory.engine)
+    summary = _run()
     assert count_notifications(factory.engine) == 0 and summary["plans_scanned"] == 0
 
 
@@ -144,10 +145,10 @@ def test_the_same_event_twice_creates_nothing_the_second_time(factory: Factory) 
     professional, _, _ = _school(factory)
     for offset in (2, -1, -9):
         _plan_due(factory, professional, TODAY + timedelta(days=offset))
-    first = _run(factory.engine)
+    first = _run()
     # When the same event is delivered again (and once more the next day)
-    second = _run(factory.engine)
-    next_day = _run(factory.engine, EVENT_TIME + timedelta(days=1))
+    second = _run()
+    next_day = _run(EVENT_TIME + timedelta(days=1))
     # Then nothing new is created the same day (one notification per user, plan, cycle and type); the next
     # day only the two coordinators' escalation summaries of that day
     assert first["created_by_type"] == {"review_due_soon": 1, "review_overdue": 4}
@@ -156,15 +157,14 @@ def test_the_same_event_twice_creates_nothing_the_second_time(factory: Factory) 
     assert count_notifications(factory.engine) == 7
 
 
-def test_plans_are_reminded_in_bounded_batches(factory: Factory, override_settings: Any) -> None:
+def test_plans_are_reminded_in_bounded_batches(factory: Factory) -> None:
     # Given batches of two plans and five plans to remind (an exact multiple would end on an empty batch)
-    override_settings(daily_job_plan_batch_size="2")
     professional, _, _ = _school(factory)
     for _ in range(5):
         _plan_due(factory, professional, TODAY - timedelta(days=1))
     _plan_due(factory, professional, TODAY + timedelta(days=30))
     # When the job runs
-    summary = _run(factory.engine)
+    summary = _run(daily_job_plan_batch_size=2)
     # Then every due plan was scanned once and reminded once
     assert summary["plans_scanned"] == 5 and summary["created_by_type"]["review_overdue"] == 5
     assert len(_received(factory.engine, professional)) == 5
@@ -177,14 +177,14 @@ def test_two_concurrent_runs_create_each_notification_once(factory: Factory) -> 
         _plan_due(factory, professional, TODAY + timedelta(days=3 - index % 12))
 
     def run() -> int:
-        return sum(_run(factory.engine)["created_by_type"].values())
+        return sum(_run()["created_by_type"].values())
 
     # When two runs start at once
     created = run_at_once([run, run])
     # Then both finish, and between them every notification was created exactly once
     total = count_notifications(factory.engine)
     assert sum(created) == total
-    assert _run(factory.engine)["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
+    assert _run()["created_by_type"] == {"review_due_soon": 0, "review_overdue": 0}
 
 
 def test_a_review_after_the_reminder_silences_this_cycle_and_the_next_cycle_reminds_again(
@@ -193,7 +193,7 @@ def test_a_review_after_the_reminder_silences_this_cycle_and_the_next_cycle_remi
     # Given a plan reminded as due soon (due 2026-11-27)
     professional, _, _ = _school(factory)
     plan = _plan_due(factory, professional, TODAY + timedelta(days=2))
-    _run(factory.engine)
+    _run()
     # When it is reviewed that day (next due 2026-12-02) and the job runs again that day and the next
     reviewed_at = EVENT_TIME + timedelta(hours=2)
     with Session(factory.engine) as session:
@@ -203,10 +203,10 @@ def test_a_review_after_the_reminder_silences_this_cycle_and_the_next_cycle_remi
             .values(last_reviewed_at=reviewed_at, next_review_due=date(2026, 12, 2))
         )
         session.commit()
-    same_cycle = [_run(factory.engine, EVENT_TIME + timedelta(days=days)) for days in (0, 1)]
+    same_cycle = [_run(EVENT_TIME + timedelta(days=days)) for days in (0, 1)]
     # Then nothing new until the new cycle comes within three days of its due date
     assert all(sum(run["created_by_type"].values()) == 0 for run in same_cycle)
-    new_cycle = _run(factory.engine, EVENT_TIME + timedelta(days=4))
+    new_cycle = _run(EVENT_TIME + timedelta(days=4))
     assert new_cycle["created_by_type"]["review_due_soon"] == 1
     messages = [row.message for row in notification_rows(factory.engine, user_id=professional.user_id)]
     assert [message[-11:] for message in messages] == ["27/11/2026.", "02/12/2026."]
@@ -219,7 +219,7 @@ def test_the_day_boundary_is_midnight_in_the_organizations_timezone(factory: Fac
     for professional in (sao_paulo_professional, utc_professional):
         _plan_due(factory, professional, date(2026, 11, 24))
     # When the job runs at 02:30 UTC on 25/11, still 23:30 on 24/11 in São Paulo
-    _run(factory.engine, datetime(2026, 11, 25, 2, 30, tzinfo=UTC))
+    _run(datetime(2026, 11, 25, 2, 30, tzinfo=UTC))
     # Then the review is due today in São Paulo and one day overdue in UTC
     assert [kind for kind, *_ in _received(factory.engine, sao_paulo_professional)] == ["review_due_soon"]
     assert _received(factory.engine, utc_professional) == [
@@ -233,9 +233,9 @@ def test_a_run_that_died_midway_is_completed_by_the_next(factory: Factory) -> No
     second_professional, _, _ = _school(factory)
     _plan_due(factory, first_professional, TODAY - timedelta(days=1))
     _plan_due(factory, second_professional, TODAY - timedelta(days=1))
-    remind_organization(factory.engine, first_professional.organization_id, TODAY, EVENT_TIME, get_settings())
+    remind_organization(job_context(EVENT_TIME), OrganizationDay(first_professional.organization_id, TODAY))
     # When the next run comes
-    summary = _run(factory.engine)
+    summary = _run()
     # Then it creates only what the first one missed
     assert summary["created_by_type"]["review_overdue"] == 1 and summary["organizations"] == 2
     assert (
@@ -249,7 +249,7 @@ def test_the_job_and_the_service_write_the_same_notification(factory: Factory) -
     # Given a plan 8 days overdue, reminded by the set-based job
     professional, _, _ = _school(factory)
     plan = _plan_due(factory, professional, TODAY - timedelta(days=8), title="Título com {days} e aspas \"'")
-    _run(factory.engine)
+    _run()
     [job_row] = notification_rows(factory.engine, user_id=professional.user_id)
     # When the service is asked for the same notification
     with Session(factory.engine, expire_on_commit=False) as session:
@@ -265,11 +265,8 @@ def test_the_job_and_the_service_write_the_same_notification(factory: Factory) -
     assert count_notifications(factory.engine) == 3  # and the two coordinators' escalation summaries
 
 
-def test_cleanup_deletes_expired_and_old_read_rows_in_batches(
-    factory: Factory, override_settings: Any
-) -> None:
+def test_cleanup_deletes_expired_and_old_read_rows_in_batches(factory: Factory) -> None:
     # Given batches of two, and rows expired, read long ago, unread long ago, read recently and unexpired
-    override_settings(notification_cleanup_batch_size="2")
     user = factory.user(factory.organization())
     long_ago = EVENT_TIME - timedelta(days=31)
     for _ in range(3):
@@ -282,7 +279,7 @@ def test_cleanup_deletes_expired_and_old_read_rows_in_batches(
         add_notification(factory.engine, user, expires_at=EVENT_TIME + timedelta(seconds=1)),
     ]
     # When the job runs
-    summary = _run(factory.engine)
+    summary = _run(notification_cleanup_batch_size=2)
     # Then the five are gone and the three stay
     assert summary["deleted"] == 5
     assert {row.id for row in notification_rows(factory.engine)} == {row.id for row in kept}

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from eduautismo.domain import Role
-from eduautismo.jobs.daily_job import run_daily_job
-from eduautismo.settings import get_settings
 from eduautismo_local.cli import daily_job_summary
 from tests.support.api import call_api
 from tests.support.factories import Factory
+from tests.support.jobs import run_daily_job_at
 
 
 def _overdue_plans(factory: Factory, count: int) -> tuple[Factory, dict[str, str]]:
@@ -30,7 +29,7 @@ def test_a_run_for_a_time_long_gone_says_its_notifications_are_already_expired(
     _, claims = _overdue_plans(factory, 3)
     # When the job runs for a time 90 days ago (its reminders expire before today)
     long_ago = datetime.now(UTC) - timedelta(days=90)
-    result = {"time": long_ago.isoformat(), **run_daily_job(db, long_ago, get_settings()).as_dict()}
+    result = {"time": long_ago.isoformat(), **run_daily_job_at(long_ago).as_dict()}
     # Then it created them, all already expired, and says so; the inbox shows none of them
     created = sum(result["created_by_type"].values())
     assert created == 3 and result["already_expired"] == 3
@@ -48,7 +47,7 @@ def test_a_run_for_now_has_nothing_already_expired(factory: Factory, db: Engine)
     _, claims = _overdue_plans(factory, 3)
     # When the job runs now
     now = datetime.now(UTC)
-    result = {"time": now.isoformat(), **run_daily_job(db, now, get_settings()).as_dict()}
+    result = {"time": now.isoformat(), **run_daily_job_at(now).as_dict()}
     # Then nothing it created is expired, and the inbox holds them all
     assert sum(result["created_by_type"].values()) == 3 and result["already_expired"] == 0
     assert "already expired:        0\n" in daily_job_summary(result)

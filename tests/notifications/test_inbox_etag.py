@@ -15,12 +15,12 @@ from eduautismo.clock import FixedClock, SystemClock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import principal_from_claims
-from eduautismo.jobs.daily_job import cleanup, run_daily_job
+from eduautismo.jobs.service import cleanup
 from eduautismo.notifications import plan_events
-from eduautismo.settings import get_settings
 from tests.notifications.support import add_notification
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
+from tests.support.jobs import job_context, run_daily_job_at
 
 BASE = "/api/v1/notifications"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ def _changes(factory: Factory, user: Actor, coordinator: Actor) -> dict[str, Cha
             session.commit()
 
     def daily_job() -> None:
-        summary = run_daily_job(engine, NOW, get_settings())
+        summary = run_daily_job_at(NOW)
         assert sum(summary.created_by_type.values()) >= 1
 
     def old_read_row() -> None:
@@ -168,7 +168,7 @@ def _changes(factory: Factory, user: Actor, coordinator: Actor) -> dict[str, Cha
             lambda: api("POST", "/bulk", {"ids": [first_row_id()], "action": "read"}),
         ),
         "delete": (nothing, lambda: api("DELETE", f"/{first_row_id()}", expected=204)),
-        "cleanup": (old_read_row, lambda: cleanup(engine, NOW, get_settings())),
+        "cleanup": (old_read_row, lambda: cleanup(job_context(NOW))),
     }
 
 

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 from eduautismo.db.models import User
 from eduautismo.domain import Role
 from eduautismo.identity.cognito_events import change_of
-from eduautismo.jobs.daily_job import run_daily_job
-from eduautismo.settings import get_settings
 from eduautismo_local.cli import cognito_event, run_identity_event_function
 from tests.notifications.support import notification_rows
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
+from tests.support.jobs import run_daily_job_at
 
 PLANS = "/api/v1/intervention-plans"
 # 09:00 UTC is 06:00 in São Paulo: local date 2026-11-25.
@@ -84,7 +83,7 @@ def test_a_daily_run_after_the_removal_escalates_only_to_current_coordinators(
     factory.plan(professional, start_date=date(2026, 11, 25) - timedelta(days=17))
     assert _cognito("set-role", removed, "professional", at=DAILY_RUN - timedelta(hours=1))
     # When the daily job runs
-    run_daily_job(db, DAILY_RUN, get_settings())
+    run_daily_job_at(DAILY_RUN)
     # Then only the remaining coordinator is escalated to
     assert _types(db, removed) == []
     assert _types(db, kept) == ["review_overdue"]
@@ -98,7 +97,7 @@ def test_a_disabled_user_gets_401_and_nothing_until_enabled(factory: Factory, db
     # When the disabled user calls the API, a high-priority plan is created and the daily job runs
     refused = call_api("GET", "/api/v1/notifications", claims=disabled.claims)
     assert _high_priority_plan(author, professional, factory).status == 201
-    run_daily_job(db, DAILY_RUN, get_settings())
+    run_daily_job_at(DAILY_RUN)
     # Then their token answers 401 and they received no notification, escalation or reminder
     assert refused.status == 401, refused.body
     assert refused.json["error"]["code"] == "unauthorized"

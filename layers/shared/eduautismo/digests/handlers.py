@@ -17,7 +17,7 @@ from eduautismo.context import Context, build_context
 from eduautismo.digests import queue, service
 from eduautismo.digests.schemas import DigestRequest
 from eduautismo.digests.senders import Sender, SesSender
-from eduautismo.jobs.daily_job import event_time
+from eduautismo.jobs.schemas import event_time
 from eduautismo.observability import logger, metrics, trace_aws_sdk
 
 

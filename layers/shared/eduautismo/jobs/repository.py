@@ -1,39 +1,37 @@
-"""The daily job: bounded review reminders, the coordinators' escalation summary, and cleanup (README
-"Reminders").
+"""Every statement of the daily job. The service passes a session per short transaction; no plan is loaded
+into Python.
 
-"Now" is the scheduled event's time, never the wall clock, so a retried or replayed event computes the same
-reminders. Per organization (in its own timezone) one statement writes the day's summaries: a user with
-more than REMINDER_DIGEST_THRESHOLD reminders of a type gets one summary row of it, each coordinator one
-escalation row. Then set-based INSERT ... SELECT statements, each over a bounded batch of plans in id order
-and in its own transaction, write the individual reminders of everyone else. The urgency, text, dedupe-key,
-expiry and muting rules come from the notifications feature. The unique (user_id, dedupe_key) with ON
-CONFLICT DO NOTHING makes reruns, duplicate deliveries and concurrent runs create nothing twice, and a run
-that dies midway is completed by the next one. No plan is loaded into Python.
+Per organization (in its own timezone) one statement writes the day's summaries: a user with more than
+REMINDER_DIGEST_THRESHOLD reminders of a type gets one summary row of it, each coordinator one escalation
+row. Then set-based INSERT ... SELECT statements, each over a bounded batch of plans in id order, write the
+individual reminders of everyone else. The urgency, text, dedupe-key, expiry and muting rules come from the
+notifications feature. The unique (user_id, dedupe_key) with ON CONFLICT DO NOTHING makes reruns, duplicate
+deliveries and concurrent runs create nothing twice, and a run that dies midway is completed by the next one.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Row, text
+from sqlalchemy.orm import Session
 
-from eduautismo.clock import local_today
 from eduautismo.domain import NotificationPriority, NotificationType, PlanStatus, Role
+from eduautismo.jobs.schemas import (
+    ALREADY_EXPIRED,
+    PLANS_SCANNED,
+    REMINDER_TYPES,
+    SUMMARISED,
+    OrganizationDay,
+)
 from eduautismo.notifications import repository, rules, texts
-from eduautismo.observability import logger, metrics
 from eduautismo.settings import Settings
 
-REMINDER_TYPES = (NotificationType.REVIEW_DUE_SOON, NotificationType.REVIEW_OVERDUE)
-PLANS_SCANNED = "plans_scanned"
-SUMMARISED = "summarised"
-ALREADY_EXPIRED = "already_expired"
+_ORGANIZATIONS_SQL = "SELECT id, timezone FROM organizations ORDER BY id"
 
 
 def _rendered(template: str) -> str:
@@ -193,38 +191,6 @@ _EXPIRED = "expires_at <= :now"
 _READ_AND_OLD = "is_read AND read_at < :read_before"
 
 
-@dataclass
-class DailyJobSummary:
-    organizations: int = 0
-    plans_scanned: int = 0
-    created_by_type: dict[str, int] = field(default_factory=lambda: {t.value: 0 for t in REMINDER_TYPES})
-    # Created already past their expiry (a run for an event time long gone): they reach no inbox.
-    already_expired: int = 0
-    deleted: int = 0
-    duration_ms: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "organizations": self.organizations,
-            "plans_scanned": self.plans_scanned,
-            "created_by_type": dict(self.created_by_type),
-            "already_expired": self.already_expired,
-            "deleted": self.deleted,
-            "duration_ms": self.duration_ms,
-        }
-
-
-def event_time(event: dict[str, Any]) -> datetime:
-    """The scheduled event's ``time`` (ISO 8601, UTC 'Z'); refusing to guess keeps reruns deterministic."""
-    raw = event.get("time")
-    if not isinstance(raw, str) or not raw:
-        raise ValueError("scheduled event has no 'time'")
-    instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if instant.tzinfo is None:
-        raise ValueError("scheduled event 'time' has no timezone")
-    return instant.astimezone(UTC)
-
-
 def _static_parameters(settings: Settings) -> dict[str, Any]:
     return {
         **texts.SQL_TEXT_PARAMS,
@@ -259,108 +225,61 @@ def _static_parameters(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _summarise(
-    connection: Connection, parameters: dict[str, Any], counts: Counter[str]
-) -> dict[str, list[str]]:
-    """The summaries of one organization's day; answers, per type, the users summarised."""
+def organizations(session: Session) -> Sequence[Row[uuid.UUID, str]]:
+    """Every organization's (id, timezone), in id order."""
+    return session.connection().execute(text(_ORGANIZATIONS_SQL)).all()
+
+
+def reminder_parameters(settings: Settings, day: OrganizationDay, now: datetime) -> dict[str, Any]:
+    """The binds of one organization's summary and reminder statements."""
+    return {
+        **_static_parameters(settings),
+        "organization_id": day.organization_id,
+        "today": day.today,
+        "now": now,
+        "batch_size": settings.daily_job_plan_batch_size,
+        "due_soon_summary_key": rules.summary_dedupe_key(NotificationType.REVIEW_DUE_SOON, day.today),
+        "overdue_summary_key": rules.summary_dedupe_key(NotificationType.REVIEW_OVERDUE, day.today),
+        "escalation_key": rules.escalation_dedupe_key(day.today),
+    }
+
+
+def write_summaries(
+    session: Session, parameters: dict[str, Any]
+) -> tuple[Counter[str], dict[str, list[str]]]:
+    """Writes the summaries of one organization's day. Answers the rows created (by type, and
+    ALREADY_EXPIRED) and, per type, the users summarised (now or earlier that day)."""
+    counts: Counter[str] = Counter()
     summarised: dict[str, list[str]] = {t.value: [] for t in REMINDER_TYPES}
-    for counter, detail, notification_type in connection.execute(text(_SUMMARIES_SQL), parameters):
+    for counter, detail, notification_type in session.connection().execute(text(_SUMMARIES_SQL), parameters):
         if counter == SUMMARISED:
             summarised[notification_type].append(detail)
         elif counter == ALREADY_EXPIRED:
             counts[ALREADY_EXPIRED] += 1
         else:
             counts[notification_type] += 1
-    return summarised
+    return counts, summarised
 
 
-def remind_organization(
-    engine: Engine, organization_id: uuid.UUID, today: date, now: datetime, settings: Settings
-) -> Counter[str]:
-    """Reminders of one organization for its local ``today``: counts of plans scanned and rows created."""
-    batch_size = settings.daily_job_plan_batch_size
-    parameters = {
-        **_static_parameters(settings),
-        "organization_id": organization_id,
-        "today": today,
-        "now": now,
-        "batch_size": batch_size,
-        "due_soon_summary_key": rules.summary_dedupe_key(NotificationType.REVIEW_DUE_SOON, today),
-        "overdue_summary_key": rules.summary_dedupe_key(NotificationType.REVIEW_OVERDUE, today),
-        "escalation_key": rules.escalation_dedupe_key(today),
-    }
-    counts: Counter[str] = Counter()
-    with engine.begin() as connection:
-        summarised = _summarise(connection, parameters, counts)
-    parameters["summarised_due_soon"] = summarised[NotificationType.REVIEW_DUE_SOON.value]
-    parameters["summarised_overdue"] = summarised[NotificationType.REVIEW_OVERDUE.value]
-    after_plan_id: uuid.UUID | None = None
-    while True:
-        with engine.begin() as connection:
-            rows = connection.execute(
-                text(_REMINDERS_SQL), {**parameters, "after_plan_id": after_plan_id}
-            ).all()
-        scanned = 0
-        for counter, amount, last_plan_id in rows:
-            counts[str(counter)] += int(amount)
-            if counter == PLANS_SCANNED:
-                scanned, after_plan_id = int(amount), last_plan_id
-        if scanned < batch_size:
-            return counts
+def remind_batch(
+    session: Session, parameters: dict[str, Any], after_plan_id: uuid.UUID | None
+) -> Sequence[Row[str, int, uuid.UUID | None]]:
+    """The individual reminders of the next batch of plans after ``after_plan_id``: rows of (counter,
+    amount, last plan id of the batch on the PLANS_SCANNED row)."""
+    binds = {**parameters, "after_plan_id": after_plan_id}
+    return session.connection().execute(text(_REMINDERS_SQL), binds).all()
 
 
-def _delete_in_batches(engine: Engine, condition: str, parameters: dict[str, Any], batch_size: int) -> int:
-    """One short transaction per batch, so a timeout or crash keeps what was done and the next run resumes."""
+def _delete_batch(session: Session, condition: str, parameters: dict[str, Any], batch_size: int) -> int:
     statement = text(_DELETE_BATCH_SQL.format(condition=condition))
-    deleted = 0
-    while True:
-        with engine.begin() as connection:
-            count = connection.execute(statement, {**parameters, "batch_size": batch_size}).rowcount
-        deleted += count
-        if count < batch_size:
-            return deleted
+    return session.connection().execute(statement, {**parameters, "batch_size": batch_size}).rowcount
 
 
-def cleanup(engine: Engine, now: datetime, settings: Settings) -> int:
-    """Delete expired notifications, and read ones older than the retention period; unread unexpired stay."""
-    batch_size = settings.notification_cleanup_batch_size
-    read_before = now - timedelta(days=settings.notification_retention_days)
-    return _delete_in_batches(engine, _EXPIRED, {"now": now}, batch_size) + _delete_in_batches(
-        engine, _READ_AND_OLD, {"read_before": read_before}, batch_size
-    )
+def delete_expired(session: Session, now: datetime, batch_size: int) -> int:
+    """Up to ``batch_size`` notifications expired at ``now``; answers how many were deleted."""
+    return _delete_batch(session, _EXPIRED, {"now": now}, batch_size)
 
 
-def run_daily_job(
-    engine: Engine, now: datetime, settings: Settings, timer: Callable[[], float] = time.perf_counter
-) -> DailyJobSummary:
-    started = timer()
-    summary = DailyJobSummary()
-    with engine.connect() as connection:
-        organizations = connection.execute(text("SELECT id, timezone FROM organizations ORDER BY id")).all()
-    for organization_id, timezone in organizations:
-        counts = remind_organization(engine, organization_id, local_today(now, timezone), now, settings)
-        summary.organizations += 1
-        summary.plans_scanned += counts.pop(PLANS_SCANNED, 0)
-        summary.already_expired += counts.pop(ALREADY_EXPIRED, 0)
-        for notification_type, created in counts.items():
-            summary.created_by_type[notification_type] += created
-    summary.deleted = cleanup(engine, now, settings)
-    summary.duration_ms = round((timer() - started) * 1000)
-    return summary
-
-
-def publish_summary(summary: DailyJobSummary) -> None:
-    """The summary as one structured log line and CloudWatch EMF metrics (flushed by the handler)."""
-    logger.info("daily job finished", extra={"summary": summary.as_dict()})
-    metrics.add_metric(name="DailyJobOrganizations", unit=MetricUnit.Count, value=summary.organizations)
-    metrics.add_metric(name="DailyJobPlansScanned", unit=MetricUnit.Count, value=summary.plans_scanned)
-    metrics.add_metric(name="DailyJobNotificationsDeleted", unit=MetricUnit.Count, value=summary.deleted)
-    metrics.add_metric(name="DailyJobDuration", unit=MetricUnit.Milliseconds, value=summary.duration_ms)
-    for notification_type, created in summary.created_by_type.items():
-        with single_metric(
-            name="DailyJobNotificationsCreated",
-            unit=MetricUnit.Count,
-            value=created,
-            namespace=metrics.namespace,
-        ) as metric:
-            metric.add_dimension(name="type", value=notification_type)
+def delete_read_before(session: Session, read_before: datetime, batch_size: int) -> int:
+    """Up to ``batch_size`` read notifications read before ``read_before``; answers how many were deleted."""
+    return _delete_batch(session, _READ_AND_OLD, {"read_before": read_before}, batch_size)
