@@ -32,8 +32,8 @@ def _due(factory: Factory, professional: Actor, days_overdue: int, count: int, *
         factory.plan(professional, start_date=start, title=f"Plano {days_overdue}/{index}", **overrides)
 
 
-def _run(now: datetime = EVENT_TIME) -> dict[str, Any]:
-    return run_daily_job_at(now).as_dict()
+def _run(now: datetime = EVENT_TIME, **settings: Any) -> dict[str, Any]:
+    return run_daily_job_at(now, **settings).as_dict()
 
 
 def _rows(db: Engine, actor: Actor) -> list[tuple[str, str, str, str | None]]:
@@ -92,11 +92,13 @@ def test_each_type_is_bounded_on_its_own_and_the_summary_is_urgent_when_one_plan
     ]
 
 
-def test_the_threshold_follows_its_setting(factory: Factory, override_settings: Any) -> None:
-    override_settings(reminder_digest_threshold="2")
+def test_the_threshold_follows_its_setting(factory: Factory) -> None:
+    # Given a threshold of 2 and three overdue plans
     professional = factory.user(factory.organization())
     _due(factory, professional, 1, 3)
-    _run()
+    # When the job runs
+    _run(reminder_digest_threshold=2)
+    # Then one summary instead of three reminders
     assert [title for _, _, title, _ in _rows(factory.engine, professional)] == [
         "3 planos com revisão atrasada"
     ]
