@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,8 +15,8 @@ from sqlalchemy.orm import Session
 from eduautismo.clock import FixedClock
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
-from eduautismo.jobs.schemas import OrganizationDay, event_time
-from eduautismo.jobs.service import remind_organization
+from eduautismo.jobs.schemas import DailyJobRequest, OrganizationDay, event_time
+from eduautismo.jobs.service import remind_organization, run_daily_job
 from eduautismo.notifications.service import NotificationService
 from eduautismo.settings import get_settings
 from eduautismo_local.cli import scheduled_event
@@ -163,11 +165,21 @@ def test_plans_are_reminded_in_bounded_batches(factory: Factory) -> None:
     for _ in range(5):
         _plan_due(factory, professional, TODAY - timedelta(days=1))
     _plan_due(factory, professional, TODAY + timedelta(days=30))
-    # When the job runs
-    summary = _run(daily_job_plan_batch_size=2)
+    # When the job runs, its units of work counted
+    ctx = job_context(EVENT_TIME, daily_job_plan_batch_size=2)
+    units: list[None] = []
+
+    def counted_uow() -> AbstractContextManager[Session]:
+        units.append(None)
+        return ctx.uow()
+
+    summary = run_daily_job(dataclasses.replace(ctx, uow=counted_uow), DailyJobRequest()).as_dict()
     # Then every due plan was scanned once and reminded once
     assert summary["plans_scanned"] == 5 and summary["created_by_type"]["review_overdue"] == 5
     assert len(_received(factory.engine, professional)) == 5
+    # And each batch (2, 2, 1 plans) had a transaction of its own, besides the organizations list, the
+    # summaries and the two cleanup statements
+    assert len(units) == 1 + 1 + 3 + 2
 
 
 def test_two_concurrent_runs_create_each_notification_once(factory: Factory) -> None:
