@@ -28,7 +28,7 @@ from eduautismo.clock import Clock
 from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, Notification
 from eduautismo.domain import NotificationPriority, NotificationType
-from eduautismo.errors import NotFound
+from eduautismo.errors import NotFound, found
 from eduautismo.notifications import repository, rules, texts
 from eduautismo.notifications.schemas import (
     BulkAction,
@@ -307,9 +307,7 @@ def update_notification(
     with ctx.uow() as session:
         values = _patch_values(body, now)
         updated = repository.update_one(session, ctx.caller.user_id, notification_id, now, values)
-        if updated is None:
-            raise NotFound("notification")
-        return NotificationOut.of(updated)
+        return NotificationOut.of(found(updated, "notification"))
 
 
 def delete_notification(ctx: Context, notification_id: uuid.UUID) -> None:

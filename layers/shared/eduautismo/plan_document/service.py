@@ -26,7 +26,7 @@ from eduautismo.domain import (
     add_months,
     days_overdue,
 )
-from eduautismo.errors import NotFound
+from eduautismo.errors import found
 from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.identity.principal import Principal
@@ -118,9 +118,7 @@ def load_document(
     session: Session, principal: Principal, request: PlanDocumentRequest, now: datetime, timezone: str
 ) -> PlanDocument:
     """The document's content as of ``now``; NotFound for a student outside the caller's scope."""
-    student = find_student(session, principal, request.student_id)
-    if student is None:
-        raise NotFound("student")
+    student = found(find_student(session, principal, request.student_id), "student")
     local_now = now.astimezone(ZoneInfo(timezone))
     today = local_now.date()
     scope = repository.document_scope(principal, student.id, request.include_archived)

@@ -19,7 +19,7 @@ from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitt
 from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import ReviewFrequency, next_review_due
-from eduautismo.errors import Forbidden, NotFound
+from eduautismo.errors import Forbidden, NotFound, found
 from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
 from eduautismo.organizations import repository as organizations_repository
@@ -67,10 +67,9 @@ def _refresh_due_date(plan: InterventionPlan, timezone: str) -> None:
 def _scoped_plan(
     session: Session, principal: Principal, plan_id: uuid.UUID, for_update: bool
 ) -> InterventionPlan:
-    plan = repository.find_plan(session, principal, plan_id, for_update=for_update)
-    if plan is None:
-        raise NotFound("intervention plan")
-    return plan
+    return found(
+        repository.find_plan(session, principal, plan_id, for_update=for_update), "intervention plan"
+    )
 
 
 def create_plan(ctx: Context, body: PlanCreate) -> PlanOut:

@@ -20,7 +20,7 @@ from eduautismo.clock import local_today
 from eduautismo.context import Context
 from eduautismo.db.models import ExportJob, Student
 from eduautismo.domain import ExportFormat
-from eduautismo.errors import Forbidden, NotFound
+from eduautismo.errors import Forbidden, found
 from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.identity.principal import Principal
@@ -50,10 +50,7 @@ def _require_coordinator(principal: Principal, action: str) -> None:
 def _scoped_student(
     session: Session, principal: Principal, student_id: uuid.UUID, *, for_update: bool = False
 ) -> Student:
-    student = repository.find_student(session, principal, student_id, for_update=for_update)
-    if student is None:
-        raise NotFound("student")
-    return student
+    return found(repository.find_student(session, principal, student_id, for_update=for_update), "student")
 
 
 def create_student(ctx: Context, body: StudentCreate) -> StudentOut:
