@@ -90,7 +90,7 @@ def update_student(ctx: Context, student_id: uuid.UUID, body: StudentUpdate) -> 
             setattr(student, name, value)
         session.flush()
         updated = StudentOut.model_validate(student)
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     return updated
 
 
@@ -112,7 +112,7 @@ def erase_student(ctx: Context, student_id: uuid.UUID) -> None:
             "notifications_deleted": erasure.notifications_deleted,
             "export_files_deleted": len(expired_files),
         }
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
 
 
@@ -144,7 +144,7 @@ def _data_document(session: Session, student: Student, now: datetime, timezone: 
     )
 
 
-def data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
+def _data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
     return f"dados_aluno_{student_id}_{local_now:%Y%m%d_%H%M%S}.json"
 
 
@@ -167,5 +167,5 @@ def export_student_data(ctx: Context, student_id: uuid.UUID) -> ExportLink:
         path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
         return document.record_count
 
-    filename = data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
+    filename = _data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
     return delivery.deliver_file(ctx, job_id, ExportFormat.JSON, filename, write)
