@@ -154,13 +154,12 @@ def _probe(actor: Actor, student_id: uuid.UUID) -> dict[str, float]:
 
 def _render_only(actor: Actor, student_id: uuid.UUID) -> tuple[list[float], int]:
     """The same document drawn alone (no database, no S3): its samples and page count."""
+    from eduautismo.context import build_context
     from eduautismo.plan_document.pdf import render
     from eduautismo.plan_document.schemas import PlanDocumentRequest
-    from eduautismo.plan_document.service import load_document
+    from eduautismo.plan_document.service import read_document
 
-    with session_scope() as session:
-        request = PlanDocumentRequest(student_id=student_id)
-        document = load_document(session, actor.principal, request, datetime.now(UTC), TIMEZONE)
+    document = read_document(build_context(actor.principal), PlanDocumentRequest(student_id=student_id))
     content = render(document)
     pages = content.count(b"/Type /Page\n")
     return sample_ms(lambda: render(document), ITERATIONS, warmup=2), pages

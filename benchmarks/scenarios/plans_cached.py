@@ -18,8 +18,12 @@ import redis
 from benchmarks.harness import BenchContext, BenchRow, sample_ms
 from benchmarks.scenarios.plans import ITERATIONS, handler_call, latency_row, principal_of, runtime, window_of
 from eduautismo.cache.manager import get_cache_manager
-from eduautismo.plans import service
-from eduautismo.plans.schemas import PageRequest, PendingReviewFilters
+from eduautismo.plans.schemas import (
+    PageRequest,
+    PendingReviewFilters,
+    pending_review_cache_key,
+    pending_review_namespace,
+)
 from tests.support.factories import Actor
 
 THROUGHPUT_REQUESTS = 3_000
@@ -32,11 +36,9 @@ def _cached_rows(ctx: BenchContext, actor: Actor) -> list[BenchRow]:
         raise RuntimeError("the second pending-review request was not a cache HIT")
     cache = get_cache_manager()
     principal, window = principal_of(actor), window_of(actor)
-    generation = cache.generation(service.pending_review_namespace(actor.organization_id)) or 0
+    generation = cache.generation(pending_review_namespace(actor.organization_id)) or 0
     key = cache.key(
-        service.pending_review_cache_key(
-            principal, PendingReviewFilters(), window.today, generation, PageRequest()
-        )
+        pending_review_cache_key(principal, PendingReviewFilters(), window.today, generation, PageRequest())
     )
     client = redis.Redis.from_url(ctx.redis_url)
     if client.get(key) is None:

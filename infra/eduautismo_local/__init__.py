@@ -1,1 +1,1 @@
-"""Local embedded stack: the whole API on one machine, no cloud account, no Docker (DESIGN §8)."""
+"""Local embedded stack: the whole API on one machine, no cloud account, no Docker."""

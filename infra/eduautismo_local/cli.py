@@ -1,4 +1,4 @@
-"""`eduautismo-local`: serve, migrate, seed, token, daily-job (DESIGN §8).
+"""`eduautismo-local`: serve, migrate, seed, token, daily-job (README "Local commands").
 
 `serve` records where its database and cache are in DATA_DIR/server.json while it runs; the other commands
 use the database and cache of the server running on the same DATA_DIR, else start the embedded PostgreSQL
@@ -285,7 +285,7 @@ def _summary(message: str) -> None:
 
 def seed(plans: int | None) -> None:
     """The demo data with its notifications; on an already seeded database, ``plans`` more plans."""
-    from eduautismo.cache.manager import get_cache_manager
+    from eduautismo.context import build_context
     from eduautismo.db.engine import get_engine
     from eduautismo.plans.service import invalidate_pending_review
     from eduautismo_local.seed import DEMO_ORGANIZATIONS, SeedSize, add_plans, demo_already_seeded, seed_demo
@@ -308,7 +308,7 @@ def seed(plans: int | None) -> None:
         except LookupError as exc:
             raise SystemExit(f"seed: {exc}; remove DATA_DIR and start again") from exc
         for organization_id, _name in DEMO_ORGANIZATIONS:
-            invalidate_pending_review(get_cache_manager(), organization_id)
+            invalidate_pending_review(build_context(), organization_id)
         _summary(
             f"added {added.plans} plans ({added.reviews} reviews) to {DEMO_ORGANIZATIONS[0][1]}, "
             "for its seeded students"

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -23,7 +22,6 @@ from eduautismo_local.cli import LocalStack
 from eduautismo_local.seed import (
     DEMO_COORDINATOR,
     DEMO_ORGANIZATIONS,
-    DEMO_TIMEZONE,
     SeedSize,
     seed_demo,
 )
@@ -40,13 +38,14 @@ FULLEST_STUDENT = text(
 
 def demo_document_pdf() -> bytes:
     """The plan document the demo coordinator gets for the fullest student (demo data just seeded)."""
-    from eduautismo.db.engine import get_engine, session_scope
+    from eduautismo.context import build_context
+    from eduautismo.db.engine import get_engine
     from eduautismo.db.migrate import upgrade
     from eduautismo.domain import Role
     from eduautismo.identity.principal import Principal
     from eduautismo.plan_document.pdf import render
     from eduautismo.plan_document.schemas import PlanDocumentRequest
-    from eduautismo.plan_document.service import load_document
+    from eduautismo.plan_document.service import read_document
 
     engine = get_engine()
     upgrade(engine)
@@ -58,9 +57,7 @@ def demo_document_pdf() -> bytes:
         DEMO_COORDINATOR.id, organization_id, DEMO_COORDINATOR.email, DEMO_COORDINATOR.name, Role.COORDINATOR
     )
     request = PlanDocumentRequest(student_id=uuid.UUID(str(student_id)))
-    with session_scope() as session:
-        document = load_document(session, coordinator, request, datetime.now(UTC), DEMO_TIMEZONE)
-    return render(document)
+    return render(read_document(build_context(coordinator), request))
 
 
 def draw_pages(content: bytes, folder: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from eduautismo.domain import age_in_years
 from eduautismo.plan_document.pdf import (
     _nice_ceiling,
     age_text,
@@ -15,7 +16,7 @@ from eduautismo.plan_document.pdf import (
     more_reviews_text,
     overdue_text,
 )
-from eduautismo.plan_document.service import age_in_years, chart_window
+from eduautismo.plan_document.repository import chart_window
 
 
 @pytest.mark.parametrize(

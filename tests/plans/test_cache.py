@@ -24,7 +24,7 @@ from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
 from eduautismo.observability import metrics
 from eduautismo.plans import repository, service
-from eduautismo.plans.schemas import PendingReviewQuery
+from eduautismo.plans.schemas import PendingReviewQuery, pending_review_namespace
 from tests.plans.conftest import PLANS, item_ids, pending
 from tests.support.api import call_api
 from tests.support.factories import Actor, Factory
@@ -390,7 +390,7 @@ def test_cached_pages_expire_within_the_ttl_with_jitter(
 def cache_keys(cache: CacheManager, caller: Actor) -> list[str]:
     client = get_redis()
     assert client is not None
-    pattern = cache.key(service.pending_review_namespace(caller.organization_id), "*", "coordinator", "*")
+    pattern = cache.key(pending_review_namespace(caller.organization_id), "*", "coordinator", "*")
     return [key.decode() for key in client.scan_iter(match=pattern) if not key.endswith(b":rebuild")]
 
 

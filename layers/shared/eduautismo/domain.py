@@ -116,3 +116,10 @@ def next_review_due(
 
 def days_overdue(due: date, today: date) -> int:
     return max((today - due).days, 0)
+
+
+def age_in_years(birth_date: date, today: date) -> int | None:
+    """Whole years; None for a birth date after today."""
+    if birth_date > today:
+        return None
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))

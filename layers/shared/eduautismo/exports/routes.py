@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import LOCATION, SEE_OTHER_LINK, json_response, responses
+from eduautismo.api.contract import LOCATION, json_response, responses
 from eduautismo.api.dependencies import Ctx
+from eduautismo.api.links import LINK_OR_REDIRECT
 from eduautismo.domain import ExportFormat
 from eduautismo.exports import service
 from eduautismo.exports.dispatch import ExportDispatcher, dispatcher_from_settings
@@ -44,12 +45,11 @@ EXPORT_RESPONSES = responses(
     409,
     429,
     extra={
-        200: json_response("The stored file's download link", ExportLink),
+        **LINK_OR_REDIRECT,
         202: {
             **json_response("Large export: running in the background; follow status_url", ExportAccepted),
             "headers": LOCATION,
         },
-        **SEE_OTHER_LINK,
     },
 )
 

@@ -23,7 +23,7 @@ from eduautismo.errors import AppError, InvalidInput, NotFound
 from eduautismo.exports import delivery, repository
 from eduautismo.exports.copy_csv import copy_csv
 from eduautismo.exports.dispatch import ExportDispatcher
-from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS
+from eduautismo.exports.labels import describe_filters
 from eduautismo.exports.repository import PendingRows, csv_query
 from eduautismo.exports.rows import MAX_EXPORT_ROWS, RowFormatter
 from eduautismo.exports.schemas import (
@@ -79,27 +79,7 @@ class ExportRequest:
         )
 
 
-def describe_filters(filters: PendingReviewFilters) -> list[tuple[str, str]]:
-    """The filters actually set, labelled in pt-BR for the summary sheet."""
-    shown: list[tuple[str, str]] = []
-    if filters.priority:
-        shown.append(("Prioridade", PRIORITY_LABELS[filters.priority]))
-    if filters.professional_id:
-        shown.append(("Profissional (ID)", str(filters.professional_id)))
-    if filters.student_id:
-        shown.append(("Aluno (ID)", str(filters.student_id)))
-    if filters.review_frequency:
-        shown.append(("Frequência de revisão", FREQUENCY_LABELS[filters.review_frequency]))
-    if filters.date_from:
-        shown.append(("Criado a partir de", filters.date_from.strftime("%d/%m/%Y")))
-    if filters.date_to:
-        shown.append(("Criado até", filters.date_to.strftime("%d/%m/%Y")))
-    if filters.overdue_only:
-        shown.append(("Apenas atrasados", "Sim"))
-    return shown
-
-
-def export_filename(export_format: ExportFormat, local_now: datetime) -> str:
+def _export_filename(export_format: ExportFormat, local_now: datetime) -> str:
     return f"planos_pendentes_{local_now:%Y%m%d_%H%M%S}.{export_format.value}"
 
 
@@ -184,7 +164,7 @@ def _produce(ctx: Context, job_id: uuid.UUID, request: ExportRequest, timezone: 
     started = time.perf_counter()
     with delivery.failure_recorded(ctx, job_id):
         local_now = ctx.clock.now().astimezone(ZoneInfo(timezone))
-        filename = export_filename(request.export_format, local_now)
+        filename = _export_filename(request.export_format, local_now)
         day = LocalDay.at(local_now, timezone, ctx.settings.review_due_soon_days)
         if request.export_format is ExportFormat.CSV:
             link = _copy_csv(ctx, job_id, request, day, filename)

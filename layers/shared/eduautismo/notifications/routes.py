@@ -19,21 +19,7 @@ from eduautismo.api.contract import (
 )
 from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import NotificationPriority, NotificationType
-from eduautismo.notifications import service
-from eduautismo.notifications.schemas import (
-    BulkAction,
-    BulkRequest,
-    BulkResult,
-    InboxFilters,
-    InboxQuery,
-    MarkAllRequest,
-    MarkAllResult,
-    NotificationOut,
-    NotificationPage,
-    NotificationStats,
-    NotificationUpdate,
-    UnreadCount,
-)
+from eduautismo.notifications import schemas, service
 
 router = APIGatewayHttpRouter()
 TAGS = ["notifications"]
@@ -94,9 +80,9 @@ def list_notifications(
     skip: PageSkip = 0,
     limit: PageLimit = DEFAULT_PAGE_LIMIT,
     if_none_match: IfNoneMatch = None,
-) -> Response[NotificationPage]:
-    filters = InboxFilters(unread_only, unseen_only, archived, priority, type)
-    query = InboxQuery(filters, PageQuery(skip, limit), _known_etags(if_none_match))
+) -> Response[schemas.NotificationPage]:
+    filters = schemas.InboxFilters(unread_only, unseen_only, archived, priority, type)
+    query = schemas.InboxQuery(filters, PageQuery(skip, limit), _known_etags(if_none_match))
     return _tagged(service.list_page(ctx, query))
 
 
@@ -106,7 +92,7 @@ def list_notifications(
     summary="Unread and unseen counts (ETag / If-None-Match: poll it for free)",
     tags=TAGS,
 )
-def unread_count(ctx: Ctx, if_none_match: IfNoneMatch = None) -> Response[UnreadCount]:
+def unread_count(ctx: Ctx, if_none_match: IfNoneMatch = None) -> Response[schemas.UnreadCount]:
     return _tagged(service.unread_count(ctx, _known_etags(if_none_match)))
 
 
@@ -116,11 +102,11 @@ def unread_count(ctx: Ctx, if_none_match: IfNoneMatch = None) -> Response[Unread
     summary="Counts by type and priority (archived excluded)",
     tags=TAGS,
 )
-def notification_stats(ctx: Ctx) -> NotificationStats:
+def notification_stats(ctx: Ctx) -> schemas.NotificationStats:
     return service.stats(ctx)
 
 
-def _register_mark_all(action: BulkAction) -> None:
+def _register_mark_all(action: schemas.BulkAction) -> None:
     """``POST /notifications/mark-all-read`` and ``mark-all-seen``: one shape, one action each."""
 
     @router.post(
@@ -131,11 +117,11 @@ def _register_mark_all(action: BulkAction) -> None:
         "the call began",
         tags=TAGS,
     )
-    def mark_all(ctx: Ctx, type: TypeFilter = None, priority: PriorityFilter = None) -> MarkAllResult:
-        return service.mark_all(ctx, MarkAllRequest(action, type, priority))
+    def mark_all(ctx: Ctx, type: TypeFilter = None, priority: PriorityFilter = None) -> schemas.MarkAllResult:
+        return service.mark_all(ctx, schemas.MarkAllRequest(action, type, priority))
 
 
-for _action in (BulkAction.READ, BulkAction.SEEN):
+for _action in (schemas.BulkAction.READ, schemas.BulkAction.SEEN):
     _register_mark_all(_action)
 
 
@@ -145,7 +131,7 @@ for _action in (BulkAction.READ, BulkAction.SEEN):
     summary="One action on up to 200 of the caller's notifications; other ids are ignored",
     tags=TAGS,
 )
-def bulk_action(body: BulkRequest, ctx: Ctx) -> BulkResult:
+def bulk_action(body: schemas.BulkRequest, ctx: Ctx) -> schemas.BulkResult:
     return service.bulk(ctx, body)
 
 
@@ -155,7 +141,9 @@ def bulk_action(body: BulkRequest, ctx: Ctx) -> BulkResult:
     summary="Mark one notification read/unread and/or archived/unarchived",
     tags=TAGS,
 )
-def update_notification(notification_id: uuid.UUID, body: NotificationUpdate, ctx: Ctx) -> NotificationOut:
+def update_notification(
+    notification_id: uuid.UUID, body: schemas.NotificationUpdate, ctx: Ctx
+) -> schemas.NotificationOut:
     return service.update_notification(ctx, notification_id, body)
 
 

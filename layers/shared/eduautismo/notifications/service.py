@@ -28,7 +28,7 @@ from eduautismo.clock import Clock
 from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, Notification
 from eduautismo.domain import NotificationPriority, NotificationType
-from eduautismo.errors import NotFound
+from eduautismo.errors import NotFound, found
 from eduautismo.notifications import repository, rules, texts
 from eduautismo.notifications.schemas import (
     BulkAction,
@@ -222,7 +222,7 @@ def _checked_through(checked_at: datetime | None, next_expiry: datetime | None, 
     return checked_at is not None and checked_at <= now and (next_expiry is None or now < next_expiry)
 
 
-def inbox_etag(session: Session, user_id: uuid.UUID, now: datetime, view: str) -> str:
+def _inbox_etag(session: Session, user_id: uuid.UUID, now: datetime, view: str) -> str:
     """A strong ETag of what ``view`` shows the user at ``now``. The user id is part of it: a copy cached
     for one user never revalidates for another."""
     version, next_expiry = _inbox_version(session, user_id, now)
@@ -249,7 +249,7 @@ def list_page(ctx: Context, query: InboxQuery) -> Conditional[NotificationPage]:
     user_id, now, page = ctx.caller.user_id, ctx.clock.now(), query.page
     with ctx.uow() as session:
         first = page.skip == 0
-        etag = inbox_etag(session, user_id, now, _list_view(query.filters, page.limit)) if first else None
+        etag = _inbox_etag(session, user_id, now, _list_view(query.filters, page.limit)) if first else None
         if etag is not None and _is_current(etag, query.known_etags):
             return Conditional(etag, None)
         items, total, unread = repository.page(session, user_id, query.filters, now, page.skip, page.limit)
@@ -262,7 +262,7 @@ def list_page(ctx: Context, query: InboxQuery) -> Conditional[NotificationPage]:
 def unread_count(ctx: Context, known_etags: Collection[str] = ()) -> Conditional[UnreadCount]:
     user_id, now = ctx.caller.user_id, ctx.clock.now()
     with ctx.uow() as session:
-        etag = inbox_etag(session, user_id, now, "unread-count")
+        etag = _inbox_etag(session, user_id, now, "unread-count")
         if _is_current(etag, known_etags):
             return Conditional(etag, None)
         unread, unseen = repository.badge_counts(session, user_id, now)
@@ -307,9 +307,7 @@ def update_notification(
     with ctx.uow() as session:
         values = _patch_values(body, now)
         updated = repository.update_one(session, ctx.caller.user_id, notification_id, now, values)
-        if updated is None:
-            raise NotFound("notification")
-        return NotificationOut.of(updated)
+        return NotificationOut.of(found(updated, "notification"))
 
 
 def delete_notification(ctx: Context, notification_id: uuid.UUID) -> None:

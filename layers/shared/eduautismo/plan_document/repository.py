@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from eduautismo.db.models import InterventionPlan, Organization, PlanReview, User
-from eduautismo.domain import PlanStatus
+from eduautismo.domain import PlanStatus, add_months
 from eduautismo.identity.principal import Principal
+from eduautismo.plan_document.schemas import CHART_MONTHS
 from eduautismo.plans.repository import plan_scope
 from eduautismo.reports.repository import NO_JIT, ReportWindow, graded_reviews, is_late
 
@@ -108,3 +109,9 @@ def reviews_per_month(
         ).group_by(reviews.c.month)
     )
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def chart_window(today: date, timezone: str) -> ReportWindow:
+    """The current month and the 11 before it, up to today."""
+    first = add_months(today.replace(day=1), -(CHART_MONTHS - 1))
+    return ReportWindow(date_from=first, date_to=today, today=today, due_horizon=today, timezone=timezone)

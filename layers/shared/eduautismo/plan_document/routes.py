@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import SEE_OTHER_LINK, json_response, responses
+from eduautismo.api.contract import responses
 from eduautismo.api.dependencies import Ctx
+from eduautismo.api.links import LINK_OR_REDIRECT, link_or_redirect
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.plan_document import service
 from eduautismo.plan_document.schemas import PlanDocumentRequest
@@ -33,14 +34,7 @@ DESCRIPTION = (
 
 @router.get(
     "/students/<student_id>/plan-document",
-    # The return annotation is the link or no body (303): the link's model is named here.
-    responses=responses(
-        200,
-        404,
-        409,
-        429,
-        extra={200: json_response("The stored file's download link", ExportLink), **SEE_OTHER_LINK},
-    ),
+    responses=responses(200, 404, 409, 429, extra=LINK_OR_REDIRECT),
     summary="The student's plan document (PEI) as a PDF behind a presigned link",
     description=DESCRIPTION,
     tags=["students", "exports"],
@@ -53,6 +47,4 @@ def plan_document(
 ) -> Response[ExportLink | None]:
     request = PlanDocumentRequest(student_id=student_id, include_archived=include_archived)
     link = service.create_plan_document(ctx, request)
-    if redirect:
-        return Response(303, headers={"Location": link.download_url})
-    return Response(200, content_types.APPLICATION_JSON, link)
+    return link_or_redirect(link, redirect)

@@ -24,9 +24,10 @@ from eduautismo.domain import (
     Priority,
     ReviewFrequency,
     add_months,
+    age_in_years,
     days_overdue,
 )
-from eduautismo.errors import NotFound
+from eduautismo.errors import found
 from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.identity.principal import Principal
@@ -49,12 +50,12 @@ from eduautismo.students.repository import find_student
 PLAN_DOCUMENT_KIND = "plan_document"
 
 
-def document_filename(local_now: datetime) -> str:
+def _document_filename(local_now: datetime) -> str:
     """No student name in it: the file may be forwarded, and its name shows in mail and browsers."""
     return f"plano_intervencao_{local_now:%Y%m%d_%H%M%S}.pdf"
 
 
-def audit_request(request: PlanDocumentRequest) -> dict[str, Any]:
+def _audit_request(request: PlanDocumentRequest) -> dict[str, Any]:
     """What the audit row records (the pipeline adds the requester's scope): the kind, the student where
     every export kind keeps it (so erasing the student expires the document's link), the option."""
     return {
@@ -62,19 +63,6 @@ def audit_request(request: PlanDocumentRequest) -> dict[str, Any]:
         "filters": {"student_id": str(request.student_id)},
         "include_archived": request.include_archived,
     }
-
-
-def age_in_years(birth_date: date, today: date) -> int | None:
-    """Whole years; None for a birth date after today."""
-    if birth_date > today:
-        return None
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-def chart_window(today: date, timezone: str) -> ReportWindow:
-    """The current month and the 11 before it, up to today."""
-    first = add_months(today.replace(day=1), -(CHART_MONTHS - 1))
-    return ReportWindow(date_from=first, date_to=today, today=today, due_horizon=today, timezone=timezone)
 
 
 def _months(counts: dict[date, tuple[int, int]], window: ReportWindow) -> list[MonthCount]:
@@ -114,17 +102,15 @@ def _sections(
     return sections
 
 
-def load_document(
+def _load_document(
     session: Session, principal: Principal, request: PlanDocumentRequest, now: datetime, timezone: str
 ) -> PlanDocument:
     """The document's content as of ``now``; NotFound for a student outside the caller's scope."""
-    student = find_student(session, principal, request.student_id)
-    if student is None:
-        raise NotFound("student")
+    student = found(find_student(session, principal, request.student_id), "student")
     local_now = now.astimezone(ZoneInfo(timezone))
     today = local_now.date()
     scope = repository.document_scope(principal, student.id, request.include_archived)
-    window = chart_window(today, timezone)
+    window = repository.chart_window(today, timezone)
     return PlanDocument(
         organization_name=repository.organization_name(session, principal.organization_id),
         student_name=student.full_name,
@@ -137,6 +123,14 @@ def load_document(
     )
 
 
+def read_document(ctx: Context, request: PlanDocumentRequest) -> PlanDocument:
+    """The document's content now, without storing a file (the demo picture, the renderer's benchmark)."""
+    principal = ctx.caller
+    timezone = organizations.timezone(ctx, principal.organization_id)
+    with ctx.uow() as session:
+        return _load_document(session, principal, request, ctx.clock.now(), timezone)
+
+
 def create_plan_document(ctx: Context, request: PlanDocumentRequest) -> ExportLink:
     """The student's plans in the caller's scope as a PDF behind a presigned link, through the exports'
     one pipeline: audited in export_jobs (format pdf) and counted in the caller's daily export quota."""
@@ -144,8 +138,8 @@ def create_plan_document(ctx: Context, request: PlanDocumentRequest) -> ExportLi
     now = ctx.clock.now()
     timezone = organizations.timezone(ctx, principal.organization_id)
     with ctx.uow() as session:
-        document = load_document(session, principal, request, now, timezone)
-        job_id = delivery.open_job(ctx, session, ExportFormat.PDF, audit_request(request), timezone)
+        document = _load_document(session, principal, request, now, timezone)
+        job_id = delivery.open_job(ctx, session, ExportFormat.PDF, _audit_request(request), timezone)
 
     def write(path: Path) -> int:
         from eduautismo.plan_document.pdf import render  # fpdf2 loads only for a plan document
@@ -154,5 +148,5 @@ def create_plan_document(ctx: Context, request: PlanDocumentRequest) -> ExportLi
         return len(document.plans)
 
     return delivery.deliver_file(
-        ctx, job_id, ExportFormat.PDF, document_filename(document.generated_at), write
+        ctx, job_id, ExportFormat.PDF, _document_filename(document.generated_at), write
     )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
+from eduautismo.db.lookup import one_in_scope
 from eduautismo.db.models import InterventionPlan, Student
 from eduautismo.domain import PlanStatus
 from eduautismo.identity.principal import Principal
@@ -38,10 +39,8 @@ def plan_scope(principal: Principal) -> list[ColumnElement[bool]]:
 def find_plan(
     session: Session, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
 ) -> InterventionPlan | None:
-    statement = select(InterventionPlan).where(InterventionPlan.id == plan_id, *plan_scope(principal))
-    if for_update:
-        statement = statement.with_for_update()
-    return session.scalar(statement)
+    conditions = [InterventionPlan.id == plan_id, *plan_scope(principal)]
+    return one_in_scope(session, InterventionPlan, conditions, for_update=for_update)
 
 
 def _pending_conditions(

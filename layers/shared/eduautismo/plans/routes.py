@@ -18,18 +18,7 @@ from eduautismo.api.contract import (
 )
 from eduautismo.api.dependencies import Ctx
 from eduautismo.domain import Priority, ReviewFrequency
-from eduautismo.plans import service
-from eduautismo.plans.schemas import (
-    PageRequest,
-    PendingReviewFilters,
-    PendingReviewQuery,
-    PlanCreate,
-    PlanOut,
-    PlanPage,
-    PlanUpdate,
-    ReviewCreate,
-    ReviewOut,
-)
+from eduautismo.plans import schemas, service
 
 router = APIGatewayHttpRouter()
 
@@ -41,7 +30,7 @@ router = APIGatewayHttpRouter()
     summary="Create an intervention plan",
     tags=["plans"],
 )
-def create_plan(body: PlanCreate, ctx: Ctx) -> PlanOut:
+def create_plan(body: schemas.PlanCreate, ctx: Ctx) -> schemas.PlanOut:
     return service.create_plan(ctx, body)
 
 
@@ -49,7 +38,9 @@ def create_plan(body: PlanCreate, ctx: Ctx) -> PlanOut:
     "/intervention-plans/pending-review",
     status_code=200,
     # The body is JSON text (a cache HIT is sent as Redis holds it); its schema is declared here.
-    responses=responses(200, extra={200: {**json_response("One page", PlanPage), "headers": X_CACHE}}),
+    responses=responses(
+        200, extra={200: {**json_response("One page", schemas.PlanPage), "headers": X_CACHE}}
+    ),
     summary="Plans due for review",
     tags=["plans"],
 )
@@ -73,7 +64,7 @@ def list_pending_review(
     include_student: Annotated[bool, Query(description="Add student {id, full_name} to each item")] = False,
     use_cache: Annotated[bool, Query(description="false reads the database (X-Cache: BYPASS)")] = True,
 ) -> Response[str]:
-    filters = PendingReviewFilters(
+    filters = schemas.PendingReviewFilters(
         priority=priority,
         professional_id=professional_id,
         student_id=student_id,
@@ -82,7 +73,7 @@ def list_pending_review(
         date_to=date_to,
         overdue_only=overdue_only,
     )
-    query = PendingReviewQuery(filters, PageRequest(skip, limit, include_student), use_cache)
+    query = schemas.PendingReviewQuery(filters, schemas.PageRequest(skip, limit, include_student), use_cache)
     page, status = service.pending_review(ctx, query)
     return Response(200, content_types.APPLICATION_JSON, page, headers={"X-Cache": status.value})
 
@@ -94,7 +85,7 @@ def list_pending_review(
     summary="One intervention plan",
     tags=["plans"],
 )
-def get_plan(plan_id: uuid.UUID, ctx: Ctx) -> PlanOut:
+def get_plan(plan_id: uuid.UUID, ctx: Ctx) -> schemas.PlanOut:
     return service.get_plan(ctx, plan_id)
 
 
@@ -105,7 +96,7 @@ def get_plan(plan_id: uuid.UUID, ctx: Ctx) -> PlanOut:
     summary="Change an intervention plan (answers the whole plan)",
     tags=["plans"],
 )
-def update_plan(plan_id: uuid.UUID, body: PlanUpdate, ctx: Ctx) -> PlanOut:
+def update_plan(plan_id: uuid.UUID, body: schemas.PlanUpdate, ctx: Ctx) -> schemas.PlanOut:
     return service.update_plan(ctx, plan_id, body)
 
 
@@ -117,6 +108,6 @@ def update_plan(plan_id: uuid.UUID, body: PlanUpdate, ctx: Ctx) -> PlanOut:
     tags=["plans"],
 )
 def review_plan(
-    plan_id: uuid.UUID, ctx: Ctx, body: Annotated[ReviewCreate | None, Body()] = None
-) -> ReviewOut:
-    return service.review_plan(ctx, plan_id, body or ReviewCreate())
+    plan_id: uuid.UUID, ctx: Ctx, body: Annotated[schemas.ReviewCreate | None, Body()] = None
+) -> schemas.ReviewOut:
+    return service.review_plan(ctx, plan_id, body or schemas.ReviewCreate())

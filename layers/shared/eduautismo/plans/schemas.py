@@ -10,8 +10,9 @@ Request models forbid unknown fields: a body that tries to set ``organization_id
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate, Page, PartialUpdate, ShortText
 from eduautismo.api.model import ApiModel
+from eduautismo.cache.manager import dumps
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 from eduautismo.errors import Forbidden
@@ -113,6 +115,27 @@ class PendingReviewQuery:
     filters: PendingReviewFilters = field(default_factory=PendingReviewFilters)
     page: PageRequest = field(default_factory=PageRequest)
     use_cache: bool = True
+
+
+# Every cached page of an organization lives under this namespace and its generation: one bump hides all.
+PENDING_REVIEW_NAMESPACE = "pending-review"
+
+
+def pending_review_namespace(organization_id: uuid.UUID) -> str:
+    return f"{PENDING_REVIEW_NAMESPACE}:{organization_id}"
+
+
+def pending_review_cache_key(
+    principal: Principal,
+    filters: PendingReviewFilters,
+    today: date,
+    generation: int,
+    page: PageRequest,
+) -> str:
+    """Organization + generation + caller scope + local date + every parameter that shapes the page."""
+    scope = "coordinator" if principal.is_coordinator else f"professional:{principal.user_id}"
+    digest = hashlib.sha256(dumps([filters.cache_fingerprint(), asdict(page)]).encode()).hexdigest()[:40]
+    return f"{pending_review_namespace(principal.organization_id)}:g{generation}:{scope}:{today}:{digest}"
 
 
 class StudentRef(ApiModel):

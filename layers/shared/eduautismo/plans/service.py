@@ -8,18 +8,15 @@ committed, so a reader can never cache a page built before the write under the n
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import asdict
-from datetime import date
 
 from sqlalchemy.orm import Session
 
-from eduautismo.cache.manager import CacheManager, CacheStatus, dumps, with_jitter
+from eduautismo.cache.manager import CacheStatus, with_jitter
 from eduautismo.context import Context
 from eduautismo.db.models import InterventionPlan, PlanReview
 from eduautismo.domain import ReviewFrequency, next_review_due
-from eduautismo.errors import Forbidden, NotFound
+from eduautismo.errors import Forbidden, NotFound, found
 from eduautismo.identity.principal import Principal
 from eduautismo.notifications import plan_events
 from eduautismo.organizations import repository as organizations_repository
@@ -36,11 +33,10 @@ from eduautismo.plans.schemas import (
     PlanUpdate,
     ReviewCreate,
     ReviewOut,
+    pending_review_cache_key,
+    pending_review_namespace,
 )
 from eduautismo.students import repository as students_repository
-
-PENDING_REVIEW_NAMESPACE = "pending-review"
-
 
 # ---- plans ----
 
@@ -67,10 +63,9 @@ def _refresh_due_date(plan: InterventionPlan, timezone: str) -> None:
 def _scoped_plan(
     session: Session, principal: Principal, plan_id: uuid.UUID, for_update: bool
 ) -> InterventionPlan:
-    plan = repository.find_plan(session, principal, plan_id, for_update=for_update)
-    if plan is None:
-        raise NotFound("intervention plan")
-    return plan
+    return found(
+        repository.find_plan(session, principal, plan_id, for_update=for_update), "intervention plan"
+    )
 
 
 def create_plan(ctx: Context, body: PlanCreate) -> PlanOut:
@@ -101,7 +96,7 @@ def create_plan(ctx: Context, body: PlanCreate) -> PlanOut:
         session.flush()
         session.refresh(plan)
         created = PlanOut.build(plan, day.today)
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     return created
 
 
@@ -131,7 +126,7 @@ def update_plan(ctx: Context, plan_id: uuid.UUID, body: PlanUpdate) -> PlanOut:
         session.flush()
         session.refresh(plan)
         updated = PlanOut.build(plan, day.today)
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     return updated
 
 
@@ -160,34 +155,17 @@ def review_plan(ctx: Context, plan_id: uuid.UUID, body: ReviewCreate) -> ReviewO
             notes=review.notes,
             plan=PlanOut.build(plan, day.today),
         )
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     return recorded
 
 
 # ---- pending review ----
 
 
-def pending_review_namespace(organization_id: uuid.UUID) -> str:
-    return f"{PENDING_REVIEW_NAMESPACE}:{organization_id}"
-
-
-def invalidate_pending_review(cache: CacheManager, organization_id: uuid.UUID) -> None:
+def invalidate_pending_review(ctx: Context, organization_id: uuid.UUID) -> None:
     """After a committed write that shows in the list (a plan, a student's name): every cached page of
     the organization becomes unreachable (O(1))."""
-    cache.bump_generation(pending_review_namespace(organization_id))
-
-
-def pending_review_cache_key(
-    principal: Principal,
-    filters: PendingReviewFilters,
-    today: date,
-    generation: int,
-    page: PageRequest,
-) -> str:
-    """Organization + generation + caller scope + local date + every parameter that shapes the page."""
-    scope = "coordinator" if principal.is_coordinator else f"professional:{principal.user_id}"
-    digest = hashlib.sha256(dumps([filters.cache_fingerprint(), asdict(page)]).encode()).hexdigest()[:40]
-    return f"{pending_review_namespace(principal.organization_id)}:g{generation}:{scope}:{today}:{digest}"
+    ctx.cache.bump_generation(pending_review_namespace(organization_id))
 
 
 def _pending_review_page(

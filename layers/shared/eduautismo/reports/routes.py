@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from eduautismo.api.contract import SEE_OTHER_LINK, BoundedDate, json_response, responses
+from eduautismo.api.contract import BoundedDate, responses
 from eduautismo.api.dependencies import Ctx
+from eduautismo.api.links import LINK_OR_REDIRECT, link_or_redirect
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.reports import service
 from eduautismo.reports.schemas import ComplianceQuery, ComplianceReport
@@ -35,13 +36,7 @@ def review_compliance(ctx: Ctx, date_from: DateFrom = None, date_to: DateTo = No
 
 @router.get(
     "/export/review-compliance/excel",
-    # The return annotation is the link or no body (303): the link's model is named here.
-    responses=responses(
-        200,
-        409,
-        429,
-        extra={200: json_response("The stored file's download link", ExportLink), **SEE_OTHER_LINK},
-    ),
+    responses=responses(200, 409, 429, extra=LINK_OR_REDIRECT),
     summary="The compliance report as an XLSX sheet behind a presigned link",
     tags=["reports", "exports"],
 )
@@ -53,6 +48,4 @@ def export_review_compliance(
 ) -> Response[ExportLink | None]:
     query = ComplianceQuery(date_from=date_from, date_to=date_to)
     link = service.export_review_compliance(ctx, query)
-    if redirect:
-        return Response(303, headers={"Location": link.download_url})
-    return Response(200, content_types.APPLICATION_JSON, link)
+    return link_or_redirect(link, redirect)

@@ -91,7 +91,7 @@ def _name_order(counts: ProfessionalCounts) -> tuple[str, str, str]:
     return folded, counts.professional_name, str(counts.professional_id)
 
 
-def build_report(rows: list[ProfessionalCounts], window: ReportWindow) -> ComplianceReport:
+def _build_report(rows: list[ProfessionalCounts], window: ReportWindow) -> ComplianceReport:
     items = [
         ComplianceItem(
             professional_id=row.professional_id,
@@ -125,14 +125,14 @@ def build_report(rows: list[ProfessionalCounts], window: ReportWindow) -> Compli
 
 def _compute(ctx: Context, window: ReportWindow) -> ComplianceReport:
     with ctx.uow() as session:
-        return build_report(repository.professional_counts(session, ctx.caller, window), window)
+        return _build_report(repository.professional_counts(session, ctx.caller, window), window)
 
 
 def review_compliance(ctx: Context, query: ComplianceQuery) -> ComplianceReport:
     return _compute(ctx, report_window(ctx, query))
 
 
-def export_filename(local_now: datetime) -> str:
+def _export_filename(local_now: datetime) -> str:
     return f"conformidade_revisoes_{local_now:%Y%m%d_%H%M%S}.xlsx"
 
 
@@ -155,4 +155,4 @@ def export_review_compliance(ctx: Context, query: ComplianceQuery) -> ExportLink
         write_compliance_workbook(report, path, local_now)
         return len(report.items)
 
-    return delivery.deliver_file(ctx, job_id, ExportFormat.XLSX, export_filename(local_now), write)
+    return delivery.deliver_file(ctx, job_id, ExportFormat.XLSX, _export_filename(local_now), write)

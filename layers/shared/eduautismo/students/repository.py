@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from eduautismo.db.lookup import one_in_scope
 from eduautismo.db.models import (
     ExportJob,
     InterventionPlan,
@@ -41,10 +42,8 @@ def student_scope(principal: Principal) -> list[ColumnElement[bool]]:
 def find_student(
     session: Session, principal: Principal, student_id: uuid.UUID, *, for_update: bool = False
 ) -> Student | None:
-    statement = select(Student).where(Student.id == student_id, *student_scope(principal))
-    if for_update:
-        statement = statement.with_for_update()
-    return session.scalar(statement)
+    conditions = [Student.id == student_id, *student_scope(principal)]
+    return one_in_scope(session, Student, conditions, for_update=for_update)
 
 
 def list_students(session: Session, principal: Principal, skip: int, limit: int) -> tuple[list[Student], int]:
@@ -70,23 +69,13 @@ def student_plans(
 
 
 def plan_reviews(session: Session, plan_ids: list[uuid.UUID]) -> list[PlanReview]:
-    return list(
-        session.scalars(
-            select(PlanReview)
-            .where(PlanReview.plan_id.in_(plan_ids))
-            .order_by(PlanReview.reviewed_at, PlanReview.id)
-        )
-    )
+    statement = select(PlanReview).where(PlanReview.plan_id.in_(plan_ids))
+    return list(session.scalars(statement.order_by(PlanReview.reviewed_at, PlanReview.id)))
 
 
 def plan_notifications(session: Session, plan_ids: list[uuid.UUID]) -> list[Notification]:
-    return list(
-        session.scalars(
-            select(Notification)
-            .where(Notification.intervention_plan_id.in_(plan_ids))
-            .order_by(Notification.created_at, Notification.id)
-        )
-    )
+    statement = select(Notification).where(Notification.intervention_plan_id.in_(plan_ids))
+    return list(session.scalars(statement.order_by(Notification.created_at, Notification.id)))
 
 
 def student_filter_of(job: ExportJob) -> str | None:

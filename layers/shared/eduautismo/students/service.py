@@ -20,7 +20,7 @@ from eduautismo.clock import local_today
 from eduautismo.context import Context
 from eduautismo.db.models import ExportJob, Student
 from eduautismo.domain import ExportFormat
-from eduautismo.errors import Forbidden, NotFound
+from eduautismo.errors import Forbidden, found
 from eduautismo.exports import delivery
 from eduautismo.exports.schemas import ExportLink
 from eduautismo.identity.principal import Principal
@@ -50,10 +50,7 @@ def _require_coordinator(principal: Principal, action: str) -> None:
 def _scoped_student(
     session: Session, principal: Principal, student_id: uuid.UUID, *, for_update: bool = False
 ) -> Student:
-    student = repository.find_student(session, principal, student_id, for_update=for_update)
-    if student is None:
-        raise NotFound("student")
-    return student
+    return found(repository.find_student(session, principal, student_id, for_update=for_update), "student")
 
 
 def create_student(ctx: Context, body: StudentCreate) -> StudentOut:
@@ -93,7 +90,7 @@ def update_student(ctx: Context, student_id: uuid.UUID, body: StudentUpdate) -> 
             setattr(student, name, value)
         session.flush()
         updated = StudentOut.model_validate(student)
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     return updated
 
 
@@ -115,7 +112,7 @@ def erase_student(ctx: Context, student_id: uuid.UUID) -> None:
             "notifications_deleted": erasure.notifications_deleted,
             "export_files_deleted": len(expired_files),
         }
-    invalidate_pending_review(ctx.cache, principal.organization_id)
+    invalidate_pending_review(ctx, principal.organization_id)
     logger.info("student erased", extra={"erasure_id": str(erasure.id), **counts})
 
 
@@ -147,7 +144,7 @@ def _data_document(session: Session, student: Student, now: datetime, timezone: 
     )
 
 
-def data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
+def _data_export_filename(student_id: uuid.UUID, local_now: datetime) -> str:
     return f"dados_aluno_{student_id}_{local_now:%Y%m%d_%H%M%S}.json"
 
 
@@ -170,5 +167,5 @@ def export_student_data(ctx: Context, student_id: uuid.UUID) -> ExportLink:
         path.write_text(document.model_dump_json(indent=2), encoding="utf-8")
         return document.record_count
 
-    filename = data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
+    filename = _data_export_filename(student_id, now.astimezone(ZoneInfo(timezone)))
     return delivery.deliver_file(ctx, job_id, ExportFormat.JSON, filename, write)

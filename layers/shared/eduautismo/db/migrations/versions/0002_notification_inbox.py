@@ -1,9 +1,5 @@
 """notification inbox: seen and archived states, the per-user inbox version behind ETags
 
-Revision ID: 0002_notification_inbox
-Revises: 0001
-Create Date: 2026-11-26 12:20:00
-
 ``notification_inboxes`` holds one row per user: ``version`` rises in the same transaction as every insert,
 update or delete of that user's notifications (statement-level triggers over the transition tables, so the
 daily job's set-based inserts, cleanup deletes and cascades count too, one upsert per statement);
@@ -18,8 +14,6 @@ from alembic import op
 
 revision = "0002_notification_inbox"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 # Rows are upserted in user order so that two statements bumping the same users lock them in one order.
 BUMP_FUNCTION = """

@@ -1,8 +1,4 @@
-"""student erasures audit table; export_jobs accept the json format of student data exports
-
-Revision ID: 0003_student_erasures
-Revises: 0001
-"""
+"""student erasures audit table; export_jobs accept the json format of student data exports"""
 
 from __future__ import annotations
 
@@ -11,8 +7,6 @@ from alembic import op
 
 revision = "0003_student_erasures"
 down_revision = "0002_notification_inbox"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,5 @@
 """users.status (active / disabled) and the times of the last Cognito events applied; export_jobs may be ``expired`` (their file
 was deleted because data it may hold was erased)
-
-Revision ID: 0004_user_status_export_expired
-Revises: 0003_student_erasures
 """
 
 from __future__ import annotations
@@ -12,8 +9,6 @@ from alembic import op
 
 revision = "0004_user_status_export_expired"
 down_revision = "0003_student_erasures"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

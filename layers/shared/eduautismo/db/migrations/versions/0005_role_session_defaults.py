@@ -1,9 +1,6 @@
 """session settings (statement timeout, time zone) become defaults of the migrating login in this
 database, instead of a SET on every connection (which pins it behind RDS Proxy); the deploy's migrations
 function applies the same defaults to the application and health logins (eduautismo.db.migration_resource)
-
-Revision ID: 0005_role_session_defaults
-Revises: 0004_user_status_export_expired
 """
 
 from __future__ import annotations
@@ -16,8 +13,6 @@ from eduautismo.settings import get_settings
 
 revision = "0005_role_session_defaults"
 down_revision = "0004_user_status_export_expired"
-branch_labels = None
-depends_on = None
 
 
 def _current_login() -> str:

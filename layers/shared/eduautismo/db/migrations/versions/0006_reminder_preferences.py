@@ -1,8 +1,4 @@
-"""reminder preferences, email digest deliveries and suppressed addresses
-
-Revision ID: 0006_reminder_preferences
-Revises: 0005_role_session_defaults
-"""
+"""reminder preferences, email digest deliveries and suppressed addresses"""
 
 from __future__ import annotations
 
@@ -12,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0006_reminder_preferences"
 down_revision = "0005_role_session_defaults"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

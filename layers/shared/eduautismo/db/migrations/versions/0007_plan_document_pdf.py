@@ -1,8 +1,4 @@
-"""export_jobs accept the pdf format of plan documents
-
-Revision ID: 0007_plan_document_pdf
-Revises: 0006_reminder_preferences
-"""
+"""export_jobs accept the pdf format of plan documents"""
 
 from __future__ import annotations
 
@@ -10,8 +6,6 @@ from alembic import op
 
 revision = "0007_plan_document_pdf"
 down_revision = "0006_reminder_preferences"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
