@@ -46,14 +46,8 @@ PLAN_CREATED = Template(
     title="Novo Plano de Intervenção",
     message='O plano de intervenção "{plan_title}" foi criado e você é o profissional responsável.',
 )
-PLAN_UPDATED = Template(
-    title="Plano Atualizado",
-    message='O plano de intervenção "{plan_title}" foi atualizado.',
-)
-PLAN_REVIEWED = Template(
-    title="Plano Revisado",
-    message='O plano de intervenção "{plan_title}" foi revisado.',
-)
+PLAN_UPDATED = Template("Plano Atualizado", 'O plano de intervenção "{plan_title}" foi atualizado.')
+PLAN_REVIEWED = Template("Plano Revisado", 'O plano de intervenção "{plan_title}" foi revisado.')
 # Summaries (above REMINDER_DIGEST_THRESHOLD reminders of a type) and the coordinators' daily escalation.
 REVIEW_OVERDUE_SUMMARY = Template(
     title="{plans} com revisão atrasada",
