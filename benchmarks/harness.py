@@ -66,6 +66,21 @@ class BenchRow:
         return self.p95_ms / self.baseline_p95_ms
 
 
+def latency_row(
+    scenario: str,
+    samples: list[float],
+    *,
+    baseline: str,
+    baseline_p95_ms: float | None,
+    target: str,
+    passed: bool,
+    notes: str = "",
+) -> BenchRow:
+    """A row of per-call latencies: the p50 and p95 of ``samples`` (milliseconds), no throughput."""
+    p50, p95 = percentile(samples, 50), percentile(samples, 95)
+    return BenchRow(scenario, p50, p95, None, baseline, baseline_p95_ms, target, passed, notes)
+
+
 def sample_ms(fn: Callable[[], Any], iterations: int, warmup: int = 5) -> list[float]:
     """Wall-clock milliseconds of ``iterations`` calls after ``warmup`` unmeasured ones."""
     for _ in range(warmup):

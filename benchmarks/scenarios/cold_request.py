@@ -16,7 +16,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from benchmarks.harness import BenchContext, BenchRow, percentile
+from benchmarks.harness import BenchContext, BenchRow, latency_row, percentile
 from eduautismo_local.template_routes import PROJECT_ROOT, match_route
 
 PENDING_REVIEW = "/api/v1/intervention-plans/pending-review"
@@ -96,11 +96,9 @@ def run(ctx: BenchContext) -> list[BenchRow]:
         first.append(float(measured["first_ms"]))  # type: ignore[arg-type]
         warm.extend(float(value) for value in measured["warm_ms"])  # type: ignore[attr-defined]
     return [
-        BenchRow(
-            scenario="cold request PlansFunction pending-review",
-            p50_ms=percentile(cold, 50),
-            p95_ms=percentile(cold, 95),
-            throughput_rps=None,
+        latency_row(
+            "cold request PlansFunction pending-review",
+            cold,
             baseline="same request warm",
             baseline_p95_ms=percentile(warm, 95),
             target="reported",

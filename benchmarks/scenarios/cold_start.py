@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.harness import BenchContext, BenchRow, percentile
+from benchmarks.harness import BenchContext, BenchRow, latency_row, percentile
 from eduautismo_local.template_routes import PROJECT_ROOT, functions, load_template
 
 RUNS = 9
@@ -161,11 +161,9 @@ def _notes(loaded: set[str], tree: list[ImportLine], module: str) -> str:
 
 def _reported(scenario: str, samples: list[float], notes: str, floor_p95: float | None = None) -> BenchRow:
     """A baseline's own row: reported, against the floor when ``floor_p95`` is given."""
-    return BenchRow(
-        scenario=scenario,
-        p50_ms=percentile(samples, 50),
-        p95_ms=percentile(samples, 95),
-        throughput_rps=None,
+    return latency_row(
+        scenario,
+        samples,
         baseline="" if floor_p95 is None else "import floor",
         baseline_p95_ms=floor_p95,
         target="reported",
@@ -202,11 +200,9 @@ def run(ctx: BenchContext) -> list[BenchRow]:
         factor = FACTORS.get(handler.function, LIGHT_FACTOR)
         forbidden = handler_loaded.intersection(FORBIDDEN_MODULES)
         rows.append(
-            BenchRow(
-                scenario=f"cold start {handler.function}",
-                p50_ms=percentile(handler_samples, 50),
-                p95_ms=p95,
-                throughput_rps=None,
+            latency_row(
+                f"cold start {handler.function}",
+                handler_samples,
                 baseline="import floor",
                 baseline_p95_ms=floor_p95,
                 target=f"<= {factor}x floor, no openpyxl/boto3" if handler.light else "reported",

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
+from benchmarks.harness import BenchContext, BenchRow, latency_row, percentile, sample_ms
 from eduautismo.clock import FixedClock
 from eduautismo.context import build_context
 from eduautismo.digests import repository, service
@@ -88,11 +88,9 @@ def _selection_row(ctx: BenchContext) -> BenchRow:
         finally:
             transaction.rollback()
     p95, raw_p95 = percentile(samples, 95), percentile(raw_samples, 95)
-    return BenchRow(
-        scenario=f"digest: dispatcher selection ({users:,} users)",
-        p50_ms=percentile(samples, 50),
-        p95_ms=p95,
-        throughput_rps=None,
+    return latency_row(
+        f"digest: dispatcher selection ({users:,} users)",
+        samples,
         baseline="raw SQL (the same statement)",
         baseline_p95_ms=raw_p95,
         target=f"p95 <= {MAX_SELECTION_RATIO}x raw SQL",
@@ -124,11 +122,9 @@ def _send_row(ctx: BenchContext) -> BenchRow:
     with ctx.engine.begin() as connection:
         connection.execute(text("DELETE FROM email_deliveries WHERE period = :period"), {"period": period})
     p95, raw_p95 = percentile(samples, 95), percentile(raw_samples, 95)
-    return BenchRow(
-        scenario="digest: render + local send per email",
-        p50_ms=percentile(samples, 50),
-        p95_ms=p95,
-        throughput_rps=None,
+    return latency_row(
+        "digest: render + local send per email",
+        samples,
         baseline="writing the same .eml bytes",
         baseline_p95_ms=raw_p95,
         target=f"p95 <= {MAX_SEND_P95_MS:g} ms",

@@ -24,7 +24,7 @@ import boto3
 from moto import mock_aws
 from sqlalchemy import Engine, delete
 
-from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
+from benchmarks.harness import BenchContext, BenchRow, latency_row, percentile, sample_ms
 from benchmarks.scenarios.plans import handler_call
 from eduautismo.db.engine import session_scope
 from eduautismo.db.models import InterventionPlan, Organization, PlanReview, Student, User
@@ -195,11 +195,9 @@ def run(ctx: BenchContext) -> list[BenchRow]:
     p95 = percentile(samples, 95)
     peak_mb = probe["peak_kb"] / 1024
     return [
-        BenchRow(
-            scenario=f"plan document PDF ({PLANS} plans x {REVIEWS_PER_PLAN} reviews)",
-            p50_ms=percentile(samples, 50),
-            p95_ms=p95,
-            throughput_rps=None,
+        latency_row(
+            f"plan document PDF ({PLANS} plans x {REVIEWS_PER_PLAN} reviews)",
+            samples,
             baseline="the PDF drawing alone (fpdf2, same document)",
             baseline_p95_ms=percentile(render_samples, 95),
             target=f"p95 <= {TARGET_MS:.0f} ms",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql
 
-from benchmarks.harness import BenchContext, BenchRow, percentile, sample_ms
+from benchmarks.harness import BenchContext, BenchRow, latency_row, percentile, sample_ms
 from benchmarks.scenarios.plans import handler_call
 from eduautismo.context import build_context
 from eduautismo.reports.repository import NO_JIT, compliance_statement
@@ -77,11 +77,9 @@ def run(ctx: BenchContext) -> list[BenchRow]:
     p95, raw_p95 = percentile(handler_samples, 95), percentile(raw_samples, 95)
     indexed_p95 = _with_candidate_index_p95(ctx.engine, sql)
     return [
-        BenchRow(
-            scenario="reports: review compliance (coordinator, 90 days)",
-            p50_ms=percentile(handler_samples, 50),
-            p95_ms=p95,
-            throughput_rps=None,
+        latency_row(
+            "reports: review compliance (coordinator, 90 days)",
+            handler_samples,
             baseline="raw SQL (the same statement)",
             baseline_p95_ms=raw_p95,
             target=f"p95 <= {MAX_RATIO}x raw SQL",

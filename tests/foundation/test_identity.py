@@ -28,6 +28,20 @@ def _claims(**overrides: object) -> dict[str, object]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
+def _provision(db: Engine, claims: dict[str, object]) -> None:
+    with Session(db) as session:
+        provision(session, principal_from_claims(claims))
+
+
+def _provisioned_claims(db: Engine) -> dict[str, object]:
+    """Claims of a user provisioned once; the process's memo of provisioned users is then forgotten, so
+    that the next provisioning reaches the database (as in a fresh Lambda container)."""
+    claims = _claims()
+    _provision(db, claims)
+    provisioning._provisioned.clear()
+    return claims
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -84,14 +98,10 @@ def test_first_request_provisions_organization_and_user(db: Engine) -> None:
 
 def test_changed_role_and_name_are_kept_current(db: Engine) -> None:
     # Given a provisioned professional
-    claims = _claims()
-    with Session(db) as session:
-        provision(session, principal_from_claims(claims))
-    provisioning._provisioned.clear()
+    claims = _provisioned_claims(db)
     # When the same user comes back as a coordinator with another name
     claims.update({"cognito:groups": "[coordinator]", "name": "Ana S. Lima"})
-    with Session(db) as session:
-        provision(session, principal_from_claims(claims))
+    _provision(db, claims)
     # Then the stored user reflects the token
     with Session(db) as session:
         user = session.scalar(select(User).where(User.id == uuid.UUID(str(claims["sub"]))))
@@ -100,10 +110,7 @@ def test_changed_role_and_name_are_kept_current(db: Engine) -> None:
 
 def test_a_user_id_never_moves_to_another_organization(db: Engine) -> None:
     # Given a user provisioned in one organization
-    claims = _claims()
-    with Session(db) as session:
-        provision(session, principal_from_claims(claims))
-    provisioning._provisioned.clear()
+    claims = _provisioned_claims(db)
     # When a token with the same sub names another organization
     claims["custom:organization_id"] = str(uuid.uuid4())
     # Then the request is refused and the user stays where it was

@@ -16,12 +16,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from eduautismo.clock import FixedClock
-from eduautismo.domain import NotificationPriority, NotificationType
-from eduautismo.notifications.service import NotificationCreate, NotificationService
+from eduautismo.domain import NotificationType
+from eduautismo.notifications.service import NotificationService
 from eduautismo.observability import logger, metrics
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.template_routes import PROJECT_ROOT, load_handler, match_route
-from tests.support.factories import Factory
+from tests.support.factories import Factory, notification_for
 
 PENDING_REVIEW = "/api/v1/intervention-plans/pending-review"
 
@@ -62,22 +62,16 @@ def test_a_request_logs_under_the_api_gateway_request_id(factory: Factory) -> No
 def test_creating_a_notification_emits_its_time_in_milliseconds(
     factory: Factory, db: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a user
+    # Given a user and a plan-created notification for them
     professional = factory.user(factory.organization())
+    plan_created = notification_for(
+        professional, type=NotificationType.PLAN_CREATED, dedupe_key=f"test:{uuid.uuid4()}"
+    )
     capsys.readouterr()
-    # When a notification is created and the invocation's metrics are flushed
+    # When the notification is created and the invocation's metrics are flushed
     with Session(db) as session:
-        NotificationService(session, FixedClock(datetime(2026, 3, 10, tzinfo=UTC))).create_notification(
-            NotificationCreate(
-                organization_id=professional.organization_id,
-                user_id=professional.user_id,
-                type=NotificationType.PLAN_CREATED,
-                priority=NotificationPriority.MEDIUM,
-                title="Novo plano",
-                message="Um plano foi criado.",
-                dedupe_key=f"test:{uuid.uuid4()}",
-            )
-        )
+        clock = FixedClock(datetime(2026, 3, 10, tzinfo=UTC))
+        NotificationService(session, clock).create_notification(plan_created)
         session.commit()
     metrics.flush_metrics()
     # Then the EMF document carries notification_creation_time in ms

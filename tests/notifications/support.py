@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from eduautismo.clock import FixedClock
 from eduautismo.db.models import Notification
 from eduautismo.domain import NotificationPriority, NotificationType
-from eduautismo.notifications.service import NotificationCreate, NotificationService
-from tests.support.factories import Actor
+from eduautismo.notifications.service import NotificationService
+from tests.support.factories import Actor, notification_for
 
 
 def add_notification(
@@ -29,18 +29,10 @@ def add_notification(
 ) -> Notification:
     created = created_at or datetime.now(UTC) - timedelta(minutes=1)
     with Session(db, expire_on_commit=False) as session:
-        notification = NotificationService(session, FixedClock(created)).create_notification(
-            NotificationCreate(
-                organization_id=actor.organization_id,
-                user_id=actor.user_id,
-                type=type,
-                priority=priority,
-                title="Aviso do sistema",
-                message="Mensagem de teste",
-                dedupe_key=dedupe_key,
-                expires_at=expires_at,
-            )
+        request = notification_for(
+            actor, type=type, priority=priority, dedupe_key=dedupe_key, expires_at=expires_at
         )
+        notification = NotificationService(session, FixedClock(created)).create_notification(request)
         if is_read:
             notification.is_read = True
             notification.read_at = created

@@ -15,11 +15,11 @@ from eduautismo.context import build_context
 from eduautismo.domain import NotificationPriority, NotificationType, Role
 from eduautismo.notifications import service
 from eduautismo.notifications.schemas import BulkAction, MarkAllRequest
-from eduautismo.notifications.service import NotificationCreate, NotificationService
+from eduautismo.notifications.service import NotificationService
 from tests.notifications.support import add_notification, notification_rows, random_id, snapshot
 from tests.support.api import call_api
 from tests.support.concurrency import run_at_once
-from tests.support.factories import Actor, Factory
+from tests.support.factories import Actor, Factory, notification_for
 
 BASE = "/api/v1/notifications"
 
@@ -194,15 +194,11 @@ def test_mark_all_read_leaves_a_notification_that_arrives_during_the_call(factor
     user = factory.user(factory.organization())
     existing = add_notification(factory.engine, user)
     arriving_session = Session(factory.engine, expire_on_commit=False)
+    request = notification_for(
+        user, priority=NotificationPriority.LOW, title="Chegando", message="Durante a chamada"
+    )
     arriving = NotificationService(arriving_session, FixedClock(datetime.now(UTC))).create_notification(
-        NotificationCreate(
-            organization_id=user.organization_id,
-            user_id=user.user_id,
-            type=NotificationType.SYSTEM,
-            priority=NotificationPriority.LOW,
-            title="Chegando",
-            message="Durante a chamada",
-        )
+        request
     )
     responses: list[Any] = []
     call = threading.Thread(

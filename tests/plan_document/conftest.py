@@ -9,17 +9,19 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from eduautismo.clock import FixedClock
 from eduautismo.db.models import ExportJob, InterventionPlan, PlanReview
 from eduautismo.domain import ReviewFrequency, Role, next_review_due
 from tests.exports.conftest import BUCKET, s3  # noqa: F401 - the exports' S3 fixture, reused
@@ -27,6 +29,8 @@ from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor, Factory
 
 TIMEZONE = "America/Sao_Paulo"
+NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
+TODAY = date(2026, 12, 4)
 
 
 def document_path(student_id: uuid.UUID | str) -> str:
@@ -56,6 +60,25 @@ def school(factory: Factory, name: str = "Escola Raio de Sol") -> School:
         other_professional=factory.user(org, name="Professora Lúcia"),
         org_id=org,
     )
+
+
+@pytest.fixture
+def clock_at_now(set_now: Callable[[datetime], FixedClock]) -> datetime:
+    """The API's clock at NOW (4 Dec 2026, 12:00 in São Paulo) for the whole test."""
+    set_now(NOW)
+    return NOW
+
+
+@pytest.fixture
+def place(factory: Factory) -> School:
+    """The school most tests use (Escola Raio de Sol), with its coordinator and two professionals."""
+    return school(factory)
+
+
+@pytest.fixture
+def helena(factory: Factory, place: School) -> uuid.UUID:
+    """A student of ``place``: Helena Costa."""
+    return factory.student(place.org_id, "Helena Costa")
 
 
 def record_reviews(

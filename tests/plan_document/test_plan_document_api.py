@@ -6,17 +6,19 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from eduautismo.clock import FixedClock
 from tests.exports.conftest import LINK_FIELDS
 from tests.plan_document.conftest import (
     BUCKET,
+    School,
     jobs_of,
     page_texts,
     plan_document,
@@ -27,16 +29,12 @@ from tests.plan_document.conftest import (
 from tests.support.api import call_api
 from tests.support.factories import Factory
 
-NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
 
-
+@pytest.mark.usefixtures("clock_at_now")
 def test_a_coordinator_gets_every_plan_of_the_student_and_nothing_else(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a student with plans of two professionals (one archived, one paused) and a classmate's plan
-    set_now(NOW)
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     classmate = factory.student(place.org_id, "Caio Lima")
     communication = factory.plan(place.professional, student_id=helena, title="Comunicação alternativa")
     factory.plan(place.other_professional, student_id=helena, title="Coordenação motora", status="paused")
@@ -72,10 +70,10 @@ def test_a_coordinator_gets_every_plan_of_the_student_and_nothing_else(
     assert text.index("Comunicação alternativa") < text.index("Coordenação motora")
 
 
-def test_archived_plans_only_when_asked(factory: Factory, db: Engine, s3: Any) -> None:
+def test_archived_plans_only_when_asked(
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
+) -> None:
     # Given a student with an active and an archived plan
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     factory.plan(place.professional, student_id=helena, title="Plano ativo")
     factory.plan(place.professional, student_id=helena, title="Plano arquivado", status="archived")
     # When the coordinator asks with include_archived=true
@@ -89,11 +87,9 @@ def test_archived_plans_only_when_asked(factory: Factory, db: Engine, s3: Any) -
 
 
 def test_a_professional_gets_only_their_own_plans_of_a_student_in_their_caseload(
-    factory: Factory, db: Engine, s3: Any
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a student with a plan of each of two professionals, and a third professional without any
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     factory.plan(place.professional, student_id=helena, title="Plano do Paulo")
     factory.plan(place.other_professional, student_id=helena, title="Plano da Lúcia")
     outsider = factory.user(place.org_id, name="Fono Rita")
@@ -113,10 +109,10 @@ def test_a_professional_gets_only_their_own_plans_of_a_student_in_their_caseload
     assert jobs_of(db, outsider) == [] and jobs_of(db, elsewhere.coordinator) == []
 
 
-def test_an_erased_student_is_404(factory: Factory, db: Engine, s3: Any) -> None:
+def test_an_erased_student_is_404(
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
+) -> None:
     # Given a student the coordinator erased
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     factory.plan(place.professional, student_id=helena)
     erased = call_api("DELETE", f"/api/v1/students/{helena}", claims=place.coordinator.claims)
     assert erased.status == 204
@@ -129,11 +125,9 @@ def test_an_erased_student_is_404(factory: Factory, db: Engine, s3: Any) -> None
 
 
 def test_the_file_is_encrypted_under_a_random_key_and_audited_with_the_student_and_scope(
-    factory: Factory, db: Engine, s3: Any
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a student
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     factory.plan(place.professional, student_id=helena)
     # When the professional asks for her plan document
     link = plan_document(place.professional, helena).json
@@ -163,10 +157,8 @@ def test_the_file_is_encrypted_under_a_random_key_and_audited_with_the_student_a
     assert link["download_url"].startswith("https://") and "X-Amz-Signature" in link["download_url"]
 
 
-def test_redirect_answers_303_to_the_link(factory: Factory, db: Engine, s3: Any) -> None:
+def test_redirect_answers_303_to_the_link(place: School, helena: uuid.UUID, db: Engine, s3: Any) -> None:
     # Given a student
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     # When the coordinator asks with redirect=true
     response = plan_document(place.coordinator, helena, redirect=True)
     # Then the answer is 303, without a body, to the presigned link of the stored PDF
@@ -178,12 +170,10 @@ def test_redirect_answers_303_to_the_link(factory: Factory, db: Engine, s3: Any)
 
 
 def test_the_daily_export_quota_counts_plan_documents(
-    factory: Factory, db: Engine, s3: Any, override_settings: Callable[..., None]
+    place: School, helena: uuid.UUID, db: Engine, s3: Any, override_settings: Callable[..., None]
 ) -> None:
     # Given a quota of one export a day, already used by a plan document
     override_settings(exports_per_user_per_day="1")
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     assert plan_document(place.coordinator, helena).status == 200
     # When the coordinator asks again
     response = plan_document(place.coordinator, helena)
@@ -193,17 +183,14 @@ def test_the_daily_export_quota_counts_plan_documents(
     assert len(jobs_of(db, place.coordinator)) == 1
 
 
-def test_a_malformed_student_id_is_422(factory: Factory, db: Engine, s3: Any) -> None:
-    place = school(factory)
+def test_a_malformed_student_id_is_422(place: School, db: Engine, s3: Any) -> None:
     response = plan_document(place.coordinator, "not-a-uuid")
     assert response.status == 422
     assert response.json["error"]["details"][0]["field"] == "student_id"
 
 
-def test_the_document_metadata(factory: Factory, db: Engine, s3: Any) -> None:
+def test_the_document_metadata(place: School, helena: uuid.UUID, db: Engine, s3: Any) -> None:
     # Given a student
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     # When the coordinator downloads her plan document
     assert plan_document(place.coordinator, helena).status == 200
     reader = PdfReader(io.BytesIO(stored_pdf(s3, db, place.coordinator)))
@@ -218,12 +205,9 @@ def test_the_document_metadata(factory: Factory, db: Engine, s3: Any) -> None:
     assert "Helena" not in str(dict(metadata))
 
 
-def test_birth_date_and_age_are_shown(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
-) -> None:
+@pytest.mark.usefixtures("clock_at_now")
+def test_birth_date_and_age_are_shown(place: School, db: Engine, s3: Any) -> None:
     # Given a student born on 5 December 2018, on 4 December 2026
-    set_now(NOW)
-    place = school(factory)
     created = call_api(
         "POST",
         "/api/v1/students",
@@ -239,11 +223,9 @@ def test_birth_date_and_age_are_shown(
 
 
 def test_the_students_data_export_lists_the_plan_document_as_naming_the_student(
-    factory: Factory, db: Engine, s3: Any
+    place: School, helena: uuid.UUID, db: Engine, s3: Any
 ) -> None:
     # Given a student whose plan document was downloaded
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     assert plan_document(place.coordinator, helena).status == 200
     # When the coordinator exports everything held about her (LGPD access)
     exported = call_api("GET", f"/api/v1/students/{helena}/data-export", claims=place.coordinator.claims)
@@ -254,10 +236,10 @@ def test_the_students_data_export_lists_the_plan_document_as_naming_the_student(
     assert [(job["format"], job["match"]) for job in document["export_jobs"]] == [("pdf", "student_filter")]
 
 
-def test_erasing_the_student_expires_her_plan_documents(factory: Factory, db: Engine, s3: Any) -> None:
+def test_erasing_the_student_expires_her_plan_documents(
+    place: School, helena: uuid.UUID, db: Engine, s3: Any
+) -> None:
     # Given a student whose plan document was downloaded
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     assert plan_document(place.coordinator, helena).status == 200
     [job] = jobs_of(db, place.coordinator)
     # When the coordinator erases her

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine
 
-from eduautismo.clock import FixedClock
 from eduautismo.domain import ReviewFrequency, add_months, review_interval
 from tests.plan_document.conftest import (
+    NOW,
     TIMEZONE,
+    TODAY,
+    School,
     page_texts,
     plan_document,
     record_reviews,
@@ -26,8 +29,6 @@ from tests.plan_document.conftest import (
 from tests.reports.conftest import report
 from tests.support.factories import Actor, Factory
 
-NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-TODAY = date(2026, 12, 4)
 MONTHS_PT = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
 CHART_LINE = re.compile(r"\b(jan|fev|mar|abr|mai|jun|jul|ago|set|out|nov|dez)/(\d\d)\s*\n(\d+) · (\d+)")
 
@@ -61,15 +62,13 @@ def _report_by_month(actor: Actor) -> dict[tuple[int, int], tuple[int, int]]:
     return counts
 
 
+@pytest.mark.usefixtures("clock_at_now")
 def test_the_chart_numbers_equal_the_compliance_report_for_each_month(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given one student with plans of two professionals, of every frequency, reviewed on, near and past
     # their due dates over 2025-2026 (a review late in the evening: the next day in UTC), and another
     # school whose reviews must not count
-    set_now(NOW)
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     steps = {
         "daily": (0, 1, 0, 2, 0, 0, 5, 0, 1),
         "weekly": (0, 3, -2, 0, 9, 0, 1, -1, 0, 14, 2, 0, 0),

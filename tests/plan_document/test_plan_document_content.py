@@ -5,27 +5,25 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
-from eduautismo.clock import FixedClock
 from tests.plan_document.conftest import (
+    School,
     page_texts,
     plan_document,
     record_reviews,
     render_page,
-    school,
     stored_pdf,
 )
 from tests.support.factories import Factory
-
-NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-TODAY = date(2026, 12, 4)
 
 
 def _pixels(image: Image.Image, test: Callable[[tuple[int, int, int]], bool]) -> int:
@@ -41,13 +39,11 @@ def _ink(pixel: tuple[int, int, int]) -> bool:
     return sum(pixel) < 600
 
 
+@pytest.mark.usefixtures("clock_at_now")
 def test_page_numbers_and_the_confidentiality_line_are_on_every_page(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a student with 40 plans of 60 reviews each
-    set_now(NOW)
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     for number in range(40):
         plan = factory.plan(
             place.professional,
@@ -80,13 +76,12 @@ def test_page_numbers_and_the_confidentiality_line_are_on_every_page(
         assert title_page == first_review_page, number
 
 
+@pytest.mark.usefixtures("clock_at_now")
 def test_an_overdue_plan_shows_its_overdue_line_in_red(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
+    place: School, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a student with an active weekly plan due on 20 November, today being 4 December (14 days late),
     # and another student whose plan is due next week; neither has reviews, so the chart has no red
-    set_now(NOW)
-    place = school(factory)
     late, punctual = factory.student(place.org_id, "Helena Costa"), factory.student(place.org_id, "Caio Lima")
     factory.plan(place.professional, student_id=late, title="Rotina visual", start_date=date(2026, 11, 13))
     factory.plan(place.professional, student_id=punctual, title="Rotina visual", start_date=date(2026, 12, 3))
@@ -108,13 +103,11 @@ def test_an_overdue_plan_shows_its_overdue_line_in_red(
     assert late_red > punctual_red + 300
 
 
+@pytest.mark.usefixtures("clock_at_now")
 def test_a_paused_plan_past_its_date_is_not_called_overdue(
-    factory: Factory, db: Engine, s3: Any, set_now: Callable[[datetime], FixedClock]
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
 ) -> None:
     # Given a paused plan whose next review date has passed (only active plans are due for review)
-    set_now(NOW)
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     factory.plan(place.professional, student_id=helena, status="paused", start_date=date(2026, 11, 13))
     # When the coordinator downloads her document
     assert plan_document(place.coordinator, helena).status == 200
@@ -123,11 +116,10 @@ def test_a_paused_plan_past_its_date_is_not_called_overdue(
     assert "Próxima revisão: 20/11/2026" in text and "atrasada há" not in text
 
 
-def test_names_in_any_script_render(factory: Factory, db: Engine, s3: Any) -> None:
+def test_names_in_any_script_render(place: School, factory: Factory, db: Engine, s3: Any) -> None:
     # Given a student named in Arabic, Chinese, Hindi, with emoji and XML-illegal characters, a
     # plan in Cyrillic, Greek and Japanese, and notes with control characters and non-characters
     # (PostgreSQL itself refuses NUL and lone surrogates)
-    place = school(factory)
     name = "محمد علي 李小龙 नमस्ते Zoë 😀🎉\x0b\x1f"
     helena = factory.student(place.org_id, name)
     plan = factory.plan(
@@ -157,10 +149,10 @@ def test_names_in_any_script_render(factory: Factory, db: Engine, s3: Any) -> No
     assert "NotoSansDevanagari" in fonts
 
 
-def test_a_ten_thousand_character_description_is_printed_whole(factory: Factory, db: Engine, s3: Any) -> None:
+def test_a_ten_thousand_character_description_is_printed_whole(
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
+) -> None:
     # Given a plan whose description has 10,000 characters: 800 numbered words, then one of 400 letters
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     words = [f"palavra{number:04d}" for number in range(800)]
     long_word = "x" * 300 + "y" * 100
     description = " ".join([*words, long_word])
@@ -175,10 +167,10 @@ def test_a_ten_thousand_character_description_is_printed_whole(factory: Factory,
     assert long_word in text.replace("\n", "")
 
 
-def test_the_first_page_is_drawn(factory: Factory, db: Engine, s3: Any) -> None:
+def test_the_first_page_is_drawn(
+    place: School, helena: uuid.UUID, factory: Factory, db: Engine, s3: Any
+) -> None:
     # Given a student with a reviewed plan
-    place = school(factory)
-    helena = factory.student(place.org_id, "Helena Costa")
     plan = factory.plan(place.professional, student_id=helena, start_date=date(2026, 11, 2))
     record_reviews(db, plan, place.professional, [datetime(2026, 11, 20, 14, tzinfo=UTC)])
     # When the coordinator downloads the document and poppler draws its first page

@@ -126,13 +126,19 @@ def _team(factory: Factory) -> tuple[Actor, Actor, Actor]:
     return factory.user(org, Role.COORDINATOR), factory.user(org), factory.user(org)
 
 
+def _due_plan(factory: Factory, set_now: Callable[[datetime], FixedClock]) -> tuple[Actor, InterventionPlan]:
+    """A professional's daily plan, due today; the clock then set to NOW."""
+    _, professional, _ = _team(factory)
+    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
+    set_now(NOW)
+    return professional, plan
+
+
 def test_x_cache_miss_then_hit_and_bypass_on_request(
     factory: Factory, set_now: Callable[[datetime], FixedClock], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a due plan
-    _, professional, _ = _team(factory)
-    factory.plan(professional, review_frequency="daily", start_date=TODAY)
-    set_now(NOW)
+    professional, _ = _due_plan(factory, set_now)
     capsys.readouterr()
     # When the list is read twice, then with use_cache=false
     first, second, bypass = (
@@ -263,9 +269,7 @@ def test_redis_down_or_unreachable_answers_from_the_database(
     redis_url: str,
 ) -> None:
     # Given a due plan and Redis refusing connections (port 1) or not answering (non-routable address)
-    _, professional, _ = _team(factory)
-    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
-    set_now(NOW)
+    professional, plan = _due_plan(factory, set_now)
     override_settings(redis_url=redis_url)
     capsys.readouterr()
     # When the list is read and a plan is written
@@ -284,9 +288,7 @@ def test_without_a_configured_redis_the_list_bypasses_the_cache(
     factory: Factory, set_now: Callable[[datetime], FixedClock], override_settings: Callable[..., None]
 ) -> None:
     # Given no REDIS_URL
-    _, professional, _ = _team(factory)
-    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
-    set_now(NOW)
+    professional, plan = _due_plan(factory, set_now)
     override_settings(redis_url="")
     # When the list is read / Then it comes from the database
     response = pending(professional)
@@ -298,9 +300,7 @@ def test_local_modes_in_process_redis_caches_and_invalidates(
     factory: Factory, set_now: Callable[[datetime], FixedClock], override_settings: Callable[..., None]
 ) -> None:
     # Given local mode's in-process Redis stand-in (memory://)
-    _, professional, _ = _team(factory)
-    plan = factory.plan(professional, review_frequency="daily", start_date=TODAY)
-    set_now(NOW)
+    professional, plan = _due_plan(factory, set_now)
     override_settings(redis_url="memory://")
     # When the list is read twice, the plan is reviewed, and the list is read again
     first, second = pending(professional), pending(professional)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from eduautismo.clock import FixedClock
 from eduautismo.domain import Role
 from tests.plans.conftest import item_ids, pending
+from tests.support.api import BAD_PAGE_PARAMETERS
 from tests.support.factories import Actor, Factory
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -246,10 +247,7 @@ def test_order_is_priority_then_due_date_then_id_and_include_student_adds_the_st
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "201"}, "limit"),
-        ({"limit": "abc"}, "limit"),
-        ({"skip": "-1"}, "skip"),
+        *BAD_PAGE_PARAMETERS,
         ({"priority": "urgent"}, "priority"),
         ({"review_frequency": "yearly"}, "review_frequency"),
         ({"professional_id": "not-a-uuid"}, "professional_id"),

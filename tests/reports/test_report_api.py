@@ -24,6 +24,12 @@ def _team(factory: Factory) -> tuple[Actor, Actor, Actor]:
     )
 
 
+def _team_on(factory: Factory, set_now: Any, now: datetime) -> tuple[Actor, Actor, Actor]:
+    """The team, the clock set to ``now`` (the report's default period and "today" follow it)."""
+    set_now(now)
+    return _team(factory)
+
+
 def _item(body: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return next(item for item in body["items"] if item["professional_id"] == str(actor.user_id))
 
@@ -33,12 +39,13 @@ def test_a_review_at_2330_local_on_its_due_date_is_on_time_and_0030_the_next_day
 ) -> None:
     # Given two weekly plans started on 1 Nov 2026 (due 8 Nov), one reviewed at 23:30 on 8 Nov in São
     # Paulo (02:30 UTC on the 9th), the other at 00:30 on 9 Nov (03:30 UTC)
-    set_now(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    coordinator, ana, bruno = _team(factory)
-    on_time = factory.plan(ana, review_frequency="weekly", start_date=date(2026, 11, 1))
-    late = factory.plan(bruno, review_frequency="weekly", start_date=date(2026, 11, 1))
-    record_reviews(db, on_time, ana, [datetime(2026, 11, 9, 2, 30, tzinfo=UTC)])
-    record_reviews(db, late, bruno, [datetime(2026, 11, 9, 3, 30, tzinfo=UTC)])
+    coordinator, ana, bruno = _team_on(factory, set_now, datetime(2026, 11, 20, 15, tzinfo=UTC))
+    for professional, reviewed_at in (
+        (ana, datetime(2026, 11, 9, 2, 30, tzinfo=UTC)),
+        (bruno, datetime(2026, 11, 9, 3, 30, tzinfo=UTC)),
+    ):
+        plan = factory.plan(professional, review_frequency="weekly", start_date=date(2026, 11, 1))
+        record_reviews(db, plan, professional, [reviewed_at])
     # When the coordinator asks for November
     body = report(coordinator, date_from="2026-11-01", date_to="2026-11-30").json
     # Then Ana's review is on time and Bruno's is one day late
@@ -52,8 +59,7 @@ def test_a_monthly_plan_started_on_31_january_is_due_on_the_last_day_of_february
     factory: Factory, db: Engine, set_now: Any
 ) -> None:
     # Given monthly plans started on 31 Jan 2024 (leap year) and 31 Jan 2025
-    set_now(datetime(2025, 6, 1, 15, tzinfo=UTC))
-    coordinator, ana, bruno = _team(factory)
+    coordinator, ana, bruno = _team_on(factory, set_now, datetime(2025, 6, 1, 15, tzinfo=UTC))
     leap = factory.plan(ana, review_frequency="monthly", start_date=date(2024, 1, 31))
     common = factory.plan(bruno, review_frequency="monthly", start_date=date(2025, 1, 31))
     # When the leap-year plan is reviewed on 29 Feb and then 30 Mar (due 29 Mar: one day late), and the
@@ -76,8 +82,7 @@ def test_a_review_before_the_period_sets_the_due_date_of_the_first_one_in_it(
     factory: Factory, db: Engine, set_now: Any
 ) -> None:
     # Given a weekly plan reviewed on 25 Oct and then 3 Nov (due 1 Nov: two days late), and on 10 Nov
-    set_now(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    coordinator, ana, _ = _team(factory)
+    coordinator, ana, _ = _team_on(factory, set_now, datetime(2026, 11, 20, 15, tzinfo=UTC))
     plan = factory.plan(ana, review_frequency="weekly", start_date=date(2026, 10, 18))
     moments = [datetime(2026, 10, 25, 15, tzinfo=UTC), datetime(2026, 11, 3, 15, tzinfo=UTC)]
     record_reviews(db, plan, ana, [*moments, datetime(2026, 11, 10, 15, tzinfo=UTC)])
@@ -91,8 +96,7 @@ def test_a_review_before_the_period_sets_the_due_date_of_the_first_one_in_it(
 
 def test_counters_of_plans_today_and_null_rates_without_reviews(factory: Factory, set_now: Any) -> None:
     # Given today 20 Nov 2026 and Ana's plans: active overdue, active due in 2 days, paused overdue
-    set_now(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    coordinator, ana, _ = _team(factory)
+    coordinator, ana, _ = _team_on(factory, set_now, datetime(2026, 11, 20, 15, tzinfo=UTC))
     factory.plan(ana, review_frequency="weekly", start_date=date(2026, 11, 1), timezone=TIMEZONE)
     factory.plan(ana, review_frequency="weekly", start_date=date(2026, 11, 15), timezone=TIMEZONE)
     factory.plan(ana, review_frequency="weekly", start_date=date(2026, 11, 1), status="paused")
@@ -118,8 +122,7 @@ def test_counters_of_plans_today_and_null_rates_without_reviews(factory: Factory
 
 def test_the_default_period_is_the_90_local_days_up_to_today(factory: Factory, set_now: Any) -> None:
     # Given 02:00 UTC on 1 Dec 2026: still 30 Nov in São Paulo
-    set_now(datetime(2026, 12, 1, 2, tzinfo=UTC))
-    coordinator, _, _ = _team(factory)
+    coordinator, _, _ = _team_on(factory, set_now, datetime(2026, 12, 1, 2, tzinfo=UTC))
     # When the report is asked without a period, with only date_to, and with a future date_from alone
     default = report(coordinator)
     ending = report(coordinator, date_to="2026-03-31")
@@ -155,8 +158,7 @@ def test_a_professional_sees_only_their_own_row_and_no_other_organization_appear
 ) -> None:
     # Given two professionals with reviewed plans, another organization's professional, and a professional
     # without plans
-    set_now(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    coordinator, ana, bruno = _team(factory)
+    coordinator, ana, bruno = _team_on(factory, set_now, datetime(2026, 11, 20, 15, tzinfo=UTC))
     idle = factory.user(coordinator.organization_id, Role.PROFESSIONAL, name="Carla Dias")
     stranger = factory.user(factory.organization(name="Outra Escola"), Role.PROFESSIONAL, name="Ana Externa")
     for actor in (ana, bruno, stranger):
@@ -181,8 +183,7 @@ def test_reviews_count_for_the_plan_s_current_responsible_professional(
     factory: Factory, db: Engine, set_now: Any
 ) -> None:
     # Given a plan reviewed by Ana, then handed to Bruno
-    set_now(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    coordinator, ana, bruno = _team(factory)
+    coordinator, ana, bruno = _team_on(factory, set_now, datetime(2026, 11, 20, 15, tzinfo=UTC))
     plan = factory.plan(ana, review_frequency="weekly", start_date=date(2026, 11, 1), created_by=coordinator)
     record_reviews(db, plan, ana, [datetime(2026, 11, 8, 15, tzinfo=UTC)])
     with db.begin() as connection:

@@ -14,6 +14,16 @@ from typing import Any
 from eduautismo_local.events import LocalLambdaContext, http_api_event
 from eduautismo_local.template_routes import http_routes, load_handler, load_module, match_route
 
+# Out-of-bounds values of the page parameters every list shares (eduautismo.api.contract PageSkip and
+# PageLimit), each with the field a 422 must name: list tests parametrize over them.
+BAD_PAGE_PARAMETERS: list[tuple[dict[str, str], str]] = [
+    ({"limit": "0"}, "limit"),
+    ({"limit": "201"}, "limit"),
+    ({"limit": "abc"}, "limit"),
+    ({"skip": "-1"}, "skip"),
+    ({"skip": "1000001"}, "skip"),
+]
+
 
 @dataclass
 class ApiResponse:

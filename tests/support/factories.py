@@ -11,8 +11,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from eduautismo.db.models import InterventionPlan, NotificationPreference, Organization, Student, User
-from eduautismo.domain import DEFAULT_TIMEZONE, ReviewFrequency, Role, next_review_due
+from eduautismo.domain import (
+    DEFAULT_TIMEZONE,
+    NotificationPriority,
+    NotificationType,
+    ReviewFrequency,
+    Role,
+    next_review_due,
+)
 from eduautismo.identity.principal import Principal
+from eduautismo.notifications.service import NotificationCreate
 
 
 @dataclass(frozen=True)
@@ -112,3 +120,12 @@ class Factory:
             plan.created_at = created_at
             plan.updated_at = created_at
         return self._add(plan)
+
+
+def notification_for(
+    actor: Actor, title: str = "Aviso do sistema", message: str = "Mensagem de teste", **fields: Any
+) -> NotificationCreate:
+    """What NotificationService.create_notification takes to notify ``actor``; ``fields`` are
+    NotificationCreate's other fields (type system and priority medium unless given)."""
+    fields = {"type": NotificationType.SYSTEM, "priority": NotificationPriority.MEDIUM, **fields}
+    return NotificationCreate(actor.organization_id, actor.user_id, title=title, message=message, **fields)

@@ -44,17 +44,23 @@ def _embedded_only() -> bool:
     return os.environ.get("LOCAL_SERVICES") == "embedded"
 
 
+def _real_service_url(variable: str, port: int, local_url: str, service: str) -> str | None:
+    """The URL in ``variable``, else ``local_url`` if a server answers on ``port``, else None (the caller
+    falls back to its embedded stand-in), or MissingService when REQUIRE_REAL_SERVICES=1 forbids that."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    if _answers("127.0.0.1", port):
+        return local_url
+    if _require_real():
+        raise MissingService(f"REQUIRE_REAL_SERVICES=1 and no {service} at {variable} or 127.0.0.1:{port}")
+    return None
+
+
 def _chosen_database_url() -> str | None:
     """The PostgreSQL server to use, or None for the embedded one."""
     if _embedded_only():
         return None
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    if _answers("127.0.0.1", 5432):
-        return LOCAL_POSTGRES
-    if _require_real():
-        raise MissingService("REQUIRE_REAL_SERVICES=1 and no PostgreSQL at DATABASE_URL or 127.0.0.1:5432")
-    return None
+    return _real_service_url("DATABASE_URL", 5432, LOCAL_POSTGRES, "PostgreSQL")
 
 
 def server_database_url() -> tuple[str, Any]:
@@ -71,13 +77,7 @@ def server_database_url() -> tuple[str, Any]:
 def redis_url() -> str:
     if _embedded_only():
         return MEMORY_REDIS
-    if os.environ.get("REDIS_URL"):
-        return os.environ["REDIS_URL"]
-    if _answers("127.0.0.1", 6379):
-        return LOCAL_REDIS
-    if _require_real():
-        raise MissingService("REQUIRE_REAL_SERVICES=1 and no Redis at REDIS_URL or 127.0.0.1:6379")
-    return MEMORY_REDIS
+    return _real_service_url("REDIS_URL", 6379, LOCAL_REDIS, "Redis") or MEMORY_REDIS
 
 
 def describe() -> list[str]:

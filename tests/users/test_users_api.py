@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from eduautismo.domain import Role
-from tests.support.api import ApiResponse, call_api
+from tests.support.api import BAD_PAGE_PARAMETERS, ApiResponse, call_api
 from tests.support.factories import Actor, Factory
 
 USERS = "/api/v1/users"
@@ -91,13 +91,7 @@ def test_pages_are_stable_with_equal_names(factory: Factory) -> None:
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "201"}, "limit"),
-        ({"skip": "-1"}, "skip"),
-        ({"skip": "1000001"}, "skip"),
-        ({"role": "admin"}, "role"),
-    ],
+    [*BAD_PAGE_PARAMETERS, ({"role": "admin"}, "role")],
 )
 def test_paging_bounds_and_unknown_roles_are_422_naming_the_field(
     factory: Factory, query: dict[str, str], field: str
