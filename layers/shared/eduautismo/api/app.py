@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
@@ -21,7 +22,13 @@ from eduautismo.api import idempotency, ratelimit
 from eduautismo.api.errors import envelope_result as _envelope_result
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.cache.manager import CacheManager, get_cache_manager
-from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
+from eduautismo.identity.principal import (
+    PRINCIPAL_KEY,
+    claims_from_event,
+    issued_at,
+    principal_from_claims,
+    subject_of,
+)
 from eduautismo.observability import capture_lambda_handler, logger, metrics
 from eduautismo.settings import Settings, get_settings
 from eduautismo.snapstart import register_hooks
@@ -222,17 +229,17 @@ def refuse_unreadable_body(event: dict[str, Any], accept_forms: bool = False) ->
 
 
 def limit_rate(
-    event: dict[str, Any], settings: Settings, cache: CacheManager
+    event: dict[str, Any], subject: uuid.UUID | None, settings: Settings, cache: CacheManager
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The 429 answer when the caller is over its budget (else None), and the rate-limit header fields
     every answer carries. Runs first: a caller over its budget costs one Redis round trip, no database."""
     if not settings.rate_limit_enabled:
         return None, {}
-    headers = {"RateLimit-Policy": ratelimit.policy_header(settings)}
-    decision = ratelimit.check(event, settings, cache)
+    limits = ratelimit.limits_of(settings)
+    decision = ratelimit.check(event, subject, limits, cache)
     if decision is None:
-        return None, headers
-    headers["RateLimit"] = ratelimit.limit_header(decision)
+        return None, {"RateLimit-Policy": limits.policy_header}
+    headers = {"RateLimit-Policy": limits.policy_header, "RateLimit": ratelimit.limit_header(decision)}
     if decision.allowed:
         return None, headers
     headers["Retry-After"] = str(decision.retry_after_seconds)
@@ -268,11 +275,12 @@ def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> Lam
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings, cache = get_settings(), get_cache_manager()
-        limited, rate_headers = limit_rate(event, settings, cache)
+        subject = subject_of(event)
+        limited, rate_headers = limit_rate(event, subject, settings, cache)
         answer = (
             limited
             or refuse_unreadable_body(event, accept_forms)
-            or idempotency.answer_once(event, context, app.resolve, settings, cache)
+            or idempotency.answer_once(event, subject, context, app.resolve, settings, cache)
         )
         answer.setdefault("headers", {}).update(rate_headers)
         # Every answer of this API concerns children (their plans, names, links to their files), errors

@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.errors import envelope_result
 from eduautismo.cache.manager import CacheManager, count_metric
-from eduautismo.identity.principal import claims_from_event
 from eduautismo.settings import Settings
 
 HEADER = "Idempotency-Key"
@@ -65,13 +64,6 @@ def key_of(event: dict[str, Any]) -> str | None:
     return None
 
 
-def _subject(event: dict[str, Any]) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str((claims_from_event(event) or {}).get("sub")))
-    except ValueError:
-        return None
-
-
 def _body(event: dict[str, Any]) -> Any:
     raw = event.get("body") or ""
     try:
@@ -92,15 +84,16 @@ def invalid_key() -> Answer:
 
 def answer_once(
     event: dict[str, Any],
+    subject: uuid.UUID | None,
     context: LambdaContext,
     resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
     """``resolve(event, context)``'s answer, at most once per caller, route and Idempotency-Key; the
-    request unchanged when it carries no key, has no usable subject, or is no write."""
+    request unchanged when it carries no key, has no usable subject (``subject``: the token's, parsed by the
+    Lambda entry), or is no write."""
     key = key_of(event)
-    subject = _subject(event)
     if key is None or subject is None or not _applies_to(event):
         return dict(resolve(event, context))
     if KEY_PATTERN.fullmatch(key) is None:
