@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import re
 import uuid
@@ -19,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api import idempotency, ratelimit
+from eduautismo.api.contract import BODILESS_METHODS, for_methods
 from eduautismo.api.errors import envelope_result as _envelope_result
 from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.cache.manager import CacheManager, get_cache_manager
@@ -53,11 +55,26 @@ def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
     return next_middleware(app)
 
 
+_ROUTE_SIGNATURE = inspect.signature(APIGatewayHttpResolver.route)
+
+
+class ApiResolver(APIGatewayHttpResolver):
+    """Powertools' resolver whose GET and HEAD operations declare no body error (413, 415): the Lambda
+    entry drops their body unread, whatever ``responses`` (``api.contract.responses``) adds to every
+    operation. Every route passes here, a router's included ones too."""
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        bound = _ROUTE_SIGNATURE.bind(self, *args, **kwargs)
+        arguments = bound.arguments
+        arguments["responses"] = for_methods(arguments.get("responses"), arguments["method"])
+        return super().route(*bound.args[1:], **bound.kwargs)
+
+
 def create_app(
     *routers: APIGatewayHttpRouter, authenticated: bool = True, database: bool = True
 ) -> APIGatewayHttpResolver:
     """``database=False`` for a function that does not use the SQLAlchemy engine (health)."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = ApiResolver(enable_validation=True)
     register_error_handlers(app)
     if database:
         register_database_error_handler(app)
@@ -194,6 +211,16 @@ def _body_text(raw: str, base64_encoded: bool) -> str | dict[str, Any]:
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+def drop_ignored_body(event: dict[str, Any]) -> None:
+    """A GET's or HEAD's body has no meaning in HTTP (RFC 9110, 9.3.1): it is dropped before anything could
+    read it, so these methods never answer 413, 415 or a body's 422, nor do routes, idempotency or
+    Powertools see it."""
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if method in BODILESS_METHODS and event.get("body") is not None:
+        event["body"] = None
+        event["isBase64Encoded"] = False
+
+
 def refuse_unreadable_body(event: dict[str, Any], accept_forms: bool = False) -> dict[str, Any] | None:
     """The error answer for a body the functions cannot take safely, else None. Runs before anything parses
     the body: over 1 MiB is 413; nested deeper than 32 levels is 422, found by a scan that does
@@ -275,6 +302,7 @@ def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> Lam
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings, cache = get_settings(), get_cache_manager()
+        drop_ignored_body(event)
         subject = subject_of(event)
         limited, rate_headers = limit_rate(event, subject, settings, cache)
         answer = (
