@@ -21,11 +21,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api import idempotency, ratelimit
 from eduautismo.api.contract import BODILESS_METHODS, for_methods
+from eduautismo.api.errors import (
+    RETRY_AFTER_SECONDS,
+    register_database_error_handler,
+    register_error_handlers,
+)
 from eduautismo.api.errors import envelope_result as _envelope_result
-from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.cache.manager import CacheManager, get_cache_manager
+from eduautismo.errors import AppError
 from eduautismo.identity.principal import (
     PRINCIPAL_KEY,
+    Principal,
     claims_from_event,
     issued_at,
     principal_from_claims,
@@ -40,28 +46,47 @@ API_PREFIX = "/api/v1"
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
+def authenticated_principal(event: dict[str, Any]) -> Principal:
+    """The authorizer's claims as a provisioned Principal; Unauthorized (a disabled user) or Forbidden when
+    the caller is refused."""
     # Imported here: a function without authentication (health) loads neither SQLAlchemy nor the models.
     from eduautismo.db.engine import session_scope
     from eduautismo.identity.provisioning import current_principal, provision
 
-    claims = claims_from_event(app.current_event.raw_event)
+    claims = claims_from_event(event)
     with session_scope() as session:
         principal = current_principal(session, principal_from_claims(claims), issued_at(claims))
         provision(session, principal)
+    return principal
+
+
+def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
+    principal = authenticated_principal(app.current_event.raw_event)
     logger.append_keys(user_id=str(principal.user_id), organization_id=str(principal.organization_id))
     app.append_context(**{PRINCIPAL_KEY: principal})
     return next_middleware(app)
 
 
 _ROUTE_SIGNATURE = inspect.signature(APIGatewayHttpResolver.route)
+# The refusal of an event's caller, or None when the caller may be answered.
+Admit = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def _anyone(event: dict[str, Any]) -> None:
+    return None
 
 
 class ApiResolver(APIGatewayHttpResolver):
     """Powertools' resolver whose GET and HEAD operations declare no body error (413, 415): the Lambda
     entry drops their body unread, whatever ``responses`` (``api.contract.responses``) adds to every
-    operation. Every route passes here, a router's included ones too."""
+    operation. Every route passes here, a router's included ones too. ``admit`` checks the caller of an
+    answer the entry gives without the resolver (``refuse_unauthenticated``, or anyone)."""
+
+    def __init__(self, admit: Admit, **options: Any) -> None:
+        super().__init__(**options)
+        # How the Lambda entry checks the caller of an answer it gives without the resolver.
+        self.admit = admit
 
     def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         bound = _ROUTE_SIGNATURE.bind(self, *args, **kwargs)
@@ -70,11 +95,31 @@ class ApiResolver(APIGatewayHttpResolver):
         return super().route(*bound.args[1:], **bound.kwargs)
 
 
+def refuse_unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
+    """For an answer given without the resolver (an idempotent replay, or the 409 and 422 about its key):
+    the refusal authentication gives the caller (401 a disabled user, 403), 503 when the database cannot
+    say now, else None."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        authenticated_principal(event)
+    except AppError as refused:
+        return _envelope_result(refused.status_code, refused.code, refused.message, refused.details)
+    except SQLAlchemyError as exc:
+        logger.warning(
+            "caller not checked before an idempotent answer", extra={"error_type": type(exc).__name__}
+        )
+        answer = _envelope_result(503, "service_unavailable", "database unavailable, try again shortly")
+        answer["headers"]["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return answer
+    return None
+
+
 def create_app(
     *routers: APIGatewayHttpRouter, authenticated: bool = True, database: bool = True
-) -> APIGatewayHttpResolver:
+) -> ApiResolver:
     """``database=False`` for a function that does not use the SQLAlchemy engine (health)."""
-    app = ApiResolver(enable_validation=True)
+    app = ApiResolver(refuse_unauthenticated if authenticated else _anyone, enable_validation=True)
     register_error_handlers(app)
     if database:
         register_database_error_handler(app)
@@ -290,7 +335,7 @@ def without_forbidden_body(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> LambdaHandler:
+def lambda_entry(app: ApiResolver, accept_forms: bool = False) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics.
     ``accept_forms``: form bodies pass the body guard (the unsubscribe function, whose routes ignore them)."""
 
@@ -308,7 +353,9 @@ def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> Lam
         answer = (
             limited
             or refuse_unreadable_body(event, accept_forms)
-            or idempotency.answer_once(event, subject, context, app.resolve, settings, cache)
+            or idempotency.answer_once(
+                event, subject, context, app.resolve, lambda: app.admit(event), settings, cache
+            )
         )
         answer.setdefault("headers", {}).update(rate_headers)
         # Every answer of this API concerns children (their plans, names, links to their files), errors

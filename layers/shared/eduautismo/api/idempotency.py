@@ -5,7 +5,9 @@ The record's key hashes the caller's subject, the method and path, and the heade
 keys never meet); the record keeps a hash of the body and query string, so the same key with another
 request is refused. Only answers below 400 are kept: an error changed nothing, so a retry with the same
 key runs again. Runs in the Lambda entry, before the resolver: the subject comes from the authorizer's
-claims (API Gateway's JWT authorizer has checked the token), so a replay needs no database.
+claims (API Gateway's JWT authorizer has checked the token). An answer the store gives instead of the
+resolver (a replay, 409, 422) first checks the caller as authentication does (one query: a user disabled
+since the first request is refused).
 
 This module decides whether a request takes part; ``idempotency_store`` runs it through the Powertools
 idempotency utility, imported only then (the utility's package imports boto3 for its DynamoDB layer).
@@ -87,12 +89,14 @@ def answer_once(
     subject: uuid.UUID | None,
     context: LambdaContext,
     resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+    admit: Callable[[], Answer | None],
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
     """``resolve(event, context)``'s answer, at most once per caller, route and Idempotency-Key; the
     request unchanged when it carries no key, has no usable subject (``subject``: the token's, parsed by the
-    Lambda entry), or is no write."""
+    Lambda entry), or is no write. ``admit()``: the refusal of the caller, checked before any answer the
+    store gives instead of ``resolve`` (a replay, a key in use or reused), as ``resolve`` would check it."""
     key = key_of(event)
     if key is None or subject is None or not _applies_to(event):
         return dict(resolve(event, context))
@@ -109,4 +113,4 @@ def answer_once(
     }
     from eduautismo.api.idempotency_store import answer_first
 
-    return answer_first(request, lambda: dict(resolve(event, context)), context, settings, cache)
+    return answer_first(request, lambda: dict(resolve(event, context)), admit, context, settings, cache)
