@@ -5,7 +5,7 @@
   In the same blocks, the limiter's step alone against a raw Redis GET (the round trip it cannot avoid):
   the end-to-end difference of two p95s is noisy on a shared machine, the step's own p95 is not.
 - replayed POST: ``POST /students`` retried with the key of a done request against the first POST of a
-  new key; a replay does no database work, target p95 <= 0.5x the first POST.
+  new key; a replay checks the caller (one query) and does no work again, target p95 <= 0.5x the first POST.
 
 ``python -m benchmarks.run --scale 0.05 limits``.
 """
@@ -200,7 +200,7 @@ def _replay_row(ctx: BenchContext, actor: Actor) -> BenchRow:
         baseline="the first POST of a new key",
         max_p95_ms=30,
         max_ratio=0.5,
-        notes="a replay: SET NX + GET in Redis, no database",
+        notes="a replay: SET NX + GET in Redis and the caller's check (one query), no work",
     )
 
 
