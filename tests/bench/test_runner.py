@@ -62,6 +62,15 @@ def test_table_and_json_show_every_column_with_the_ratio_to_the_baseline() -> No
     assert [(row["ratio"], row["result"]) for row in document["rows"]] == [(3.0, "PASS"), (9.0, "MISS")]
 
 
+def test_sub_millisecond_figures_keep_their_thousandths_and_no_row_is_still_a_table() -> None:
+    # Given a row of a Redis round trip (under a millisecond), and a run whose scenarios gave no row
+    lines = table_lines([_row("round trip", 0.159, 0.132, True)])
+    empty = table_lines([])
+    # Then the figures are not rounded to a tenth, and the empty run prints its header
+    assert "0.159 ms" in lines[2] and "0.132 ms" in lines[2] and "0.080 ms" in lines[2]
+    assert [cell.strip() for cell in empty[0].split("|")] == list(COLUMNS)
+
+
 def test_scale_seed_gives_the_heavy_user_its_notifications_within_its_organization(db: Engine) -> None:
     # Given a small fraction of the benchmark data set
     size = ScaleSize(scale=0.002)

@@ -1,9 +1,10 @@
 """What fuzzing found, kept as regressions: bodies Powertools cannot read safely and offsets beyond
-PostgreSQL's bigint are refused with the envelope, never a 500."""
+PostgreSQL's bigint are refused with the envelope, never a 500; a GET's body is not read at all."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -14,46 +15,84 @@ from eduautismo_local.template_routes import load_handler, match_route
 from tests.support.api import call_api, lambda_result_to_response
 from tests.support.factories import Factory
 
+MARK_ALL_READ = ("POST", "/api/v1/notifications/mark-all-read")  # takes a body and ignores its content
+HEALTH = ("GET", "/api/v1/health")
 
-def _call_with_body(body: bytes | str, content_type: str) -> tuple[int, dict[str, object]]:
-    matched = match_route("GET", "/api/v1/health")
+
+def _call_with_body(
+    body: bytes | str, content_type: str, route: tuple[str, str] = MARK_ALL_READ, claims: Any = None
+) -> tuple[int, dict[str, object]]:
+    method, path = route
+    matched = match_route(method, path)
     assert matched is not None
-    route, _ = matched
+    target, _ = matched
     event = http_api_event(
-        "GET", "/api/v1/health", route_key=route.route_key, headers={"content-type": content_type}, body=body
+        method,
+        path,
+        route_key=target.route_key,
+        headers={"content-type": content_type},
+        body=body,
+        claims=claims,
     )
-    handler = load_handler(route.code_uri, route.handler)
-    response = lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))
+    handler = load_handler(target.code_uri, target.handler)
+    response = lambda_result_to_response(handler(event, LocalLambdaContext(function_name=target.function)))
     return response.status, response.json
+
+
+@pytest.fixture
+def claims(factory: Factory) -> dict[str, Any]:
+    """A professional's claims, for the POST that carries the bodies."""
+    return factory.user(factory.organization(), Role.PROFESSIONAL).claims
 
 
 @pytest.mark.parametrize(
     "content_type",
     ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain", "application/xml"],
 )
-def test_a_body_that_is_not_json_is_415(db: Engine, content_type: str) -> None:
+def test_a_body_that_is_not_json_is_415(claims: dict[str, Any], content_type: str) -> None:
     # Given a body sent as something other than JSON (a multipart header even without its boundary)
     # When it reaches a function
-    status, body = _call_with_body('{"a": 1}', content_type)
+    status, body = _call_with_body('{"a": 1}', content_type, claims=claims)
     # Then the function refuses it with the envelope
     assert (status, body["error"]["code"]) == (415, "unsupported_media_type")  # type: ignore[index]
 
 
-def test_a_body_that_is_not_utf8_is_422(db: Engine) -> None:
+def test_a_body_that_is_not_utf8_is_422(claims: dict[str, Any]) -> None:
     # Given bytes that are not UTF-8 (the HTTP API passes them base64-encoded)
     # When they reach a function as a JSON body
-    status, body = _call_with_body(b"\x9b\xff{", "application/json")
+    status, body = _call_with_body(b"\x9b\xff{", "application/json", claims=claims)
     # Then the function answers a validation error naming the body
     assert status == 422
     assert body["error"]["details"][0]["field"] == "body"  # type: ignore[index]
 
 
-def test_a_json_body_still_reaches_the_route(db: Engine) -> None:
+def test_a_json_body_still_reaches_the_route(claims: dict[str, Any]) -> None:
     # Given a JSON body on a route that ignores it
     # When it is sent with a JSON content type (with a charset)
-    status, _ = _call_with_body('{"a": 1}', "application/json; charset=utf-8")
+    status, _ = _call_with_body('{"a": 1}', "application/json; charset=utf-8", claims=claims)
     # Then the route answers as usual
     assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"a": 1}', "multipart/form-data"),
+        ('{"a": 1}', "text/plain"),
+        (b"\x9b\xff{", "application/json"),
+        ('{"a\\u0000": 1}', "application/json"),
+        ("[" * 3_000 + "]" * 3_000, "application/json"),
+        ('"' + "x" * (1024 * 1024) + '"', "application/json"),
+    ],
+    ids=["multipart without boundary", "text", "not UTF-8", "NUL", "3,000 levels deep", "over 1 MiB"],
+)
+def test_a_body_sent_with_a_get_is_ignored(db: Engine, body: bytes | str, content_type: str) -> None:
+    # Given a body the guard would refuse on a POST (HTTP gives a GET's body no meaning)
+    # When it is sent with GET /health
+    status, answer = _call_with_body(body, content_type, HEALTH)
+    # Then the body is not read at all: the health report, as without a body
+    assert status == 200
+    assert answer["status"] == "ok"
 
 
 @pytest.mark.parametrize(
@@ -77,10 +116,12 @@ def test_an_offset_beyond_any_list_is_422_not_a_database_error(factory: Factory,
         ({"a\x00": 1}, "body"),
     ],
 )
-def test_a_nul_character_in_body_text_is_422_naming_the_field(db: Engine, body: object, field: str) -> None:
+def test_a_nul_character_in_body_text_is_422_naming_the_field(
+    claims: dict[str, Any], body: object, field: str
+) -> None:
     # Given JSON text with a NUL character (PostgreSQL text cannot store it)
     # When it reaches a function
-    status, answer = _call_with_body(json.dumps(body), "application/json")
+    status, answer = _call_with_body(json.dumps(body), "application/json", claims=claims)
     # Then the function refuses it as bad input, naming where it was
     assert status == 422
     assert answer["error"]["details"][0]["field"] == field  # type: ignore[index]

@@ -32,6 +32,17 @@ def test_document_declares_every_template_route_with_its_security() -> None:
         assert bool(operation["security"]) is route.authorized, route.route_key
 
 
+def test_only_operations_that_take_a_body_declare_the_body_errors() -> None:
+    # Given the committed document (a GET's body is dropped unread by the Lambda entry)
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            body_errors = {"413", "415"} & set(operation["responses"])
+            # Then no GET declares 413 or 415, and every other operation declares both
+            expected = set() if method == "get" else {"413", "415"}
+            assert body_errors == expected, f"{method.upper()} {path}"
+
+
 def _operations() -> list[tuple[str, str]]:
     document = json.loads(COMMITTED.read_text(encoding="utf-8"))
     return [(method.upper(), path) for path, operations in document["paths"].items() for method in operations]

@@ -175,3 +175,22 @@ def test_redis_down_refuses_a_keyed_write_and_serves_one_without_a_key(
     assert keyed.json["error"]["code"] == "service_unavailable"
     assert plain.status == 201
     assert _students(factory.engine, coordinator) == ["Maria Souza"]
+
+
+def test_a_user_disabled_after_the_first_post_gets_no_replay(factory: Factory) -> None:
+    # Given a coordinator whose creation with a key was done, then disabled by Cognito
+    coordinator = _coordinator(factory)
+    key = str(uuid.uuid4())
+    assert _create(coordinator, key).status == 201
+    with factory.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE users SET status = 'disabled' WHERE id = :id"), {"id": coordinator.user_id}
+        )
+    # When the same creation is retried with the key, and a key reused with another body
+    retry = _create(coordinator, key)
+    reused = _create(coordinator, key, {"full_name": "Outra Pessoa"})
+    # Then each is refused as any request of a disabled user: no first answer, no hint the key was used
+    for refused in (retry, reused):
+        assert (refused.status, refused.json["error"]["code"]) == (401, "unauthorized")
+        assert refused.header("Idempotent-Replayed") is None
+    assert _students(factory.engine, coordinator) == ["Maria Souza"]

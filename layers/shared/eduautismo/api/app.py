@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import re
+import uuid
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
@@ -18,10 +20,23 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api import idempotency, ratelimit
+from eduautismo.api.contract import BODILESS_METHODS, for_methods
+from eduautismo.api.errors import (
+    RETRY_AFTER_SECONDS,
+    register_database_error_handler,
+    register_error_handlers,
+)
 from eduautismo.api.errors import envelope_result as _envelope_result
-from eduautismo.api.errors import register_database_error_handler, register_error_handlers
 from eduautismo.cache.manager import CacheManager, get_cache_manager
-from eduautismo.identity.principal import PRINCIPAL_KEY, claims_from_event, issued_at, principal_from_claims
+from eduautismo.errors import AppError
+from eduautismo.identity.principal import (
+    PRINCIPAL_KEY,
+    Principal,
+    claims_from_event,
+    issued_at,
+    principal_from_claims,
+    subject_of,
+)
 from eduautismo.observability import capture_lambda_handler, logger, metrics
 from eduautismo.settings import Settings, get_settings
 from eduautismo.snapstart import register_hooks
@@ -31,26 +46,80 @@ API_PREFIX = "/api/v1"
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
+def authenticated_principal(event: dict[str, Any]) -> Principal:
+    """The authorizer's claims as a provisioned Principal; Unauthorized (a disabled user) or Forbidden when
+    the caller is refused."""
     # Imported here: a function without authentication (health) loads neither SQLAlchemy nor the models.
     from eduautismo.db.engine import session_scope
     from eduautismo.identity.provisioning import current_principal, provision
 
-    claims = claims_from_event(app.current_event.raw_event)
+    claims = claims_from_event(event)
     with session_scope() as session:
         principal = current_principal(session, principal_from_claims(claims), issued_at(claims))
         provision(session, principal)
+    return principal
+
+
+def authenticate(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Turn the authorizer's claims into a provisioned Principal kept in the request context."""
+    principal = authenticated_principal(app.current_event.raw_event)
     logger.append_keys(user_id=str(principal.user_id), organization_id=str(principal.organization_id))
     app.append_context(**{PRINCIPAL_KEY: principal})
     return next_middleware(app)
 
 
+_ROUTE_SIGNATURE = inspect.signature(APIGatewayHttpResolver.route)
+# The refusal of an event's caller, or None when the caller may be answered.
+Admit = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def _anyone(event: dict[str, Any]) -> None:
+    return None
+
+
+class ApiResolver(APIGatewayHttpResolver):
+    """Powertools' resolver whose GET and HEAD operations declare no body error (413, 415): the Lambda
+    entry drops their body unread, whatever ``responses`` (``api.contract.responses``) adds to every
+    operation. Every route passes here, a router's included ones too. ``admit`` checks the caller of an
+    answer the entry gives without the resolver (``refuse_unauthenticated``, or anyone)."""
+
+    def __init__(self, admit: Admit, **options: Any) -> None:
+        super().__init__(**options)
+        # How the Lambda entry checks the caller of an answer it gives without the resolver.
+        self.admit = admit
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        bound = _ROUTE_SIGNATURE.bind(self, *args, **kwargs)
+        arguments = bound.arguments
+        arguments["responses"] = for_methods(arguments.get("responses"), arguments["method"])
+        return super().route(*bound.args[1:], **bound.kwargs)
+
+
+def refuse_unauthenticated(event: dict[str, Any]) -> dict[str, Any] | None:
+    """For an answer given without the resolver (an idempotent replay, or the 409 and 422 about its key):
+    the refusal authentication gives the caller (401 a disabled user, 403), 503 when the database cannot
+    say now, else None."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        authenticated_principal(event)
+    except AppError as refused:
+        return _envelope_result(refused.status_code, refused.code, refused.message, refused.details)
+    except SQLAlchemyError as exc:
+        logger.warning(
+            "caller not checked before an idempotent answer", extra={"error_type": type(exc).__name__}
+        )
+        answer = _envelope_result(503, "service_unavailable", "database unavailable, try again shortly")
+        answer["headers"]["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return answer
+    return None
+
+
 def create_app(
     *routers: APIGatewayHttpRouter, authenticated: bool = True, database: bool = True
-) -> APIGatewayHttpResolver:
+) -> ApiResolver:
     """``database=False`` for a function that does not use the SQLAlchemy engine (health)."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = ApiResolver(refuse_unauthenticated if authenticated else _anyone, enable_validation=True)
     register_error_handlers(app)
     if database:
         register_database_error_handler(app)
@@ -187,6 +256,16 @@ def _body_text(raw: str, base64_encoded: bool) -> str | dict[str, Any]:
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+def drop_ignored_body(event: dict[str, Any]) -> None:
+    """A GET's or HEAD's body has no meaning in HTTP (RFC 9110, 9.3.1): it is dropped before anything could
+    read it, so these methods never answer 413, 415 or a body's 422, nor do routes, idempotency or
+    Powertools see it."""
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if method in BODILESS_METHODS and event.get("body") is not None:
+        event["body"] = None
+        event["isBase64Encoded"] = False
+
+
 def refuse_unreadable_body(event: dict[str, Any], accept_forms: bool = False) -> dict[str, Any] | None:
     """The error answer for a body the functions cannot take safely, else None. Runs before anything parses
     the body: over 1 MiB is 413; nested deeper than 32 levels is 422, found by a scan that does
@@ -222,17 +301,17 @@ def refuse_unreadable_body(event: dict[str, Any], accept_forms: bool = False) ->
 
 
 def limit_rate(
-    event: dict[str, Any], settings: Settings, cache: CacheManager
+    event: dict[str, Any], subject: uuid.UUID | None, settings: Settings, cache: CacheManager
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The 429 answer when the caller is over its budget (else None), and the rate-limit header fields
     every answer carries. Runs first: a caller over its budget costs one Redis round trip, no database."""
     if not settings.rate_limit_enabled:
         return None, {}
-    headers = {"RateLimit-Policy": ratelimit.policy_header(settings)}
-    decision = ratelimit.check(event, settings, cache)
+    limits = ratelimit.limits_of(settings)
+    decision = ratelimit.check(event, subject, limits, cache)
     if decision is None:
-        return None, headers
-    headers["RateLimit"] = ratelimit.limit_header(decision)
+        return None, {"RateLimit-Policy": limits.policy_header}
+    headers = {"RateLimit-Policy": limits.policy_header, "RateLimit": ratelimit.limit_header(decision)}
     if decision.allowed:
         return None, headers
     headers["Retry-After"] = str(decision.retry_after_seconds)
@@ -256,7 +335,7 @@ def without_forbidden_body(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> LambdaHandler:
+def lambda_entry(app: ApiResolver, accept_forms: bool = False) -> LambdaHandler:
     """The Lambda handler of an API function: correlation id, tracing (no response capture), EMF metrics.
     ``accept_forms``: form bodies pass the body guard (the unsubscribe function, whose routes ignore them)."""
 
@@ -268,11 +347,15 @@ def lambda_entry(app: APIGatewayHttpResolver, accept_forms: bool = False) -> Lam
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings, cache = get_settings(), get_cache_manager()
-        limited, rate_headers = limit_rate(event, settings, cache)
+        drop_ignored_body(event)
+        subject = subject_of(event)
+        limited, rate_headers = limit_rate(event, subject, settings, cache)
         answer = (
             limited
             or refuse_unreadable_body(event, accept_forms)
-            or idempotency.answer_once(event, context, app.resolve, settings, cache)
+            or idempotency.answer_once(
+                event, subject, context, app.resolve, lambda: app.admit(event), settings, cache
+            )
         )
         answer.setdefault("headers", {}).update(rate_headers)
         # Every answer of this API concerns children (their plans, names, links to their files), errors

@@ -4,7 +4,8 @@ and the ``responses=`` table of error statuses an operation can answer.
 A feature's ``routes.py`` declares, per operation, its success model (the return annotation, or
 ``Response[Model]``), its success status (``status_code=``) and everything else it can answer
 (``responses=responses(200, 404, 409)``); ``responses`` adds the statuses every authenticated call can
-answer (``AUTHENTICATED_ERRORS``).
+answer (``AUTHENTICATED_ERRORS``). The resolver (``api.app.create_app``) drops ``BODY_ERRORS`` from the
+operations of methods whose body the Lambda entry ignores (GET, HEAD).
 """
 
 from __future__ import annotations
@@ -208,8 +209,30 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     503: "A dependency is unavailable; try again shortly",
 }
 
-# What any authenticated operation can answer, whatever it does.
+# What any authenticated operation can answer, whatever it does (BODY_ERRORS only when it takes a body).
 AUTHENTICATED_ERRORS = (401, 403, 413, 415, 422, 503)
+
+# What only a request body can cause: the Lambda entry's guard (api.app.refuse_unreadable_body). HTTP gives
+# the body of a GET or HEAD no meaning: the entry drops it unread, so their operations never answer these.
+BODY_ERRORS = frozenset({413, 415})
+BODILESS_METHODS = frozenset({"GET", "HEAD"})
+
+
+def takes_body(methods: str | list[str] | tuple[str, ...]) -> bool:
+    """Whether a request of one of ``methods`` has its body read (any method but GET and HEAD)."""
+    names = (methods,) if isinstance(methods, str) else methods
+    return any(name.upper() not in BODILESS_METHODS for name in names)
+
+
+def for_methods(
+    declared: dict[int, Any] | None, methods: str | list[str] | tuple[str, ...]
+) -> dict[int, Any] | None:
+    """An operation's ``responses=`` as its methods can answer: without BODY_ERRORS when none of them has
+    its body read."""
+    if declared is None or takes_body(methods):
+        return declared
+    return {status: response for status, response in declared.items() if status not in BODY_ERRORS}
+
 
 SUCCESS_DESCRIPTIONS: dict[int, str] = {
     200: "OK",

@@ -5,7 +5,9 @@ The record's key hashes the caller's subject, the method and path, and the heade
 keys never meet); the record keeps a hash of the body and query string, so the same key with another
 request is refused. Only answers below 400 are kept: an error changed nothing, so a retry with the same
 key runs again. Runs in the Lambda entry, before the resolver: the subject comes from the authorizer's
-claims (API Gateway's JWT authorizer has checked the token), so a replay needs no database.
+claims (API Gateway's JWT authorizer has checked the token). An answer the store gives instead of the
+resolver (a replay, 409, 422) first checks the caller as authentication does (one query: a user disabled
+since the first request is refused).
 
 This module decides whether a request takes part; ``idempotency_store`` runs it through the Powertools
 idempotency utility, imported only then (the utility's package imports boto3 for its DynamoDB layer).
@@ -23,7 +25,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.errors import envelope_result
 from eduautismo.cache.manager import CacheManager, count_metric
-from eduautismo.identity.principal import claims_from_event
 from eduautismo.settings import Settings
 
 HEADER = "Idempotency-Key"
@@ -65,13 +66,6 @@ def key_of(event: dict[str, Any]) -> str | None:
     return None
 
 
-def _subject(event: dict[str, Any]) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str((claims_from_event(event) or {}).get("sub")))
-    except ValueError:
-        return None
-
-
 def _body(event: dict[str, Any]) -> Any:
     raw = event.get("body") or ""
     try:
@@ -92,15 +86,18 @@ def invalid_key() -> Answer:
 
 def answer_once(
     event: dict[str, Any],
+    subject: uuid.UUID | None,
     context: LambdaContext,
     resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+    admit: Callable[[], Answer | None],
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
     """``resolve(event, context)``'s answer, at most once per caller, route and Idempotency-Key; the
-    request unchanged when it carries no key, has no usable subject, or is no write."""
+    request unchanged when it carries no key, has no usable subject (``subject``: the token's, parsed by the
+    Lambda entry), or is no write. ``admit()``: the refusal of the caller, checked before any answer the
+    store gives instead of ``resolve`` (a replay, a key in use or reused), as ``resolve`` would check it."""
     key = key_of(event)
-    subject = _subject(event)
     if key is None or subject is None or not _applies_to(event):
         return dict(resolve(event, context))
     if KEY_PATTERN.fullmatch(key) is None:
@@ -116,4 +113,4 @@ def answer_once(
     }
     from eduautismo.api.idempotency_store import answer_first
 
-    return answer_first(request, lambda: dict(resolve(event, context)), context, settings, cache)
+    return answer_first(request, lambda: dict(resolve(event, context)), admit, context, settings, cache)

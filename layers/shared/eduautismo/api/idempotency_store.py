@@ -56,27 +56,32 @@ with warnings.catch_warnings():
             self.client.set(name=data_record.idempotency_key, value=self._json_serializer(item), ex=ttl)
 
 
-def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    replay = dict(response)
-    replay["headers"] = {**(replay.get("headers") or {}), REPLAYED_HEADER: "true"}
-    return replay
-
-
 def answer_first(
     request: dict[str, Any],
     run: Callable[[], Answer],
+    admit: Callable[[], Answer | None],
     context: LambdaContext,
     settings: Settings,
     cache: CacheManager,
 ) -> Answer:
-    """The first answer to ``request`` (user, route, key, payload): ``run()`` now, or the one kept."""
+    """The first answer to ``request`` (user, route, key, payload): ``run()`` now, or the one kept. Any
+    answer not from ``run()`` goes only to a caller ``admit()`` lets through (else its refusal)."""
+
+    def replayed(response: Any, idempotent_data: DataRecord) -> Any:
+        refusal = admit()
+        if refusal is not None:
+            return refusal
+        replay = dict(response)
+        replay["headers"] = {**(replay.get("headers") or {}), REPLAYED_HEADER: "true"}
+        return replay
+
     config = IdempotencyConfig(
         event_key_jmespath="[user, route, key]",
         payload_validation_jmespath="payload",
         expires_after_seconds=settings.idempotency_ttl_seconds,
         hash_function="sha256",
         lambda_context=context,
-        response_hook=_replayed,
+        response_hook=replayed,
     )
     # redis.Redis is the client the protocol describes; its typed set() differs only in extra keywords.
     store = _CachePersistence(client=cast(CacheClientProtocol, cache.client))
@@ -100,8 +105,13 @@ def answer_first(
     except _NotKept as not_kept:
         return not_kept.answer
     except IdempotencyValidationError:
-        return envelope_result(422, "idempotency_key_reused", f"this {HEADER} was sent with another request")
+        return admit() or envelope_result(
+            422, "idempotency_key_reused", f"this {HEADER} was sent with another request"
+        )
     except IdempotencyAlreadyInProgressError:
+        refusal = admit()
+        if refusal is not None:
+            return refusal
         answer = envelope_result(409, "idempotency_in_progress", f"the first request with this {HEADER} runs")
         answer["headers"]["Retry-After"] = "1"
         return answer

@@ -25,8 +25,8 @@ from typing import Any
 import redis
 from aws_lambda_powertools.metrics import MetricUnit
 
+from eduautismo import resettable
 from eduautismo.cache.manager import CacheManager
-from eduautismo.identity.principal import claims_from_event
 from eduautismo.observability import metrics
 from eduautismo.settings import Settings
 
@@ -74,14 +74,48 @@ class Decision:
     retry_after_seconds: int
 
 
-def _quota(settings: Settings, budget: Budget) -> int:
-    return settings.rate_limit_reads if budget is Budget.READS else settings.rate_limit_writes
+@dataclass(frozen=True, slots=True)
+class BudgetLimit:
+    """One budget as the script counts it: µs per request and the window, also as the script's arguments."""
+
+    budget: Budget
+    interval: float
+    window: int
+    script_args: tuple[str, str]
 
 
-def policy_header(settings: Settings) -> str:
-    """``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers): both budgets, quota and window."""
-    window = settings.rate_limit_window_seconds
-    return ", ".join(f'"{budget}";q={_quota(settings, budget)};w={window}' for budget in Budget)
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the settings make of every request, worked out once per setting of the budgets rather than on
+    each request (the limiter sits on the path of every answer, a cached one included)."""
+
+    policy_header: str
+    reads: BudgetLimit
+    writes: BudgetLimit
+
+
+def _budget_limit(budget: Budget, quota: int, window_seconds: int) -> BudgetLimit:
+    window = window_seconds * _MICROSECONDS
+    interval = window / quota
+    return BudgetLimit(budget, interval, window, (repr(interval), str(window)))
+
+
+@resettable.once(restore="keep", maxsize=8)
+def _limits(reads: int, writes: int, window_seconds: int) -> Limits:
+    # ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers): both budgets, quota and window.
+    policy = ", ".join(
+        f'"{budget}";q={quota};w={window_seconds}'
+        for budget, quota in ((Budget.READS, reads), (Budget.WRITES, writes))
+    )
+    return Limits(
+        policy,
+        _budget_limit(Budget.READS, reads, window_seconds),
+        _budget_limit(Budget.WRITES, writes, window_seconds),
+    )
+
+
+def limits_of(settings: Settings) -> Limits:
+    return _limits(settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_window_seconds)
 
 
 def limit_header(decision: Decision) -> str:
@@ -89,49 +123,48 @@ def limit_header(decision: Decision) -> str:
     return f'"{decision.budget}";r={decision.remaining};t={decision.reset_seconds}'
 
 
-def budget_of(event: dict[str, Any]) -> Budget:
-    method = str(event.get("requestContext", {}).get("http", {}).get("method", "GET")).upper()
-    return Budget.READS if method in _READ_METHODS else Budget.WRITES
+def budget_of(event: dict[str, Any], limits: Limits) -> BudgetLimit:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
+    return limits.reads if str(method).upper() in _READ_METHODS else limits.writes
 
 
-def caller_of(event: dict[str, Any]) -> str:
+def caller_of(event: dict[str, Any], subject: uuid.UUID | None) -> str:
     """Who is counted: the token's subject when the authorizer passed a usable one (a malformed one is
     refused later, by authentication), else the source address (routes without login)."""
-    subject = (claims_from_event(event) or {}).get("sub")
-    try:
-        return f"user:{uuid.UUID(str(subject))}"
-    except ValueError:
-        source = str(event.get("requestContext", {}).get("http", {}).get("sourceIp", ""))
-        return f"ip:{source[:64]}"
+    if subject is not None:
+        return f"user:{subject}"
+    source = str(event.get("requestContext", {}).get("http", {}).get("sourceIp", ""))
+    return f"ip:{source[:64]}"
 
 
-def check(event: dict[str, Any], settings: Settings, cache: CacheManager) -> Decision | None:
+def check(
+    event: dict[str, Any], subject: uuid.UUID | None, limits: Limits, cache: CacheManager
+) -> Decision | None:
     """Count the request against its caller's budget; None when Redis cannot say (the request passes:
-    the cache manager counts the CacheError and opens the breaker, and RateLimitBypass is counted)."""
-    budget = budget_of(event)
-    window = settings.rate_limit_window_seconds * _MICROSECONDS
-    interval = window / _quota(settings, budget)
-    key = cache.key("ratelimit", budget, caller_of(event))
-    answer = cache.call(lambda client: _run_script(client, key, interval, window), None)
+    the cache manager counts the CacheError and opens the breaker, and RateLimitBypass is counted).
+    ``subject``: the token's subject, parsed once by the Lambda entry."""
+    limit = budget_of(event, limits)
+    key = cache.key("ratelimit", limit.budget, caller_of(event, subject))
+    answer = cache.call(lambda client: _run_script(client, key, limit.script_args), None)
     if answer is None:
         metrics.add_metric(name=RATE_LIMIT_BYPASS, unit=MetricUnit.Count, value=1)
         return None
     allowed, wait, ahead = answer
     if not allowed:
         metrics.add_metric(name=RATE_LIMITED, unit=MetricUnit.Count, value=1)
-        return Decision(budget, False, 0, _seconds(ahead), max(1, _seconds(wait)))
+        return Decision(limit.budget, False, 0, _seconds(ahead), max(1, _seconds(wait)))
     # The tolerance absorbs the µs rounding of the stored time (an interval need not be whole µs).
-    remaining = max(0, math.floor((window - int(ahead)) / interval + 1e-3))
-    return Decision(budget, True, remaining, _seconds(ahead), 0)
+    remaining = max(0, math.floor((limit.window - int(ahead)) / limit.interval + 1e-3))
+    return Decision(limit.budget, True, remaining, _seconds(ahead), 0)
 
 
 def _seconds(microseconds: Any) -> int:
     return math.ceil(int(microseconds) / _MICROSECONDS)
 
 
-def _run_script(client: redis.Redis, key: str, interval: float, window: int) -> list[Any]:
+def _run_script(client: redis.Redis, key: str, args: tuple[str, str]) -> Any:
     """EVALSHA, one round trip; the script's text only the first time a Redis server sees it."""
     try:
-        return list(client.evalsha(_GCRA_SHA, 1, key, interval, window))
+        return client.evalsha(_GCRA_SHA, 1, key, *args)
     except redis.exceptions.NoScriptError:
-        return list(client.eval(_GCRA, 1, key, interval, window))
+        return client.eval(_GCRA, 1, key, *args)

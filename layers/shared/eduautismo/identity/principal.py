@@ -149,3 +149,12 @@ def claims_from_event(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     jwt = authorizer.get("jwt") or {}
     claims = jwt.get("claims")
     return claims if isinstance(claims, Mapping) else None
+
+
+def subject_of(event: Mapping[str, Any]) -> uuid.UUID | None:
+    """The token's subject as a UUID: None without claims (routes without login) or with a malformed one,
+    which authentication refuses. Parsed once per request by the Lambda entry (rate limit, idempotency)."""
+    try:
+        return uuid.UUID(str((claims_from_event(event) or {}).get("sub")))
+    except ValueError:
+        return None
