@@ -4,7 +4,6 @@ not read at all (HTTP gives it no meaning), so it meets no bound."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import uuid
@@ -17,9 +16,8 @@ from sqlalchemy.orm import Session
 from eduautismo.api.app import MAX_BODY_BYTES, MAX_BODY_DEPTH
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
-from eduautismo_local.events import LocalLambdaContext, http_api_event
-from eduautismo_local.template_routes import http_routes, load_handler, match_route
-from tests.support.api import ApiResponse, lambda_result_to_response
+from eduautismo_local.template_routes import http_routes
+from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Factory
 
 # Authenticated, takes a body and ignores its content: any body within the bounds is answered 200.
@@ -32,25 +30,7 @@ def _send(
     route: tuple[str, str], body: str | None, *, base64_encoded: bool = False, claims: Any = None
 ) -> ApiResponse:
     """The event API Gateway would send to the function template.yaml routes ``route`` to."""
-    method, path = route
-    matched = match_route(method, path)
-    assert matched is not None
-    target, path_parameters = matched
-    event = http_api_event(
-        method,
-        path,
-        route_key=target.route_key,
-        path_parameters=path_parameters,
-        headers={"content-type": "application/json"},
-        claims=claims,
-    )
-    if base64_encoded and body is not None:
-        event["body"] = base64.b64encode(body.encode()).decode("ascii")
-        event["isBase64Encoded"] = True
-    else:
-        event["body"] = body
-    handler = load_handler(target.code_uri, target.handler)
-    return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=target.function)))
+    return call_api(*route, raw_body=body, base64_encoded=base64_encoded, claims=claims)
 
 
 def _sized(size: int, filler: str = "x") -> str:

@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from eduautismo.domain import Role
-from eduautismo_local.events import LocalLambdaContext, http_api_event
-from eduautismo_local.template_routes import load_handler, match_route
-from tests.support.api import call_api, lambda_result_to_response
+from tests.support.api import call_api
 from tests.support.factories import Factory
 
 MARK_ALL_READ = ("POST", "/api/v1/notifications/mark-all-read")  # takes a body and ignores its content
@@ -22,20 +20,7 @@ HEALTH = ("GET", "/api/v1/health")
 def _call_with_body(
     body: bytes | str, content_type: str, route: tuple[str, str] = MARK_ALL_READ, claims: Any = None
 ) -> tuple[int, dict[str, object]]:
-    method, path = route
-    matched = match_route(method, path)
-    assert matched is not None
-    target, _ = matched
-    event = http_api_event(
-        method,
-        path,
-        route_key=target.route_key,
-        headers={"content-type": content_type},
-        body=body,
-        claims=claims,
-    )
-    handler = load_handler(target.code_uri, target.handler)
-    response = lambda_result_to_response(handler(event, LocalLambdaContext(function_name=target.function)))
+    response = call_api(*route, raw_body=body, headers={"content-type": content_type}, claims=claims)
     return response.status, response.json
 
 

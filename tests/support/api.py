@@ -55,13 +55,15 @@ def call_api(
     claims: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | str | None = None,
     json_body: Any = None,
-    raw_body: str | None = None,
+    raw_body: bytes | str | None = None,
+    base64_encoded: bool = False,
     headers: Mapping[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     handler: Handler | None = None,
 ) -> ApiResponse:
     """Invoke the function that template.yaml routes ``method path`` to (or ``handler``, a container of
-    it made by ``another_container``)."""
+    it made by ``another_container``). ``base64_encoded``: the body arrives base64-encoded, as the HTTP
+    API sends a body it takes for binary."""
     matched = match_route(method, path)
     if matched is None:
         raise AssertionError(f"template.yaml has no route for {method} {path}")
@@ -78,6 +80,9 @@ def call_api(
         claims=claims,
         source_ip=source_ip,
     )
+    if base64_encoded and body is not None:
+        event["body"] = base64.b64encode(body if isinstance(body, bytes) else body.encode()).decode("ascii")
+        event["isBase64Encoded"] = True
     handler = handler or load_handler(route.code_uri, route.handler)
     return lambda_result_to_response(handler(event, LocalLambdaContext(function_name=route.function)))
 
