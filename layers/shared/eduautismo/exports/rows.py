@@ -82,10 +82,6 @@ def columns(include_student: bool, base: Columns = COLUMNS) -> Columns:
     return (*base, STUDENT_COLUMN) if include_student else base
 
 
-def headers(include_student: bool) -> list[str]:
-    return [column.header for column in columns(include_student)]
-
-
 def column_index(shown: Columns, field: str) -> int:
     """Where the column of ``field`` is in ``shown``, counted from 0."""
     return next(index for index, column in enumerate(shown) if column.field == field)
