@@ -264,13 +264,9 @@ def _names_by_id(principal: Principal, name: SQLColumnExpression[str]) -> Scalar
     )
 
 
-# The values a column may show besides the plan's own columns (rows.ExportColumn.field).
-DERIVED_FIELDS = ("professional_name", "student_name", "days_overdue")
-
-
-def _derived_values(window: LocalDay, names_by_id: ScalarSelect[Any]) -> dict[str, SQLColumnExpression[Any]]:
-    """The value of each of ``DERIVED_FIELDS``. A professional of another organization is not in the
-    map: no name."""
+def derived_values(window: LocalDay, names_by_id: ScalarSelect[Any]) -> dict[str, SQLColumnExpression[Any]]:
+    """The values a column may show besides the plan's own columns (``rows.ExportColumn.field``), by
+    name. A professional of another organization is not in the map: no name."""
     professional_name = names_by_id.op("->>", return_type=String)(
         cast(InterventionPlan.professional_id, String)
     )
@@ -301,16 +297,12 @@ def export_statement(
 ) -> Select[Any]:
     """The pending-review query reading, per row, the stored value of each column of the file in the
     table's order (labelled by field), cut to the range."""
-    derived = _derived_values(window, _names_by_id(principal, User.name))
+    derived = derived_values(window, _names_by_id(principal, User.name))
     values: list[SQLColumnExpression[Any]] = [
         _stored(column, derived).label(column.field) for column in columns(include_student, base)
     ]
     statement = pending_review_query(principal, filters, window, include_student).with_only_columns(*values)
     return in_range(statement, row_range)
-
-
-# Stored value -> member, by dict: calling the enum per row is a measurable share of a large count.
-_PRIORITIES = {member.value: member for member in Priority}
 
 
 class PendingRows:
@@ -346,7 +338,7 @@ class PendingRows:
         counts = dict.fromkeys(Priority, 0)
         grouped = select(selected.c.priority, func.count()).group_by(selected.c.priority)
         for priority, count in self.session.execute(grouped):
-            counts[_PRIORITIES[priority]] = count
+            counts[Priority(priority)] = count
         return counts
 
     def rows(self, include_student: bool, base: Columns = COLUMNS) -> Iterator[ExportRow]:
@@ -439,7 +431,7 @@ def csv_query(
 
     The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
     once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
-    derived = _derived_values(window, _names_by_id(principal, _cell_text(User.name)))
+    derived = derived_values(window, _names_by_id(principal, _cell_text(User.name)))
     shown_columns = columns(include_student, base)
     cells: list[SQLColumnExpression[Any]] = [
         _inner_cell(column, _stored(column, derived)).label(column.field) for column in shown_columns

@@ -2,7 +2,7 @@
 
 ``COLUMNS`` is the only list of the export's columns, in file order. Each entry says everything every
 consumer needs: its pt-BR header, the name of its value (``field``: the plan column it reads, or one of
-the values the repository derives, ``repository.DERIVED_FIELDS``) and its kind. From it:
+the values the repository derives, ``repository.derived_values``) and its kind. From it:
 
 - the Python rows: ``repository.PendingRows.rows`` selects one stored value per column, in table order,
   and ``RowFormatter`` turns each into its cell by the column's kind (``CELL_RULES``);
@@ -43,7 +43,7 @@ class ColumnKind(StrEnum):
 class ExportColumn:
     header: str  # pt-BR, as the file shows it
     # The value it shows: the plan column of that name, or a value the repository derives
-    # (repository.DERIVED_FIELDS); also the name of the COPY statement's cell.
+    # (repository.derived_values); also the name of the COPY statement's cell.
     field: str
     kind: ColumnKind
     # LABEL: the pt-BR label of each stored value (StrEnum members are their stored values).
