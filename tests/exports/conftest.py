@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.db.models import ExportJob
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
-from eduautismo.exports.rows import ExportRow
+from eduautismo.exports.rows import ExportRow, columns
 from eduautismo.exports.writers import SUMMARY_SHEET_TITLE
 from tests.support.api import ApiResponse, call_api
 from tests.support.factories import Actor
@@ -120,7 +120,8 @@ def read_summary(workbook: Any) -> dict[str, Any]:
 
 
 def export_row(priority: Priority = Priority.MEDIUM, **fields: Any) -> ExportRow:
-    """An export row for the writer tests (no database involved)."""
+    """An export row for the writer tests (no database involved): the values of the columns with the
+    student's, in the table's order (a formatter without the student's column reads the others)."""
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "priority": priority,
@@ -136,4 +137,4 @@ def export_row(priority: Priority = Priority.MEDIUM, **fields: Any) -> ExportRow
         "student_name": None,
     }
     values.update(fields)
-    return ExportRow(**values)
+    return tuple(values[column.field] for column in columns(include_student=True))

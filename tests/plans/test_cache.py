@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from eduautismo.cache.client import get_breaker, get_redis
 from eduautismo.cache.manager import CacheManager, CacheStatus, cached, get_cache_manager
 from eduautismo.clock import FixedClock
-from eduautismo.context import build_context
+from eduautismo.context import Context, build_context
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import Role
 from eduautismo.identity.principal import Principal
@@ -100,22 +100,53 @@ def test_delete_pattern_removes_only_matching_keys_under_the_prefix(cache: Cache
     client.delete(foreign)
 
 
-def test_cached_decorator_caches_by_arguments(cache: CacheManager) -> None:
-    # Given a function that counts its calls, cached under a unique prefix
-    calls: list[tuple[int, str]] = []
+def test_cached_decorator_caches_by_arguments_per_caller_in_the_context_s_cache(
+    cache: CacheManager, factory: Factory
+) -> None:
+    # Given a function that counts its calls, cached under a unique prefix, and two callers' contexts
+    calls: list[tuple[str, int, str]] = []
     prefix = f"fn-{uuid.uuid4().hex[:8]}"
+    org = factory.organization()
+    ana, bruno = (build_context(factory.user(org, name=name).principal) for name in ("Ana", "Bruno"))
 
     @cached(ttl=60, key_prefix=prefix)
-    def expensive(number: int, label: str = "a") -> dict[str, Any]:
-        calls.append((number, label))
+    def expensive(ctx: Context, number: int, label: str = "a") -> dict[str, Any]:
+        calls.append((ctx.caller.name, number, label))
         return {"number": number, "label": label}
 
-    # When it is called twice with the same arguments and once with others
-    results = [expensive(1), expensive(1), expensive(2, label="b")]
-    # Then the repeated call is served from Redis
-    assert results == [{"number": 1, "label": "a"}, {"number": 1, "label": "a"}, {"number": 2, "label": "b"}]
-    assert calls == [(1, "a"), (2, "b")]
-    assert cache.delete_pattern(f"{prefix}:*") == 2
+    # When Ana calls it twice with the same arguments and once with others, then Bruno as Ana did first
+    results = [expensive(ana, 1), expensive(ana, 1), expensive(ana, 2, label="b"), expensive(bruno, 1)]
+    # Then Ana's repeated call is served from Redis, and Bruno's is computed for him
+    assert results == [{"number": 1, "label": "a"}] * 2 + [
+        {"number": 2, "label": "b"},
+        {"number": 1, "label": "a"},
+    ]
+    assert calls == [("Ana", 1, "a"), ("Ana", 2, "b"), ("Bruno", 1, "a")]
+    assert cache.delete_pattern(f"{prefix}:*") == 3
+
+
+def test_cached_decorator_follows_a_generation_and_runs_uncached_when_it_cannot_be_read(
+    cache: CacheManager, factory: Factory, override_settings: Callable[..., None]
+) -> None:
+    # Given a function cached under a namespace's generation, called once
+    calls: list[int] = []
+    namespace = f"ns-{uuid.uuid4().hex[:8]}"
+    ctx = build_context(factory.user(factory.organization()).principal)
+
+    @cached(ttl=60, key_prefix=f"{namespace}-fn", generation_of=lambda _: namespace)
+    def expensive(ctx: Context) -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert [expensive(ctx), expensive(ctx)] == [1, 1]
+    # When the namespace's generation is bumped
+    ctx.cache.bump_generation(namespace)
+    # Then the next call is computed again, and cached again
+    assert [expensive(ctx), expensive(ctx)] == [2, 2]
+    # And with Redis unreachable (no generation to read) every call is computed
+    override_settings(redis_url="redis://127.0.0.1:1/0")
+    unreachable = build_context(ctx.principal)
+    assert [expensive(unreachable), expensive(unreachable)] == [3, 4]
 
 
 # ---- pending review through the handler ----

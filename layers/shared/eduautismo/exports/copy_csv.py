@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from eduautismo.exports.repository import CsvQuery
-from eduautismo.exports.rows import headers
+from eduautismo.exports.rows import Columns
 from eduautismo.exports.writers import Delimiter
 
 # Set for the COPY's transaction only: dates written as dd/mm/aaaa by PostgreSQL's own date output, and
@@ -33,10 +33,10 @@ class ByteSink(Protocol):
     def write(self, data: bytes) -> Any: ...
 
 
-def header_bytes(include_student: bool, delimiter: Delimiter) -> bytes:
+def header_bytes(shown: Columns, delimiter: Delimiter) -> bytes:
     """The BOM and the header line exactly as ``write_csv`` writes them."""
     line = io.StringIO()
-    csv.writer(line, delimiter=delimiter).writerow(headers(include_student))
+    csv.writer(line, delimiter=delimiter).writerow([column.header for column in shown])
     return codecs.BOM_UTF8 + line.getvalue().encode()
 
 
@@ -78,7 +78,7 @@ def copy_csv(session: Session, query: CsvQuery, delimiter: Delimiter, sink: Byte
     dialect = session.get_bind().dialect
     compiled = query.statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     copy = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
-    sink.write(header_bytes(query.include_student, delimiter))
+    sink.write(header_bytes(query.columns, delimiter))
     records = CrlfRecords(sink)
     # pg8000's own cursor: COPY OUT writes into ``stream`` (a pg8000 extension of the DBAPI).
     cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]

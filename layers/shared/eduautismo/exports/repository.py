@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    ScalarSelect,
     Select,
     SQLColumnExpression,
     String,
@@ -39,15 +40,7 @@ from sqlalchemy.orm import Session
 
 from eduautismo.clock import local_today, start_of
 from eduautismo.db.models import ExportJob, InterventionPlan, Student, User
-from eduautismo.domain import (
-    ExportFormat,
-    ExportStatus,
-    PlanStatus,
-    Priority,
-    ReviewFrequency,
-    Role,
-    days_overdue,
-)
+from eduautismo.domain import ExportFormat, ExportStatus, Priority, Role
 from eduautismo.errors import QuotaExceeded
 from eduautismo.exports.cells import (
     FORMULA_TRIGGERS,
@@ -56,7 +49,15 @@ from eduautismo.exports.cells import (
     MAX_CELL_CHARS,
     TRUNCATION_MARK,
 )
-from eduautismo.exports.rows import LABELS, MAX_EXPORT_ROWS, ColumnKind, ExportColumn, ExportRow, columns
+from eduautismo.exports.rows import (
+    COLUMNS,
+    MAX_EXPORT_ROWS,
+    ColumnKind,
+    Columns,
+    ExportColumn,
+    ExportRow,
+    columns,
+)
 from eduautismo.exports.schemas import RowRange
 from eduautismo.identity.principal import Principal
 from eduautismo.organizations.schemas import LocalDay
@@ -247,23 +248,43 @@ def requester_job(
 # Rows fetched per round trip from the server-side cursor.
 EXPORT_BATCH_SIZE = 5_000
 
-_EXPORTED_COLUMNS = (
-    InterventionPlan.id,
-    InterventionPlan.priority,
-    InterventionPlan.title,
-    InterventionPlan.description,
-    InterventionPlan.status,
-    InterventionPlan.review_frequency,
-    InterventionPlan.last_reviewed_at,
-    InterventionPlan.next_review_due,
-    InterventionPlan.professional_id,
-    InterventionPlan.created_at,
-)
-
 
 def in_range(statement: Select[Any], row_range: RowRange) -> Select[Any]:
     """The ordered ``statement`` cut to the range, never beyond Excel's row limit."""
     return statement.offset(row_range.skip or None).limit(row_range.limit or MAX_EXPORT_ROWS)
+
+
+def _names_by_id(principal: Principal, name: SQLColumnExpression[str]) -> ScalarSelect[Any]:
+    """The organization's names, ``name`` of each user, in one jsonb map (an InitPlan, run once), read per
+    row by the plan's professional_id: a correlated lookup per row cost more than the whole raw COPY."""
+    return (
+        select(func.jsonb_object_agg(cast(User.id, String), name))
+        .where(User.organization_id == principal.organization_id)
+        .scalar_subquery()
+    )
+
+
+def derived_values(window: LocalDay, names_by_id: ScalarSelect[Any]) -> dict[str, SQLColumnExpression[Any]]:
+    """The values a column may show besides the plan's own columns (``rows.ExportColumn.field``), by
+    name. A professional of another organization is not in the map: no name."""
+    professional_name = names_by_id.op("->>", return_type=String)(
+        cast(InterventionPlan.professional_id, String)
+    )
+    values: dict[str, SQLColumnExpression[Any]] = {
+        "professional_name": professional_name,
+        "student_name": Student.full_name,
+        "days_overdue": func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0),
+    }
+    return values
+
+
+def _stored(column: ExportColumn, derived: dict[str, SQLColumnExpression[Any]]) -> SQLColumnExpression[Any]:
+    """What ``column`` shows, as stored: a derived value, else the plan's column of that name."""
+    found = derived.get(column.field)
+    if found is not None:
+        return found
+    plan_column: SQLColumnExpression[Any] = getattr(InterventionPlan, column.field)
+    return plan_column
 
 
 def export_statement(
@@ -272,17 +293,16 @@ def export_statement(
     window: LocalDay,
     include_student: bool,
     row_range: RowRange = RowRange(),
+    base: Columns = COLUMNS,
 ) -> Select[Any]:
-    """The pending-review query reading only what the file shows, cut to the range."""
-    columns = (*_EXPORTED_COLUMNS, Student.full_name) if include_student else _EXPORTED_COLUMNS
-    statement = pending_review_query(principal, filters, window, include_student).with_only_columns(*columns)
+    """The pending-review query reading, per row, the stored value of each column of the file in the
+    table's order (labelled by field), cut to the range."""
+    derived = derived_values(window, _names_by_id(principal, User.name))
+    values: list[SQLColumnExpression[Any]] = [
+        _stored(column, derived).label(column.field) for column in columns(include_student, base)
+    ]
+    statement = pending_review_query(principal, filters, window, include_student).with_only_columns(*values)
     return in_range(statement, row_range)
-
-
-# Stored value -> member, by dict: calling the enum per cell is a measurable share of a large export.
-_PRIORITIES = {member.value: member for member in Priority}
-_STATUSES = {member.value: member for member in PlanStatus}
-_FREQUENCIES = {member.value: member for member in ReviewFrequency}
 
 
 class PendingRows:
@@ -318,36 +338,16 @@ class PendingRows:
         counts = dict.fromkeys(Priority, 0)
         grouped = select(selected.c.priority, func.count()).group_by(selected.c.priority)
         for priority, count in self.session.execute(grouped):
-            counts[_PRIORITIES[priority]] = count
+            counts[Priority(priority)] = count
         return counts
 
-    def _professional_names(self) -> dict[uuid.UUID, str]:
-        statement = select(User.id, User.name).where(User.organization_id == self.principal.organization_id)
-        return {user_id: name for user_id, name in self.session.execute(statement)}
-
-    def rows(self, include_student: bool) -> Iterator[ExportRow]:
-        """The rows of the range in the page order, at most Excel's row limit."""
-        names = self._professional_names()
+    def rows(self, include_student: bool, base: Columns = COLUMNS) -> Iterator[ExportRow]:
+        """The rows of the range in the page order, at most Excel's row limit: the stored values of
+        ``columns(include_student, base)``, which ``rows.RowFormatter`` turns into cells."""
         statement = export_statement(
-            self.principal, self.filters, self.window, include_student, self.row_range
+            self.principal, self.filters, self.window, include_student, self.row_range, base
         )
-        statement = statement.execution_options(yield_per=EXPORT_BATCH_SIZE)
-        today = self.window.today
-        for line in self.session.execute(statement):
-            yield ExportRow(
-                id=line.id,
-                priority=_PRIORITIES[line.priority],
-                title=line.title,
-                description=line.description,
-                status=_STATUSES[line.status],
-                review_frequency=_FREQUENCIES[line.review_frequency],
-                last_reviewed_at=line.last_reviewed_at,
-                next_review_due=line.next_review_due,
-                days_overdue=days_overdue(line.next_review_due, today),
-                professional_name=names.get(line.professional_id, ""),
-                created_at=line.created_at,
-                student_name=line.full_name if include_student else None,
-            )
+        yield from self.session.execute(statement.execution_options(yield_per=EXPORT_BATCH_SIZE))
 
 
 # ---- the rows as the CSV shows them (COPY) ----
@@ -364,11 +364,11 @@ _MAY_NEED_THE_RULE = f"{_XML_ILLEGAL_CLASS}|^[{LEADING_BLANKS}{_TRIGGERS}]"
 
 @dataclass(frozen=True)
 class CsvQuery:
-    """What ``copy_csv`` runs: the statement and the settings its cells are rendered under."""
+    """What ``copy_csv`` runs: the statement, the settings its cells are rendered under, its columns."""
 
     statement: Select[Any]
     timezone: str
-    include_student: bool
+    columns: Columns
 
 
 def _cell_text(value: SQLColumnExpression[Any]) -> ColumnElement[str]:
@@ -393,8 +393,8 @@ def _cut(value: ColumnElement[Any]) -> ColumnElement[str]:
     return func.nullif(cut, "")
 
 
-def _label(column: SQLColumnExpression[Any], labels: dict[Any, str]) -> ColumnElement[str]:
-    return case({member.value: label for member, label in labels.items()}, value=column)
+def _label(column: SQLColumnExpression[Any], labels: Mapping[Any, str]) -> ColumnElement[str]:
+    return case({str(value): label for value, label in labels.items()}, value=column)
 
 
 def _local_date(instant: SQLColumnExpression[Any]) -> ColumnElement[Any]:
@@ -402,19 +402,18 @@ def _local_date(instant: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     return cast(instant, Date)
 
 
-def _inner_cell(
-    column: ExportColumn, sources: dict[str, SQLColumnExpression[Any]]
-) -> SQLColumnExpression[Any]:
+# Texts the COPY statement reads already cleaned (the professionals' names: once per user, in the map).
+_CLEANED_TEXTS = frozenset({"professional_name"})
+
+
+def _inner_cell(column: ExportColumn, stored: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
     """The inner query's cell of ``column``: its stored value rendered by the column's kind."""
-    if column.field in sources:
-        return sources[column.field]
-    stored: SQLColumnExpression[Any] = getattr(InterventionPlan, column.field)
     if column.kind is ColumnKind.LABEL:
-        return _label(stored, LABELS[column.field])
+        return _label(stored, column.labels or {})
     if column.kind is ColumnKind.ID:
         return cast(stored, String)
     if column.kind is ColumnKind.TEXT:
-        return _cell_text(stored)
+        return stored if column.field in _CLEANED_TEXTS else _cell_text(stored)
     if column.kind is ColumnKind.LOCAL_DATE:
         return _local_date(stored)
     return stored  # DATE (DateStyle writes dd/mm/aaaa) and COUNT
@@ -426,32 +425,16 @@ def csv_query(
     window: LocalDay,
     include_student: bool,
     row_range: RowRange,
+    base: Columns = COLUMNS,
 ) -> CsvQuery:
     """The rows of ``export_statement`` as the CSV shows them, in the page order.
 
     The inner query (ordered and cut, so PostgreSQL never merges it into the outer one) cleans each text
     once; the outer one only cuts long texts, keeping the inner order (a plain scan of a subquery)."""
-    # The organization's names, cleaned once per user into one jsonb map (an InitPlan, run once), read per
-    # row by the plan's professional_id: a correlated lookup per row cost more than the whole raw COPY.
-    # A professional of another organization is not in the map: no name.
-    names_by_id = (
-        select(func.jsonb_object_agg(cast(User.id, String), _cell_text(User.name)))
-        .where(User.organization_id == principal.organization_id)
-        .scalar_subquery()
-    )
-    professional_name = names_by_id.op("->>", return_type=String)(
-        cast(InterventionPlan.professional_id, String)
-    )
-    # The stored value of each column (ExportRow's field name), as the inner query reads it.
-    overdue = func.greatest(literal(window.today, Date) - InterventionPlan.next_review_due, 0)
-    sources: dict[str, SQLColumnExpression[Any]] = {
-        "professional_name": professional_name,  # already cleaned, once per user
-        "student_name": _cell_text(Student.full_name),
-        "days_overdue": overdue,
-    }
-    shown_columns = columns(include_student)
+    derived = derived_values(window, _names_by_id(principal, _cell_text(User.name)))
+    shown_columns = columns(include_student, base)
     cells: list[SQLColumnExpression[Any]] = [
-        _inner_cell(column, sources).label(column.field) for column in shown_columns
+        _inner_cell(column, _stored(column, derived)).label(column.field) for column in shown_columns
     ]
     shown = pending_review_query(principal, filters, window, include_student).with_only_columns(*cells)
     row = in_range(shown, row_range).subquery("export_row").c
@@ -459,4 +442,4 @@ def csv_query(
         _cut(row[column.field]) if column.kind is ColumnKind.TEXT else row[column.field]
         for column in shown_columns
     ]
-    return CsvQuery(select(*outer), window.timezone, include_student)
+    return CsvQuery(select(*outer), window.timezone, shown_columns)

@@ -1,21 +1,26 @@
-"""What one exported line holds, its pt-BR columns, and how a line becomes cells.
+"""The pending-review export's one column table, and how a line becomes cells.
 
-``COLUMNS`` is the one table of the pending-review export's columns, in file order: the headers, the XLSX
-writer's typed columns and the COPY statement (``repository.csv_query``) read it; ``RowFormatter.cells``
-writes the same columns in the same order by hand (a loop over the table costs a measurable share of a
-large export), and tests/exports/test_writers.py checks it against the table."""
+``COLUMNS`` is the only list of the export's columns, in file order. Each entry says everything every
+consumer needs: its pt-BR header, the name of its value (``field``: the plan column it reads, or one of
+the values the repository derives, ``repository.derived_values``) and its kind. From it:
+
+- the Python rows: ``repository.PendingRows.rows`` selects one stored value per column, in table order,
+  and ``RowFormatter`` turns each into its cell by the column's kind (``CELL_RULES``);
+- the COPY statement: ``repository.csv_query`` renders each value in SQL by the same kind;
+- the XLSX writer: headers, the priority fill and the date columns' number formats (``writers.py``).
+
+Adding a column is one entry here (see docs/ARCHITECTURE.md, "Add a column")."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from eduautismo import resettable
-from eduautismo.domain import PlanStatus, Priority, ReviewFrequency
 from eduautismo.exports.cells import safe_text
 from eduautismo.exports.labels import FREQUENCY_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
@@ -24,11 +29,11 @@ MAX_EXPORT_ROWS = 1_048_575
 
 
 class ColumnKind(StrEnum):
-    """How a stored value becomes a cell."""
+    """How a stored value becomes a cell, in Python, in SQL and in the XLSX sheet."""
 
-    LABEL = "label"  # an enum member's pt-BR label
+    LABEL = "label"  # an enum's stored value, as its pt-BR label
     ID = "id"  # a UUID as text
-    TEXT = "text"  # free text, through the cell rule of cells.py
+    TEXT = "text"  # free text, through the cell rule of cells.py (empty: no cell)
     LOCAL_DATE = "local_date"  # an instant, as its date in the organization's timezone (dd/mm/aaaa)
     DATE = "date"  # a calendar date (dd/mm/aaaa)
     COUNT = "count"  # a whole number
@@ -36,18 +41,22 @@ class ColumnKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExportColumn:
-    header: str
-    field: str  # the ExportRow attribute, and the name of the COPY statement's cell
+    header: str  # pt-BR, as the file shows it
+    # The value it shows: the plan column of that name, or a value the repository derives
+    # (repository.derived_values); also the name of the COPY statement's cell.
+    field: str
     kind: ColumnKind
+    # LABEL: the pt-BR label of each stored value (StrEnum members are their stored values).
+    labels: Mapping[Any, str] | None = None
 
 
 COLUMNS = (
-    ExportColumn("Prioridade", "priority", ColumnKind.LABEL),
+    ExportColumn("Prioridade", "priority", ColumnKind.LABEL, PRIORITY_LABELS),
     ExportColumn("ID", "id", ColumnKind.ID),
     ExportColumn("Título", "title", ColumnKind.TEXT),
     ExportColumn("Descrição", "description", ColumnKind.TEXT),
-    ExportColumn("Status", "status", ColumnKind.LABEL),
-    ExportColumn("Frequência de revisão", "review_frequency", ColumnKind.LABEL),
+    ExportColumn("Status", "status", ColumnKind.LABEL, STATUS_LABELS),
+    ExportColumn("Frequência de revisão", "review_frequency", ColumnKind.LABEL, FREQUENCY_LABELS),
     ExportColumn("Última revisão", "last_reviewed_at", ColumnKind.LOCAL_DATE),
     ExportColumn("Próxima revisão", "next_review_due", ColumnKind.DATE),
     ExportColumn("Dias em atraso", "days_overdue", ColumnKind.COUNT),
@@ -56,51 +65,26 @@ COLUMNS = (
 )
 # Last, and only when the export was asked with include_student.
 STUDENT_COLUMN = ExportColumn("Aluno", "student_name", ColumnKind.TEXT)
-# The labels of each LABEL column.
-LABELS: dict[str, dict[Any, str]] = {
-    "priority": PRIORITY_LABELS,
-    "status": STATUS_LABELS,
-    "review_frequency": FREQUENCY_LABELS,
-}
+# The column the XLSX writer colours and the tally counts by.
+PRIORITY_FIELD = "priority"
 
 BASE_HEADERS = tuple(column.header for column in COLUMNS)
 
-
-def columns(include_student: bool) -> tuple[ExportColumn, ...]:
-    return (*COLUMNS, STUDENT_COLUMN) if include_student else COLUMNS
-
-
-def column_index(field: str) -> int:
-    """Where the column of ``field`` is, counted from 0."""
-    return next(index for index, column in enumerate(COLUMNS) if column.field == field)
-
-
-PRIORITY_COLUMN = column_index("priority")
-
+Columns = tuple[ExportColumn, ...]
+# One line of an export: one stored value per column, in the table's order (a row of the export
+# statement, or any sequence holding the same values).
+ExportRow = Sequence[Any]
 # None is an empty cell (csv writes it as an empty field).
 Cell = str | int | None
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    """One pending-review plan as exports need it."""
-
-    id: uuid.UUID
-    priority: Priority
-    title: str
-    description: str
-    status: PlanStatus
-    review_frequency: ReviewFrequency
-    last_reviewed_at: datetime | None
-    next_review_due: date
-    days_overdue: int
-    professional_name: str
-    created_at: datetime
-    student_name: str | None = None
+def columns(include_student: bool, base: Columns = COLUMNS) -> Columns:
+    return (*base, STUDENT_COLUMN) if include_student else base
 
 
-def headers(include_student: bool) -> list[str]:
-    return [column.header for column in columns(include_student)]
+def column_index(shown: Columns, field: str) -> int:
+    """Where the column of ``field`` is in ``shown``, counted from 0."""
+    return next(index for index, column in enumerate(shown) if column.field == field)
 
 
 # A pure function: its memo survives a SnapStart restore.
@@ -110,31 +94,47 @@ def br_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-class RowFormatter:
-    """Turns rows into cells: pt-BR labels, dates as dd/mm/aaaa in the organization's timezone, safe text."""
+# The Python cell of each kind, as an expression of the stored value ``{v}`` (read twice at most: an
+# item of the row). The names it uses are those of ``_compiled_cells``.
+CELL_RULES: dict[ColumnKind, str] = {
+    ColumnKind.LABEL: "labels_{i}[{v}]",
+    ColumnKind.ID: "str({v})",
+    ColumnKind.TEXT: "(safe_text({v}) if {v} else None)",
+    ColumnKind.LOCAL_DATE: "(None if {v} is None else br_date({v}.astimezone(zone).date()))",
+    ColumnKind.DATE: "(None if {v} is None else br_date({v}))",
+    ColumnKind.COUNT: "{v}",
+}
 
-    def __init__(self, timezone: str, include_student: bool) -> None:
+
+def _compiled_cells(shown: Columns, zone: ZoneInfo) -> Callable[[ExportRow], list[Cell]]:
+    """One function writing the cells of ``shown`` as a single list display, built from the table: as fast
+    as cells written by hand (a loop over the columns per row costs a measurable share of a large export),
+    and never out of step with the table."""
+    names: dict[str, Any] = {"safe_text": safe_text, "br_date": br_date, "zone": zone}
+    expressions = []
+    for index, column in enumerate(shown):
+        if column.kind is ColumnKind.LABEL:
+            if column.labels is None:
+                raise ValueError(f"the label column {column.field!r} has no labels")
+            names[f"labels_{index}"] = column.labels
+        expressions.append(CELL_RULES[column.kind].format(i=index, v=f"row[{index}]"))
+    source = f"def cells(row):\n    return [{', '.join(expressions)}]\n"
+    exec(compile(source, f"<export cells of {len(shown)} columns>", "exec"), names)  # noqa: S102 - our table
+    cells: Callable[[ExportRow], list[Cell]] = names["cells"]
+    return cells
+
+
+class RowFormatter:
+    """Turns rows into cells: pt-BR labels, dates as dd/mm/aaaa in the organization's timezone, safe text.
+    ``columns`` are the file's columns (the table, and the student's column when asked for)."""
+
+    def __init__(self, timezone: str, include_student: bool, base: Columns = COLUMNS) -> None:
         self.zone = ZoneInfo(timezone)
         self.include_student = include_student
+        self.columns = columns(include_student, base)
+        self.priority_index = column_index(self.columns, PRIORITY_FIELD)
+        self.cells = _compiled_cells(self.columns, self.zone)
 
-    def _local_date(self, instant: datetime | None) -> str | None:
-        return br_date(instant.astimezone(self.zone).date()) if instant else None
-
-    def cells(self, row: ExportRow) -> list[Cell]:
-        """The cells of ``columns(include_student)``, in that order."""
-        cells: list[Cell] = [
-            PRIORITY_LABELS[row.priority],
-            str(row.id),
-            safe_text(row.title),
-            safe_text(row.description),
-            STATUS_LABELS[row.status],
-            FREQUENCY_LABELS[row.review_frequency],
-            self._local_date(row.last_reviewed_at),
-            br_date(row.next_review_due),
-            row.days_overdue,
-            safe_text(row.professional_name),
-            self._local_date(row.created_at),
-        ]
-        if self.include_student:
-            cells.append(safe_text(row.student_name) if row.student_name else None)
-        return cells
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in self.columns]

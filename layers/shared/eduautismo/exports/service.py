@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eduautismo.cache.manager import cached
 from eduautismo.context import Context
 from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportFormat, ExportStatus, Priority
@@ -42,6 +43,7 @@ from eduautismo.observability import logger, record_export
 from eduautismo.organizations import service as organizations
 from eduautismo.organizations.schemas import LocalDay
 from eduautismo.plans.schemas import PendingReviewFilters
+from eduautismo.plans.service import pending_review_namespace
 
 JOB_STATUS_PATH = "/api/v1/export/jobs/{job_id}"
 # A worker killed by its timeout or memory limit cannot mark its job failed. Past Lambda's asynchronous
@@ -83,19 +85,39 @@ def _export_filename(export_format: ExportFormat, local_now: datetime) -> str:
     return f"planos_pendentes_{local_now:%Y%m%d_%H%M%S}.{export_format.value}"
 
 
+def _pending_review_of_caller(ctx: Context) -> str:
+    return pending_review_namespace(ctx.caller.organization_id)
+
+
+# The counts are the pending-review list's, in the caller's scope, at the organization's local day: they
+# change exactly when the list does, so they are cached under the list's generation, which every write
+# that shows in the list bumps (plans.service.invalidate_pending_review), and for as long as its pages.
+@cached(
+    ttl=lambda settings: settings.pending_review_cache_ttl,
+    key_prefix="export-summary",
+    generation_of=_pending_review_of_caller,
+)
+def _counts_by_priority(
+    ctx: Context, filters: PendingReviewFilters, day: LocalDay, row_range: RowRange
+) -> dict[str, int]:
+    """Rows by stored priority (JSON: the cached form)."""
+    with ctx.uow() as session:
+        counts = PendingRows(session, ctx.caller, filters, day, row_range).count_by_priority()
+    return {priority.value: count for priority, count in counts.items()}
+
+
 def summary(ctx: Context, filters: PendingReviewFilters, row_range: RowRange = RowRange()) -> ExportSummary:
-    """What an export with these filters and range would hold."""
+    """What an export with these filters and range would hold (cached per caller, see above)."""
     principal = ctx.caller
     filters.authorize(principal)
     day = organizations.local_day(ctx, principal.organization_id)
-    with ctx.uow() as session:
-        counts = PendingRows(session, principal, filters, day, row_range).count_by_priority()
+    counts = _counts_by_priority(ctx, filters, day, row_range)
     total = sum(counts.values())
     return ExportSummary(
         total=total,
-        high_priority=counts[Priority.HIGH],
-        medium_priority=counts[Priority.MEDIUM],
-        low_priority=counts[Priority.LOW],
+        high_priority=counts[Priority.HIGH.value],
+        medium_priority=counts[Priority.MEDIUM.value],
+        low_priority=counts[Priority.LOW.value],
         excel_available=total <= MAX_EXPORT_ROWS,
     )
 

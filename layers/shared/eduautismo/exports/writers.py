@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,15 +21,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from eduautismo.domain import Priority
 from eduautismo.exports.labels import PRIORITY_LABELS
-from eduautismo.exports.rows import (
-    COLUMNS,
-    PRIORITY_COLUMN,
-    Cell,
-    ColumnKind,
-    ExportRow,
-    RowFormatter,
-    headers,
-)
+from eduautismo.exports.rows import Cell, ColumnKind, Columns, ExportRow, RowFormatter
 
 Delimiter = Literal[",", ";"]
 
@@ -40,14 +32,8 @@ PRIORITY_FILLS = {Priority.HIGH: "FFC7CE", Priority.MEDIUM: "FFEB9C", Priority.L
 # Excel sorts and filters real dates; text that looks like a date it sorts as text.
 DATE_FORMAT = "DD/MM/YYYY"
 DATE_TIME_FORMAT = "DD/MM/YYYY HH:MM"
-# Every date column of the table, as a real date (DATE) or a local date-time (LOCAL_DATE).
-_FORMATS = {ColumnKind.DATE: DATE_FORMAT, ColumnKind.LOCAL_DATE: DATE_TIME_FORMAT}
-_DATE_COLUMNS = [(index, column) for index, column in enumerate(COLUMNS) if column.kind in _FORMATS]
-DATE_COLUMN_FORMATS = {index: _FORMATS[column.kind] for index, column in _DATE_COLUMNS}
-# (position, ExportRow field, whether it is an instant shown at the local wall clock)
-_DATE_FIELDS = tuple(
-    (index, column.field, column.kind is ColumnKind.LOCAL_DATE) for index, column in _DATE_COLUMNS
-)
+# The number format of each date kind: DATE a real date, LOCAL_DATE a local date-time.
+DATE_FORMATS = {ColumnKind.DATE: DATE_FORMAT, ColumnKind.LOCAL_DATE: DATE_TIME_FORMAT}
 # An XLSX cell value: the CSV cells plus real dates and (timezone-less, local) date-times.
 XlsxValue = Cell | date | datetime
 # Column widths are fitted to the header and the first rows: write-only sheets fix widths before any row.
@@ -55,9 +41,16 @@ WIDTH_SAMPLE_ROWS = 1_000
 MAX_COLUMN_WIDTH = 60
 
 
+def date_column_formats(shown: Columns) -> dict[int, str]:
+    """Position -> number format of every date column of ``shown``."""
+    return {
+        index: DATE_FORMATS[column.kind] for index, column in enumerate(shown) if column.kind in DATE_FORMATS
+    }
+
+
 @dataclass
 class Tally:
-    """Rows written, by priority."""
+    """Rows written, by priority (a stored value equals its ``Priority`` member)."""
 
     by_priority: dict[Priority, int] = field(default_factory=lambda: dict.fromkeys(Priority, 0))
 
@@ -65,9 +58,9 @@ class Tally:
     def total(self) -> int:
         return sum(self.by_priority.values())
 
-    def counted(self, rows: Iterable[ExportRow]) -> Iterator[ExportRow]:
+    def counted(self, rows: Iterable[ExportRow], priority_index: int) -> Iterator[ExportRow]:
         for row in rows:
-            self.by_priority[row.priority] += 1
+            self.by_priority[row[priority_index]] += 1
             yield row
 
 
@@ -84,8 +77,8 @@ def write_csv(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, de
     tally = Tally()
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter)
-        writer.writerow(headers(formatter.include_student))
-        writer.writerows(formatter.cells(row) for row in tally.counted(rows))
+        writer.writerow(formatter.headers)
+        writer.writerows(formatter.cells(row) for row in tally.counted(rows, formatter.priority_index))
     return tally
 
 
@@ -106,13 +99,23 @@ def _fitted_widths(header: list[str], sample: list[list[XlsxValue]]) -> list[flo
     return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
 
 
-def _xlsx_values(formatter: RowFormatter, row: ExportRow) -> list[XlsxValue]:
+def _xlsx_values(formatter: RowFormatter) -> Callable[[ExportRow], list[XlsxValue]]:
     """The row's cells with its dates as dates and its instants as local date-times (Excel has no
     timezones: the organization's wall clock, as the CSV shows it)."""
-    values: list[XlsxValue] = list(formatter.cells(row))
-    for index, name, local in _DATE_FIELDS:
-        value = getattr(row, name)
-        values[index] = _local_wall_clock(formatter, value) if local else value
+    # (position, whether it is an instant shown at the local wall clock)
+    date_columns = [
+        (index, column.kind is ColumnKind.LOCAL_DATE)
+        for index, column in enumerate(formatter.columns)
+        if column.kind in DATE_FORMATS
+    ]
+
+    def values(row: ExportRow) -> list[XlsxValue]:
+        cells: list[XlsxValue] = list(formatter.cells(row))
+        for index, local in date_columns:
+            value = row[index]
+            cells[index] = _local_wall_clock(formatter, value) if local else value
+        return cells
+
     return values
 
 
@@ -129,8 +132,9 @@ def _styled_cell(sheet: WriteOnlyWorksheet, value: str, fill: str, font: Font | 
 
 
 def _write_data_sheet(
-    sheet: WriteOnlyWorksheet, lines: Iterator[tuple[ExportRow, list[XlsxValue]]], header: list[str]
+    sheet: WriteOnlyWorksheet, lines: Iterator[tuple[ExportRow, list[XlsxValue]]], formatter: RowFormatter
 ) -> int:
+    header = formatter.headers
     sample = list(itertools.islice(lines, WIDTH_SAMPLE_ROWS))
     for index, width in enumerate(_fitted_widths(header, [cells for _, cells in sample]), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -145,12 +149,14 @@ def _write_data_sheet(
     # Likewise one cell per date column, holding its number format; only the value changes per row. The
     # value is the Excel serial number openpyxl would write for the date (the same bytes, by its own
     # to_excel): a number skips openpyxl's per-cell date handling, about 4 % of a large export.
-    date_cells = {index: WriteOnlyCell(sheet) for index in DATE_COLUMN_FORMATS}
-    for index, cell in date_cells.items():
-        cell.number_format = DATE_COLUMN_FORMATS[index]
+    date_cells = {}
+    for index, number_format in date_column_formats(formatter.columns).items():
+        date_cells[index] = WriteOnlyCell(sheet)
+        date_cells[index].number_format = number_format
+    priority_index = formatter.priority_index
     written = 0
     for row, cells in itertools.chain(sample, lines):
-        cells[PRIORITY_COLUMN] = priority_cells[row.priority]
+        cells[priority_index] = priority_cells[row[priority_index]]
         for index, cell in date_cells.items():
             if cells[index] is not None:
                 cell.value = to_excel(cells[index])
@@ -196,8 +202,9 @@ def write_xlsx(rows: Iterable[ExportRow], path: Path, formatter: RowFormatter, i
     tally = Tally()
     workbook = Workbook(write_only=True)
     data_sheet = workbook.create_sheet(DATA_SHEET_TITLE)
-    lines = ((row, _xlsx_values(formatter, row)) for row in tally.counted(rows))
-    _write_data_sheet(data_sheet, lines, headers(formatter.include_student))
+    values = _xlsx_values(formatter)
+    lines = ((row, values(row)) for row in tally.counted(rows, formatter.priority_index))
+    _write_data_sheet(data_sheet, lines, formatter)
     _write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET_TITLE), tally, info)
     workbook.save(str(path))
     return tally
