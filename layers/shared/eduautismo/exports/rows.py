@@ -5,7 +5,7 @@ consumer needs: its pt-BR header, the name of its value (``field``: the plan col
 the values the repository derives, ``repository.derived_values``) and its kind. From it:
 
 - the Python rows: ``repository.PendingRows.rows`` selects one stored value per column, in table order,
-  and ``RowFormatter`` turns each into its cell by the column's kind (``CELL_RULES``);
+  and ``RowFormatter`` turns each into its cell by the column's kind (``cell_rule``);
 - the COPY statement: ``repository.csv_query`` renders each value in SQL by the same kind;
 - the XLSX writer: headers, the priority fill and the date columns' number formats (``writers.py``).
 
@@ -94,34 +94,23 @@ def br_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-# The Python cell of each kind, as an expression of the stored value ``{v}`` (read twice at most: an
-# item of the row). The names it uses are those of ``_compiled_cells``.
-CELL_RULES: dict[ColumnKind, str] = {
-    ColumnKind.LABEL: "labels_{i}[{v}]",
-    ColumnKind.ID: "str({v})",
-    ColumnKind.TEXT: "(safe_text({v}) if {v} else None)",
-    ColumnKind.LOCAL_DATE: "(None if {v} is None else br_date({v}.astimezone(zone).date()))",
-    ColumnKind.DATE: "(None if {v} is None else br_date({v}))",
-    ColumnKind.COUNT: "{v}",
-}
-
-
-def _compiled_cells(shown: Columns, zone: ZoneInfo) -> Callable[[ExportRow], list[Cell]]:
-    """One function writing the cells of ``shown`` as a single list display, built from the table: as fast
-    as cells written by hand (a loop over the columns per row costs a measurable share of a large export),
-    and never out of step with the table."""
-    names: dict[str, Any] = {"safe_text": safe_text, "br_date": br_date, "zone": zone}
-    expressions = []
-    for index, column in enumerate(shown):
-        if column.kind is ColumnKind.LABEL:
+def cell_rule(column: ExportColumn, zone: ZoneInfo) -> Callable[[Any], Cell]:
+    """The Python cell of one column, by its kind (the SQL of the same kind: ``repository.csv_query``)."""
+    match column.kind:
+        case ColumnKind.LABEL:
             if column.labels is None:
                 raise ValueError(f"the label column {column.field!r} has no labels")
-            names[f"labels_{index}"] = column.labels
-        expressions.append(CELL_RULES[column.kind].format(i=index, v=f"row[{index}]"))
-    source = f"def cells(row):\n    return [{', '.join(expressions)}]\n"
-    exec(compile(source, f"<export cells of {len(shown)} columns>", "exec"), names)  # noqa: S102 - our table
-    cells: Callable[[ExportRow], list[Cell]] = names["cells"]
-    return cells
+            return column.labels.__getitem__
+        case ColumnKind.ID:
+            return str
+        case ColumnKind.TEXT:
+            return lambda value: safe_text(value) if value else None
+        case ColumnKind.LOCAL_DATE:
+            return lambda value: None if value is None else br_date(value.astimezone(zone).date())
+        case ColumnKind.DATE:
+            return lambda value: None if value is None else br_date(value)
+        case ColumnKind.COUNT:
+            return lambda value: value
 
 
 class RowFormatter:
@@ -133,8 +122,13 @@ class RowFormatter:
         self.include_student = include_student
         self.columns = columns(include_student, base)
         self.priority_index = column_index(self.columns, PRIORITY_FIELD)
-        self.cells = _compiled_cells(self.columns, self.zone)
+        self._rules = tuple(cell_rule(column, self.zone) for column in self.columns)
 
     @property
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
+
+    def cells(self, row: ExportRow) -> list[Cell]:
+        """One line's cells, in the columns' order; values past the shown columns are not read. (A rule per
+        column: the loop costs under 1% of an XLSX export, whose time is openpyxl's.)"""
+        return [rule(row[index]) for index, rule in enumerate(self._rules)]

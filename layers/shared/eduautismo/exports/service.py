@@ -42,8 +42,7 @@ from eduautismo.exports.writers import Delimiter, SummaryInfo, write_xlsx
 from eduautismo.observability import logger, record_export
 from eduautismo.organizations import service as organizations
 from eduautismo.organizations.schemas import LocalDay
-from eduautismo.plans.schemas import PendingReviewFilters
-from eduautismo.plans.service import pending_review_namespace
+from eduautismo.plans.schemas import PendingReviewFilters, pending_review_namespace
 
 JOB_STATUS_PATH = "/api/v1/export/jobs/{job_id}"
 # A worker killed by its timeout or memory limit cannot mark its job failed. Past Lambda's asynchronous
