@@ -24,7 +24,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from eduautismo.api.errors import envelope_result
-from eduautismo.cache.manager import CacheManager, count_metric
+from eduautismo.cache.cached import count_metric
+from eduautismo.cache.manager import CacheManager
 from eduautismo.settings import Settings
 
 HEADER = "Idempotency-Key"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eduautismo.cache.manager import cached
+from eduautismo.cache.cached import cached
 from eduautismo.context import Context
 from eduautismo.db.models import ExportJob
 from eduautismo.domain import ExportFormat, ExportStatus, Priority

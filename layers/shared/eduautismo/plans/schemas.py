@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field
 
 from eduautismo.api.contract import DEFAULT_PAGE_LIMIT, BoundedDate, Page, PartialUpdate, ShortText
 from eduautismo.api.model import ApiModel
-from eduautismo.cache.manager import dumps
+from eduautismo.cache.cached import dumps
 from eduautismo.db.models import InterventionPlan
 from eduautismo.domain import PlanStatus, Priority, ReviewFrequency, days_overdue
 from eduautismo.errors import Forbidden
