@@ -38,6 +38,7 @@ from benchmarks.load import (
     WriteLog,
     asks_to_retry_later,
     available_mix,
+    describe_answer,
     load_users,
     missing_writes,
     run_user,
@@ -69,6 +70,7 @@ class InProcessClient:
 
         self.user = user
         self.retry_later = False
+        self.last_answer = ""
         self.claims = verify_token(get_settings(), f"Bearer {user.token}")
 
     def reset(self) -> None:
@@ -99,6 +101,7 @@ class InProcessClient:
         headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
         status = int(result["statusCode"])
         self.retry_later = asks_to_retry_later(status, headers, decoded)
+        self.last_answer = describe_answer(status, decoded)
         return status, decoded
 
 

@@ -55,6 +55,8 @@ class Outcome:
     ok: bool
     # A 503 with Retry-After and the error envelope: the answer when no database connection came in time.
     retry_later: bool = False
+    # A failed outcome's answer (status and error envelope), to tell a failure's cause from the report.
+    answer: str = ""
 
 
 @dataclass
@@ -77,9 +79,18 @@ def asks_to_retry_later(status: int, headers: dict[str, str], body: Any) -> bool
     )
 
 
+def describe_answer(status: int, body: Any) -> str:
+    """A status with its error envelope's code and message, when the body has one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"{status} {error.get('code')}: {error.get('message')}"
+    return str(status)
+
+
 class LoadClient(Protocol):
     user: LoadUser
     retry_later: bool
+    last_answer: str
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]: ...
 
@@ -94,6 +105,7 @@ class Client:
         self.user = user
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.retry_later = False  # whether the last answer was a proper 503 with Retry-After
+        self.last_answer = ""
 
     def reset(self) -> None:
         self.connection.close()
@@ -112,6 +124,7 @@ class Client:
         content_type = response.getheader("content-type") or ""
         decoded = json.loads(raw) if raw and "json" in content_type else raw
         self.retry_later = asks_to_retry_later(response.status, dict(response.getheaders()), decoded)
+        self.last_answer = describe_answer(response.status, decoded)
         return response.status, decoded
 
 
@@ -254,6 +267,7 @@ def run_user(
         operation = rng.choices(operations, weights)[0]
         started = time.perf_counter()
         client.retry_later = False
+        client.last_answer = ""
         try:
             route, status, ok = operation(client, log, rng)
         except Exception as exc:  # a broken connection or an unreadable body is an error too
@@ -261,7 +275,16 @@ def run_user(
             failures.append(f"{operation.__name__}: {type(exc).__name__}: {exc}")
             client.reset()
         elapsed = (time.perf_counter() - started) * 1000
-        outcomes.append(Outcome(route, status, elapsed, ok, retry_later=not ok and client.retry_later))
+        outcomes.append(
+            Outcome(
+                route,
+                status,
+                elapsed,
+                ok,
+                retry_later=not ok and client.retry_later,
+                answer="" if ok else client.last_answer,
+            )
+        )
         if think_seconds:
             time.sleep(min(rng.uniform(0, 2 * think_seconds), max(0.0, deadline - time.monotonic())))
     return outcomes, failures
@@ -471,6 +494,8 @@ def _run(engine: Engine, environment: dict[str, str], port: int, user_count: int
         if errors:
             statuses = sorted({(outcome.route, outcome.status) for outcome in errors})
             print(f"errors by route and status: {statuses}")
+            for outcome in errors[:10]:
+                print(f"  {outcome.route}: {outcome.answer}")
             print(server_log.read_text(errors="replace")[-3000:])
     return 1 if errors or problems or not outcomes else 0
 

@@ -1,4 +1,5 @@
-"""`make load` trusts two helpers: the mix follows template.yaml, and lost writes are found afterwards."""
+"""`make load` trusts three helpers: the mix follows template.yaml, lost writes are found afterwards, and
+a failed answer is reported with its error code."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 
 from sqlalchemy import Engine
 
-from benchmarks.load import MIX, WriteLog, available_mix, missing_writes
+from benchmarks.load import MIX, WriteLog, available_mix, describe_answer, missing_writes
 from eduautismo.domain import Role
 from tests.support.factories import Factory
 
@@ -49,3 +50,12 @@ def test_writes_that_are_all_there_report_nothing(db: Engine, factory: Factory) 
     log.titles = {stored.id: "Plano gravado"}
     # When checked / Then nothing is missing
     assert missing_writes(db, [log]) == []
+
+
+def test_a_failed_answer_is_described_by_its_status_and_error_code() -> None:
+    # Given an error envelope and a body without one
+    envelope = {"error": {"code": "not_found", "message": "student not found"}}
+    # When they are described
+    described = describe_answer(404, envelope), describe_answer(502, b"Bad Gateway")
+    # Then the envelope's code and message follow the status, and a bare status stands alone
+    assert described == ("404 not_found: student not found", "502")
