@@ -32,13 +32,12 @@ from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.harness import percentile
 from benchmarks.load import (
+    Answer,
     LoadUser,
     Operation,
     Outcome,
     WriteLog,
-    asks_to_retry_later,
     available_mix,
-    describe_answer,
     load_users,
     missing_writes,
     run_user,
@@ -69,8 +68,7 @@ class InProcessClient:
         from eduautismo.settings import get_settings
 
         self.user = user
-        self.retry_later = False
-        self.last_answer = ""
+        self.last: Answer | None = None
         self.claims = verify_token(get_settings(), f"Bearer {user.token}")
 
     def reset(self) -> None:
@@ -100,8 +98,7 @@ class InProcessClient:
         decoded = json.loads(raw) if raw else None
         headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
         status = int(result["statusCode"])
-        self.retry_later = asks_to_retry_later(status, headers, decoded)
-        self.last_answer = describe_answer(status, decoded)
+        self.last = Answer(status, headers, decoded)
         return status, decoded
 
 

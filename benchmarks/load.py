@@ -69,28 +69,41 @@ class WriteLog:
     notifications_read: set[uuid.UUID] = field(default_factory=set)
 
 
-def asks_to_retry_later(status: int, headers: dict[str, str], body: Any) -> bool:
-    """A 503 with a Retry-After header, in the error envelope (or health's own report)."""
-    if status != 503 or "retry-after" not in {name.lower() for name in headers} or not isinstance(body, dict):
-        return False
-    error = body.get("error")
-    return body.get("database") == "down" or (
-        isinstance(error, dict) and error.get("code") == "service_unavailable"
-    )
+@dataclass(frozen=True)
+class Answer:
+    """What the server last answered a client; the run judges it after the operation."""
 
+    status: int
+    headers: dict[str, str]
+    body: Any
 
-def describe_answer(status: int, body: Any) -> str:
-    """A status with its error envelope's code and message, when the body has one."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return f"{status} {error.get('code')}: {error.get('message')}"
-    return str(status)
+    @property
+    def asks_to_retry_later(self) -> bool:
+        """A 503 with a Retry-After header, in the error envelope (or health's own report)."""
+        body = self.body
+        if (
+            self.status != 503
+            or "retry-after" not in {name.lower() for name in self.headers}
+            or not isinstance(body, dict)
+        ):
+            return False
+        error = body.get("error")
+        return body.get("database") == "down" or (
+            isinstance(error, dict) and error.get("code") == "service_unavailable"
+        )
+
+    @property
+    def description(self) -> str:
+        """The status with its error envelope's code and message, when the body has one."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        if isinstance(error, dict):
+            return f"{self.status} {error.get('code')}: {error.get('message')}"
+        return str(self.status)
 
 
 class LoadClient(Protocol):
     user: LoadUser
-    retry_later: bool
-    last_answer: str
+    last: Answer | None
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]: ...
 
@@ -104,8 +117,7 @@ class Client:
         self.port = port
         self.user = user
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.retry_later = False  # whether the last answer was a proper 503 with Retry-After
-        self.last_answer = ""
+        self.last: Answer | None = None
 
     def reset(self) -> None:
         self.connection.close()
@@ -123,8 +135,7 @@ class Client:
         raw = response.read()
         content_type = response.getheader("content-type") or ""
         decoded = json.loads(raw) if raw and "json" in content_type else raw
-        self.retry_later = asks_to_retry_later(response.status, dict(response.getheaders()), decoded)
-        self.last_answer = describe_answer(response.status, decoded)
+        self.last = Answer(response.status, dict(response.getheaders()), decoded)
         return response.status, decoded
 
 
@@ -266,8 +277,7 @@ def run_user(
     while time.monotonic() < deadline:
         operation = rng.choices(operations, weights)[0]
         started = time.perf_counter()
-        client.retry_later = False
-        client.last_answer = ""
+        client.last = None
         try:
             route, status, ok = operation(client, log, rng)
         except Exception as exc:  # a broken connection or an unreadable body is an error too
@@ -275,14 +285,15 @@ def run_user(
             failures.append(f"{operation.__name__}: {type(exc).__name__}: {exc}")
             client.reset()
         elapsed = (time.perf_counter() - started) * 1000
+        failed_answer = None if ok else client.last
         outcomes.append(
             Outcome(
                 route,
                 status,
                 elapsed,
                 ok,
-                retry_later=not ok and client.retry_later,
-                answer="" if ok else client.last_answer,
+                retry_later=failed_answer is not None and failed_answer.asks_to_retry_later,
+                answer="" if failed_answer is None else failed_answer.description,
             )
         )
         if think_seconds:

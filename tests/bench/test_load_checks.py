@@ -1,5 +1,5 @@
 """`make load` trusts three helpers: the mix follows template.yaml, lost writes are found afterwards, and
-a failed answer is reported with its error code."""
+each answer is judged (a proper 503 asking to retry later, a failure reported with its error code)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import Engine
 
-from benchmarks.load import MIX, WriteLog, available_mix, describe_answer, missing_writes
+from benchmarks.load import MIX, Answer, WriteLog, available_mix, missing_writes
 from eduautismo.domain import Role
 from tests.support.factories import Factory
 
@@ -56,6 +56,21 @@ def test_a_failed_answer_is_described_by_its_status_and_error_code() -> None:
     # Given an error envelope and a body without one
     envelope = {"error": {"code": "not_found", "message": "student not found"}}
     # When they are described
-    described = describe_answer(404, envelope), describe_answer(502, b"Bad Gateway")
+    described = Answer(404, {}, envelope).description, Answer(502, {}, b"Bad Gateway").description
     # Then the envelope's code and message follow the status, and a bare status stands alone
     assert described == ("404 not_found: student not found", "502")
+
+
+def test_only_a_503_with_retry_after_and_the_envelope_counts_as_asked_to_retry_later() -> None:
+    # Given the proper refusal, and the same answer without Retry-After, with another code, or as a 500
+    envelope = {"error": {"code": "service_unavailable", "message": "try again"}}
+    proper = Answer(503, {"Retry-After": "1"}, envelope)
+    others = [
+        Answer(503, {}, envelope),
+        Answer(503, {"retry-after": "1"}, {"error": {"code": "internal_error", "message": "x"}}),
+        Answer(500, {"retry-after": "1"}, envelope),
+    ]
+    # When each is judged / Then only the proper refusal (or health's own report) asks to retry later
+    assert proper.asks_to_retry_later
+    assert Answer(503, {"retry-after": "5"}, {"database": "down"}).asks_to_retry_later
+    assert [answer.asks_to_retry_later for answer in others] == [False, False, False]
